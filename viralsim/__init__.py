@@ -1,0 +1,24 @@
+"""viralsim: how far a short video travels when the platform, or people, decide who sees it.
+
+A discrete-event simulator (SimPy + numpy) of a TikTok-like platform: moderation,
+topic recognition, a staged push gated by KPIs, the Following feed and share
+cascades. This module only re-exports the public API; importing it never
+imports matplotlib, pandas or networkx.
+"""
+
+from viralsim._version import __version__
+from viralsim.engine import simulate
+from viralsim.model.graph import CSRGraph
+from viralsim.model.metrics import structural_virality
+from viralsim.result import RunResult
+from viralsim.scenario import Scenario
+
+__all__ = ["CSRGraph", "RunResult", "Scenario", "__version__", "load_scenario", "simulate", "structural_virality"]
+
+
+def __getattr__(name: str):  # the io layer sits above the core: import it on first use
+    if name == "load_scenario":
+        from viralsim.io.scenario_file import load_scenario
+
+        return load_scenario
+    raise AttributeError(name)

@@ -1,0 +1,131 @@
+"""The engine: ``simulate(scenario, seed) -> RunResult``.
+
+Builds the world before t = 0 (population, social graph, run state: the
+desmod "elaboration"), runs one ``simpy.Environment`` until the horizon, and
+turns the accumulated column batches into a :class:`~viralsim.result.RunResult`
+that carries the resolved scenario. No IO, no printing, no global randomness.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import simpy
+
+from viralsim._version import __version__
+from viralsim.model.graph import ContactGraph, CSRGraph, build_graph
+from viralsim.model.population import Population
+from viralsim.processes import upload
+from viralsim.result import RunResult, reach_curve, summarise
+from viralsim.rng import Streams
+from viralsim.scenario import Scenario, problems
+from viralsim.state import VIEW_COLUMNS, RunState
+
+__all__ = ["simulate"]
+
+
+def _graph(scenario: Scenario, graph: Any, streams: Streams) -> ContactGraph:
+    n = scenario.population.users
+    if graph is None:
+        if scenario.social_graph.kind == "edge_list":
+            raise ValueError("social_graph.kind = 'edge_list': load it with viralsim.load_graph() and pass graph=")
+        return build_graph(scenario.social_graph, n, rng=streams["graph"])
+    g = graph if isinstance(graph, CSRGraph) else CSRGraph.from_networkx(graph)
+    if g.n != n:
+        raise ValueError(f"the graph has {g.n} nodes but population.users = {n}")
+    return g
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | None = None,
+    variant: str | None = None,
+    *,
+    run: int = 0,
+    graph: Any = None,
+) -> RunResult:
+    """Simulate one video on one platform.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario (see ``viralsim.load_scenario``).
+    seed
+        Root seed; defaults to the scenario's ``seed``. Same scenario, seed and
+        run give identical results.
+    variant
+        Name of one of the scenario's variants to apply, or ``None``.
+    run
+        Run index of an ensemble: the run's streams come from
+        ``SeedSequence(seed, spawn_key=(run,))``.
+    graph
+        An explicit social graph (``CSRGraph`` or networkx graph with nodes
+        ``0..N-1``) overriding the scenario's generator; required for ``edge_list``.
+
+    Returns
+    -------
+    RunResult
+    """
+    sc = scenario.variant(variant)
+    bad = problems(sc)
+    if bad:
+        loc, msg = bad[0]
+        raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")
+    seed = sc.seed if seed is None else seed
+    streams = Streams(seed, run)
+    mix = dict(sc.video.topic_mix or {sc.video.topic: 1.0})
+    total = sum(mix.values())
+    mix = {k: v / total for k, v in mix.items()}
+    population = Population(sc.population, mix, rng=streams["population"])
+    g = _graph(sc, graph, streams)
+    creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None
+    state = RunState(sc, streams, population, g, creator)
+    env = simpy.Environment()
+    env.process(upload(env, state))
+    env.run(until=sc.horizon_h)
+    if state.stop_reason is None:
+        state.stop("horizon", sc.horizon_h)
+    return _finish(state, seed, run, variant)
+
+
+def _finish(state: RunState, seed: int, run: int, variant: str | None) -> RunResult:
+    sc = state.scenario
+    if state.batches:
+        cols = {k: np.concatenate([b[k] for b in state.batches]).astype(dt, copy=False) for k, dt in VIEW_COLUMNS.items()}
+    else:
+        cols = {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
+    order = np.argsort(cols["time_h"], kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    views = {k: v[order] for k, v in cols.items()}
+    par = views["parent"]
+    views["parent"] = np.where(par >= 0, rank[np.maximum(par, 0)], -1)
+    summary = summarise(
+        views,
+        state.stages,
+        population=sc.population.users,
+        stages_reached=state.stages_reached,
+        stop_reason=state.stop_reason,
+        deliveries=state.deliveries,
+        upload_h=sc.video.upload_h,
+    )
+    summary["recognised_topic"] = state.recognised_topic
+    summary["stop_h"] = state.stop_h
+    moderation = {k: v for k, v in state.moderation.items() if k != "background_waits_h"}
+    waits = state.moderation.get("background_waits_h")
+    if waits:
+        moderation["background_reviews"] = len(waits)
+        moderation["background_mean_wait_h"] = float(np.mean(waits))
+    return RunResult(
+        scenario=sc,
+        seed=seed,
+        run=run,
+        variant=variant,
+        views=views,
+        stages=state.stages,
+        moderation=moderation,
+        summary=summary,
+        reach_curve=reach_curve(views["time_h"], views["source"], sc.horizon_h),
+        version=__version__,
+    )

@@ -1,0 +1,309 @@
+"""Scenario files: TOML on disk -> a validated :class:`~viralsim.scenario.Scenario`.
+
+This module owns reading, decoding and parsing a scenario file, and turning
+everything wrong with it into one line per problem, ``FILE:LINE: field: message``
+(the form editors and CI logs jump to): unreadable files, bytes that are not
+UTF-8, text that is not TOML, pydantic's schema errors (rewritten as short
+messages that show the offending value), then the cross-field checks of
+:func:`viralsim.scenario.problems`, for the base scenario and for every variant.
+Lines come from :mod:`viralsim.io.toml_lines`.
+
+What a valid scenario is is decided by :mod:`viralsim.scenario`, not here.
+Paths inside the scenario (such as an edge list) are not resolved here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from viralsim.io.toml_lines import Key, LineIndex, build_index, line_of
+from viralsim.scenario import Scenario, apply_variant, problems
+
+__all__ = ["ScenarioError", "load_scenario", "loads_scenario"]
+
+Problem = tuple[Key, str]
+
+#: pydantic error type -> what the value should have been.
+_EXPECTED_TYPE = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "an array",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+#: pydantic error type -> (its ``ctx`` key, the comparison).
+_BOUND = {
+    "greater_than": ("gt", ">"),
+    "greater_than_equal": ("ge", ">="),
+    "less_than": ("lt", "<"),
+    "less_than_equal": ("le", "<="),
+}
+_TOML_WHERE = re.compile(r"^(?P<reason>.*?)\s*\(at (?:line (?P<line>\d+), column \d+|end of document)\)$", re.S)
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used.
+
+    Attributes
+    ----------
+    problems : list of str
+        One line per problem, ``FILE:LINE: dotted.field: message``, sorted by line;
+        ``str(error)`` is these lines joined by newlines.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read, parse and validate the scenario file at ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A TOML scenario file (UTF-8). It is named in messages as given.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario; its variants are checked too.
+
+    Raises
+    ------
+    ScenarioError
+        If the file cannot be read, is not UTF-8 or TOML, or describes an invalid scenario.
+    """
+    name = os.fspath(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise ScenarioError([f"{name}: cannot read: {err.strerror or err}"]) from err
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ScenarioError([f"{name}:{line}: not valid UTF-8: byte 0x{raw[err.start]:02x}"]) from err
+    return loads_scenario(text, filename=name)
+
+
+def loads_scenario(text: str, filename: str = "<string>") -> Scenario:
+    """Parse and validate scenario TOML ``text``; like :func:`load_scenario` without the file.
+
+    Parameters
+    ----------
+    text : str
+        A TOML document.
+    filename : str
+        The name that starts every problem line.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario; its variants are checked too.
+
+    Raises
+    ------
+    ScenarioError
+        If ``text`` is not TOML or describes an invalid scenario.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError([_toml_problem(filename, str(err), text)]) from err
+    except RecursionError as err:  # tomllib recurses once per nested array or inline table
+        raise ScenarioError([f"{filename}:1: not valid TOML: nested too deeply"]) from err
+    index = build_index(text)
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_lines(filename, index, _schema_problems(err, data, ()))) from err
+    found = problems(sc)
+    found += _variant_problems(sc, set(found))
+    if found:
+        raise ScenarioError(_lines(filename, index, found))
+    return sc
+
+
+def _toml_problem(filename: str, message: str, text: str) -> str:
+    """``FILE:LINE: not valid TOML: reason`` from a tomllib message ``Reason (at line N, column M)``."""
+    m = _TOML_WHERE.match(message)
+    if m is None:
+        return f"{filename}:1: not valid TOML: {_lower(message)}"
+    line = int(m["line"]) if m["line"] else text.rstrip().count("\n") + 1
+    return f"{filename}:{line}: not valid TOML: {_lower(m['reason'])}"
+
+
+def _lines(filename: str, index: LineIndex, found: list[Problem]) -> list[str]:
+    """Problem lines sorted by line (stable), without duplicates."""
+    rows = sorted(((line_of(index, loc), loc, msg) for loc, msg in found), key=lambda r: r[0])
+    return list(
+        dict.fromkeys(
+            f"{filename}:{line}: {'.'.join(map(str, loc))}: {msg}" if loc else f"{filename}:{line}: {msg}"
+            for line, loc, msg in rows
+        )
+    )
+
+
+def _variant_problems(sc: Scenario, inherited: set[Problem]) -> list[Problem]:
+    """Schema and cross-field problems of every variant, located under ``("variants", NAME)``.
+
+    Like :func:`viralsim.scenario.validate_variants`, but keeps pydantic's whole
+    error (type, input, context) so that messages read like the base scenario's,
+    and leaves out the ``inherited`` problems, already reported for the base.
+    """
+    out: list[Problem] = []
+    base = sc.model_dump(exclude={"variants"}, exclude_none=True)
+    for name, override in sc.variants.items():
+        where: Key = ("variants", name)
+        try:
+            variant = apply_variant(sc, override)
+        except ValidationError as err:
+            out += _schema_problems(err, _overlay(base, override), where)
+            continue
+        out += [(where + loc, msg) for loc, msg in problems(variant) if (loc, msg) not in inherited]
+    return out
+
+
+def _overlay(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` merged into ``base`` the way variants are (read-only: nothing is copied)."""
+    out = dict(base)
+    for key, value in override.items():
+        old = out.get(key)
+        out[key] = _overlay(old, value) if isinstance(value, dict) and isinstance(old, dict) else value
+    return out
+
+
+def _schema_problems(err: ValidationError, data: Any, prefix: Key) -> list[Problem]:
+    """One problem per location: the errors of a union's members are merged into one."""
+    grouped: dict[Key, list[ErrorDetails]] = {}
+    for e in err.errors():
+        grouped.setdefault(_data_loc(e, data), []).append(e)
+    return [(prefix + loc, _message(loc, errors)) for loc, errors in grouped.items()]
+
+
+def _data_loc(error: ErrorDetails, data: Any) -> Key:
+    """The error's location with the parts that are not in the data (union member tags) left out."""
+    loc = error["loc"]
+    out: list[str | int] = []
+    for i, part in enumerate(loc):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        elif isinstance(data, dict) and i == len(loc) - 1:  # a missing field
+            data = None
+        else:  # e.g. "constrained-int" in ("platform", "sharing", "recipients_per_share", "constrained-int")
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _message(loc: Key, errors: list[ErrorDetails]) -> str:
+    """A short message for the errors at one location, ending with the offending value."""
+    e = errors[0]
+    kind, ctx, value = e["type"], e.get("ctx") or {}, e["input"]
+    if kind == "extra_forbidden":
+        return "unknown field" + _did_you_mean(loc)
+    if kind == "missing":
+        return "required field missing"
+    if kind == "value_error":  # raised by a field validator: its message is the whole story
+        return e["msg"].removeprefix("Value error, ")
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
+        least = kind.endswith("short")
+        limit = ctx["min_length"] if least else ctx["max_length"]
+        noun = ("character", "characters") if kind.startswith("string") else ("entry", "entries")
+        size = len(value) if isinstance(value, list | str | dict) else ctx.get("actual_length")
+        return f"must have at {'least' if least else 'most'} {limit} {noun[limit != 1]}, got {size}"
+    needs = [_requirement(x) for x in errors]
+    if all(n is not None for n in needs):
+        wants = [n for n in needs if n is not None]
+        phrase = " or ".join(text for _, text in wants)
+        if any(is_type for is_type, _ in wants):
+            return f"expected {phrase}, got {_typed(value)}"
+        return f"must be {phrase}, got {_show(value)}"
+    return f"{_lower(e['msg'])}, got {_typed(value)}"
+
+
+def _requirement(error: ErrorDetails) -> tuple[bool, str] | None:
+    """``(is_a_type, what the value should be)``, or None for errors not phrased that way."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in _EXPECTED_TYPE:
+        return True, _EXPECTED_TYPE[kind]
+    if kind in _BOUND:
+        key, op = _BOUND[kind]
+        return False, f"{op} {_number(ctx[key])}"
+    if kind == "literal_error":
+        return False, str(ctx["expected"])
+    if kind == "finite_number":
+        return False, "a finite number"
+    return None
+
+
+def _did_you_mean(loc: Key) -> str:
+    """`` (did you mean 'x'?)`` when the model holding the unknown field has a close field name."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, str) and model is not None:
+            field = model.model_fields.get(part)
+            model = _model_in(field.annotation) if field is not None else None
+    if model is None or not loc:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as ``list[Thresholds] | None``."""
+    if typing.get_origin(annotation) is None and isinstance(annotation, type):
+        return annotation if issubclass(annotation, BaseModel) else None
+    for arg in typing.get_args(annotation):
+        model = _model_in(arg)
+        if model is not None:
+            return model
+    return None
+
+
+def _show(value: Any) -> str:
+    """A value as the message shows it: TOML booleans, short strings, sizes of arrays and tables."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"an array of {len(value)}"
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= 40 else text[:36] + "...'"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _typed(value: Any) -> str:
+    """A value with its type, for type errors: ``str 'abc'``, ``float 1.5``, ``a table``."""
+    if isinstance(value, dict | list):
+        return _show(value)
+    return f"{type(value).__name__} {_show(value)}"
+
+
+def _number(x: Any) -> str:
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return str(x)
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,1 @@
+"""Pure, vectorised model functions: population, graphs, behaviour, KPI gate, metrics."""

@@ -1,0 +1,210 @@
+"""SimPy processes: they only sequence time and hand decisions to pure functions.
+
+- :func:`upload` — the upload pipeline: moderation, recognition, then the
+  following feed and (in ``content``/``hybrid`` mode) the staged push;
+- :func:`background_reviews` — other uploads competing for human moderators;
+- :func:`push` — the traffic pool: one stage after another, each delivered in
+  batches and gated by its KPIs;
+- :func:`following_feed` — the creator's followers, one delivery batch;
+- :func:`share_generation` — one generation of a share cascade, vectorised.
+
+Every process takes ``env`` first and the run state second; none keeps
+per-viewer Python objects or processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from viralsim.model.platform import classifier_path, classifier_score, human_removes, recognise, review_time_h
+from viralsim.scenario import KPI_NAMES
+from viralsim.state import RunState
+
+__all__ = ["background_reviews", "following_feed", "push", "share_generation", "upload"]
+
+Proc = Generator[simpy.Event, Any, Any]
+
+
+def _human_review(env: simpy.Environment, run: RunState, moderators: simpy.Resource, stream: str) -> Proc:
+    """Queue for a moderator, be reviewed; return (removed, waited_h, review_h)."""
+    mod = run.scenario.platform.moderation
+    rng = run.streams[stream]
+    arrived = env.now
+    with moderators.request() as req:
+        yield req
+        waited = env.now - arrived
+        took = float(review_time_h(mod.review_time_min, rng=rng)[0])
+        yield env.timeout(took)
+    return human_removes(run.scenario.video.violation, mod.human_accuracy, rng=rng), waited, took
+
+
+def background_reviews(env: simpy.Environment, run: RunState, moderators: simpy.Resource, until: simpy.Event) -> Proc:
+    """Poisson arrivals of other doubtful uploads into the human queue, until ``until`` fires."""
+    mod = run.scenario.platform.moderation
+    rate = mod.background_reviews_per_h
+    if rate <= 0:
+        return
+    rng = run.streams["moderation.background"]
+    waits: list[float] = []
+    run.moderation["background_waits_h"] = waits
+
+    def one(env: simpy.Environment) -> Proc:
+        arrived = env.now
+        with moderators.request() as req:
+            yield req
+            waits.append(env.now - arrived)
+            yield env.timeout(float(review_time_h(mod.review_time_min, rng=rng)[0]))
+
+    while not until.triggered:
+        yield env.timeout(float(rng.exponential(1.0 / rate))) | until
+        if not until.triggered:
+            env.process(one(env))
+
+
+def upload(env: simpy.Environment, run: RunState) -> Proc:
+    """The upload pipeline: moderation, recognition, then distribution."""
+    sc = run.scenario
+    mod = sc.platform.moderation
+    rng = run.streams["moderation"]
+    score = classifier_score(sc.video.violation, mod, rng=rng)
+    path = classifier_path(score, mod)
+    record = run.moderation
+    record.update(classifier_score=score, path=path, violation=sc.video.violation)
+    moderators = simpy.Resource(env, capacity=mod.moderators)
+    run.moderators = moderators
+    reviewed = env.event()
+    if path == "human":
+        env.process(background_reviews(env, run, moderators, reviewed))
+    yield env.timeout(sc.video.upload_h)
+    if path == "human":
+        removed, waited, took = yield env.process(_human_review(env, run, moderators, "moderation"))
+        reviewed.succeed()
+        record.update(queue_delay_h=waited, review_h=took)
+    else:
+        removed = path == "auto_remove"
+        record.update(queue_delay_h=0.0, review_h=0.0)
+    record.update(
+        decision="removed" if removed else "approved",
+        correct=removed == sc.video.violation,
+        delay_h=env.now - sc.video.upload_h,
+        decided_h=env.now,
+    )
+    if removed:
+        run.stop("removed_by_moderation", env.now)
+        return
+    mix = sc.video.topic_mix or {sc.video.topic: 1.0}
+    true_topic = max(mix, key=lambda t: mix[t])
+    topic = recognise(true_topic, list(sc.population.topics), sc.platform.recognition, rng=run.streams["recognition"])
+    run.recognised_topic = topic
+    run.population.set_ranking_topic(topic)
+    env.process(following_feed(env, run))
+    if sc.platform.push.mode in ("content", "hybrid"):
+        env.process(push(env, run))
+    else:
+        run.stop("no_push_social_mode", env.now)
+
+
+def following_feed(env: simpy.Environment, run: RunState) -> Proc:
+    """Deliver the video to the creator's followers (one batch) and start their shares."""
+    sc = run.scenario
+    rng = run.streams["following"]
+    followers = run.graph.followers(run.creator, sc.creator.followers, rng=rng)
+    if run.creator is not None:
+        followers = followers[followers != run.creator]
+    start, batch = run.deliver(followers, "following", env.now, sc.platform.following.watch_probability, rng=rng)
+    yield from _spread(env, run, start, batch)
+
+
+def _spread(env: simpy.Environment, run: RunState, start: int, batch: dict[str, np.ndarray]) -> Proc:
+    """Start the share generation of the views in ``batch`` (only where shares propagate)."""
+    if run.scenario.platform.push.mode == "content":
+        return
+    sharers = np.flatnonzero(batch["shared"])
+    if len(sharers):
+        env.process(share_generation(env, run, batch, sharers, start))
+    yield env.timeout(0)
+
+
+def share_generation(
+    env: simpy.Environment, run: RunState, batch: dict[str, np.ndarray], sharers: np.ndarray, offset: int
+) -> Proc:
+    """One generation of the share cascade: every sharer's recipients, in one vectorised step."""
+    sc = run.scenario
+    rng = run.streams["shares"]
+    times = batch["time_h"][sharers]
+    yield env.timeout(max(0.0, float(times.min()) - env.now))
+    sharing = sc.platform.sharing
+    who, rec = run.graph.recipients(batch["user"][sharers], sharing.recipients_per_share, rng=rng)
+    opened = rng.random(len(rec)) < sharing.open_probability
+    who, rec = who[opened], rec[opened]
+    order = np.argsort(times[who], kind="stable")  # earliest share first wins a repeated recipient
+    who, rec = who[order], rec[order]
+    start, new = run.deliver(rec, "share", times[who], 1.0, rng=rng, parent=offset + sharers[who])
+    yield from _spread(env, run, start, new)
+
+
+def push(env: simpy.Environment, run: RunState) -> Proc:
+    """The staged push: deliver each stage in batches, gate it on its KPIs, go on or stop."""
+    sc = run.scenario
+    cfg = sc.platform.push
+    pop = run.population
+    for stage, size in enumerate(cfg.cohort_sizes(), start=1):
+        rng = run.streams[f"push.stage.{stage}"]
+        cohort = pop.next_by_affinity(size)
+        if len(cohort) == 0:
+            run.stop("population_exhausted", env.now)
+            return
+        run.stages_reached = stage
+        start_h = env.now
+        delivered = 0
+        last_h = env.now
+        early: Any = None
+        for j in range(0, len(cohort), cfg.delivery_batch):
+            if j > 0:
+                yield env.timeout(cfg.batch_interval_h)
+                check = run.evaluate_stage(stage, env.now)
+                if check.views >= cfg.min_views_to_evaluate and not check.passed:
+                    early = check
+                    break
+            before = run.deliveries["for_you"]
+            first, batch = run.deliver(cohort[j : j + cfg.delivery_batch], "for_you", env.now, cfg.watch_probability,
+                               rng=rng, stage=stage, distinct=True)  # fmt: skip
+            delivered += run.deliveries["for_you"] - before
+            last_h = env.now
+            env.process(_spread(env, run, first, batch))
+        if early is None:
+            t_eval = max(env.now, run.stage_eval_time(stage, delivered, last_h))
+            yield env.timeout(t_eval - env.now)
+            gate = run.evaluate_stage(stage, env.now)
+        else:
+            gate = early
+        row: dict[str, Any] = {
+            "stage": stage,
+            "cohort_size": size,
+            "delivered": delivered,
+            "start_h": start_h,
+            "evaluated_h": env.now,
+            "views_evaluated": gate.views,
+            **{k: gate.rates[k] for k in KPI_NAMES},
+            "score": gate.score,
+            **{f"threshold_{k}": getattr(cfg.thresholds_for(stage), k) for k in (*KPI_NAMES, "score")},
+            "passed": gate.passed,
+            "failed": ",".join(gate.failed),
+            "stopped_mid_stage": early is not None,
+        }
+        run.record_stage(row)
+        if not gate.passed:
+            run.stop(f"kpi_below_threshold:{','.join(gate.failed)}", env.now)
+            return
+        if cfg.human_review_after_stage == stage:
+            removed, waited, took = yield env.process(_human_review(env, run, run.moderators, "moderation.stage"))
+            run.moderation.update(stage_review_after=stage, stage_review_delay_h=waited + took,
+                                  stage_review_decision="removed" if removed else "approved")  # fmt: skip
+            if removed:
+                run.stop("removed_at_stage_review", env.now)
+                return
+    run.stop("all_stages_passed", env.now)

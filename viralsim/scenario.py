@@ -1,0 +1,479 @@
+"""Scenario: the frozen, validated description of one simulated world.
+
+A scenario is *described* here and *run* by :mod:`viralsim.engine` (the Ciw
+split). Every model is frozen and forbids unknown keys; units are in field
+names (``*_h`` hours, ``*_s`` seconds, ``*_min`` minutes); probabilities are
+in [0, 1]. Checks that span several fields (a topic that must be one of the
+population's topics, a first cohort larger than the population, ...) live in
+:func:`problems`, which returns ``(location, message)`` pairs so that the io
+layer can point at the exact TOML line. This module does no file IO.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "KPI_NAMES",
+    "Behaviour",
+    "Creator",
+    "Following",
+    "Moderation",
+    "Platform",
+    "Population",
+    "Push",
+    "Recognition",
+    "ReviewTime",
+    "Scenario",
+    "ScoreWeights",
+    "Sessions",
+    "Sharing",
+    "SocialGraph",
+    "Thresholds",
+    "Video",
+    "apply_variant",
+    "problems",
+]
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0)]
+
+#: The KPIs the push gate can use, in the order they are reported.
+KPI_NAMES = (
+    "completion",
+    "watch_fraction",
+    "like",
+    "comment",
+    "share",
+    "follow",
+    "profile_click",
+)
+
+#: Largest population the schema accepts (TikTok has about 1.5e9 users).
+MAX_USERS = 2_000_000_000
+
+#: A typical diurnal activity profile: relative session intensity per local hour.
+DEFAULT_DIURNAL = (
+    0.35, 0.2, 0.12, 0.08, 0.08, 0.15, 0.4, 0.7, 0.8, 0.8, 0.85, 0.9,
+    1.0, 0.95, 0.9, 0.9, 1.0, 1.1, 1.3, 1.5, 1.6, 1.5, 1.2, 0.7,
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    """Base of every scenario model: frozen, strict types, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Sessions(_Strict):
+    """App sessions per user per day: log-normal across users (heavy-tailed)."""
+
+    median: PositiveFloat = 4.0
+    spread: NonNegativeFloat = 1.0  #: sigma of log(sessions per day)
+
+
+class Population(_Strict):
+    """Who is on the platform: size, topics, activity and propensities."""
+
+    users: Annotated[int, Field(ge=1, le=MAX_USERS)] = 100_000
+    topics: Annotated[list[str], Field(min_length=1)] = ["animals", "comedy", "sport"]
+    #: Dirichlet alpha of each user's interests: lower means narrower tastes.
+    interest_concentration: PositiveFloat = 0.3
+    sessions_per_day: Sessions = Sessions()
+    #: Relative session intensity for each of the 24 local hours.
+    diurnal_profile: Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)] = list(
+        DEFAULT_DIURNAL
+    )
+    #: Time-zone offsets of the population (hours from UTC) and their weights.
+    timezone_offsets_h: Annotated[list[float], Field(min_length=1)] = [0.0]
+    timezone_weights: list[NonNegativeFloat] | None = None
+    #: sigma of each user's log-normal multiplier (mean 1) on every action probability.
+    propensity_spread: NonNegativeFloat = 0.5
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_topics(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("topics must be unique")
+        return v
+
+    @field_validator("diurnal_profile")
+    @classmethod
+    def _some_activity(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("at least one hour must have activity > 0")
+        return v
+
+
+class SocialGraph(_Strict):
+    """Who follows whom. Edges point the way content flows (creator -> follower).
+
+    ``random_powerlaw`` is sampled on demand (annealed) and never builds edges;
+    the other generators build a CSR graph from arrays; ``edge_list`` loads a
+    file of ``source target`` pairs (read by the io layer, relative to the
+    scenario file).
+    """
+
+    kind: Literal["random_powerlaw", "erdos_renyi", "small_world", "barabasi_albert", "edge_list"] = (
+        "random_powerlaw"
+    )
+    #: Mean number of contacts who receive what a user shares.
+    mean_following: PositiveFloat = 150.0
+    #: Exponent of the power-law contact distribution (random_powerlaw).
+    degree_exponent: Annotated[float, Field(gt=2.0)] = 2.5
+    #: Rewiring probability (small_world).
+    rewire_probability: Probability = 0.1
+    #: Path of the edge list (edge_list), relative to the scenario file.
+    path: str | None = None
+
+
+class Creator(_Strict):
+    """The uploading account."""
+
+    followers: Annotated[int, Field(ge=0)] = 200
+    #: Node id of the creator in an ``edge_list`` graph (its out-edges are its followers).
+    user: Annotated[int, Field(ge=0)] | None = None
+
+
+class Video(_Strict):
+    """The uploaded video: what it is about and how good it is."""
+
+    #: True topic (one of population.topics) ...
+    topic: str | None = None
+    #: ... or a topic mixture (weights, normalised to sum 1).
+    topic_mix: dict[str, NonNegativeFloat] | None = None
+    duration_s: PositiveFloat = 15.0
+    #: Latent quality in [0, 1]: how much a viewer who likes the topic enjoys it.
+    appeal: Probability = 0.6
+    #: 1 = unique; lower values are re-uploads viewers have seen before.
+    originality: Probability = 1.0
+    #: Illegal or policy-violating content.
+    violation: bool = False
+    #: Extra engagement from riding a trend (0 = none; 0.2 = +20 %, capped at 1).
+    trend_boost: NonNegativeFloat = 0.0
+    #: Upload time, hours after t = 0 (Monday 00:00 UTC).
+    upload_h: NonNegativeFloat = 18.0
+
+
+class ReviewTime(_Strict):
+    """Time a human moderator takes for one review, in minutes."""
+
+    distribution: Literal["exponential", "lognormal", "fixed"] = "lognormal"
+    mean: PositiveFloat = 3.0
+    #: sigma of log(review time) for the log-normal.
+    sigma: NonNegativeFloat = 0.5
+
+
+class Moderation(_Strict):
+    """Classifier thresholds and the human moderation queue."""
+
+    auto_approve_below: Probability = 0.2
+    auto_remove_above: Probability = 0.9
+    #: Mean classifier score of clean and of violating uploads (Beta-distributed).
+    score_mean_clean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.08
+    score_mean_violating: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.85
+    score_concentration: PositiveFloat = 12.0
+    moderators: Annotated[int, Field(ge=1)] = 4
+    review_time_min: ReviewTime = ReviewTime()
+    #: Probability that a human review reaches the right decision.
+    human_accuracy: Probability = 0.97
+    #: Other uploads reaching the human queue per hour (they compete for moderators).
+    background_reviews_per_h: NonNegativeFloat = 40.0
+
+
+class Recognition(_Strict):
+    """Topic recognition: correct with ``accuracy``, else a confused topic."""
+
+    accuracy: Probability = 0.95
+    #: Optional confusion rows: true topic -> {recognised topic: probability}.
+    confusion: dict[str, dict[str, NonNegativeFloat]] | None = None
+
+
+class Thresholds(_Strict):
+    """KPI thresholds of the push gate (rates per view); unset KPIs are not checked."""
+
+    completion: Probability | None = None
+    watch_fraction: Probability | None = None
+    like: Probability | None = None
+    comment: Probability | None = None
+    share: Probability | None = None
+    follow: Probability | None = None
+    profile_click: Probability | None = None
+    score: NonNegativeFloat | None = None
+
+
+class ScoreWeights(_Strict):
+    """Weights of the composite score: sum of weight x rate (Douyin, TikTok Algo 101)."""
+
+    completion: NonNegativeFloat = 1.0
+    watch_fraction: NonNegativeFloat = 1.0
+    like: NonNegativeFloat = 10.0
+    comment: NonNegativeFloat = 20.0
+    share: NonNegativeFloat = 50.0
+    follow: NonNegativeFloat = 30.0
+    profile_click: NonNegativeFloat = 5.0
+
+
+class Push(_Strict):
+    """The staged push (traffic pool): cohorts, pacing, and the KPI gate."""
+
+    mode: Literal["content", "social", "hybrid"] = "hybrid"
+    #: Cohort sizes per stage (strictly increasing) ...
+    cohorts: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] | None = None
+    #: ... or a first cohort, a growth factor and a number of stages.
+    first_cohort: Annotated[int, Field(ge=1)] = 200
+    growth: Annotated[float, Field(gt=1.0)] = 5.0
+    max_stages: Annotated[int, Field(ge=1, le=50)] = 7
+    #: Users delivered at once; a larger cohort is delivered in batches.
+    delivery_batch: Annotated[int, Field(ge=1)] = 20_000
+    batch_interval_h: NonNegativeFloat = 0.5
+    #: Probability that a delivered video is watched at all (crowded feeds).
+    watch_probability: Probability = 0.85
+    #: A stage is evaluated once this fraction of its cohort has watched ...
+    evaluate_after_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
+    #: ... or this long after its last delivery, whichever comes first.
+    eval_window_h: PositiveFloat = 24.0
+    #: Views a stage needs before a mid-stage check may stop the push.
+    min_views_to_evaluate: Annotated[int, Field(ge=1)] = 100
+    thresholds: Thresholds = Thresholds(completion=0.3)
+    #: Per-stage overrides of ``thresholds`` (entry i applies to stage i + 1).
+    stage_thresholds: list[Thresholds] | None = None
+    score_weights: ScoreWeights = ScoreWeights()
+    #: A human review is required after passing this stage (1-based), if set.
+    human_review_after_stage: Annotated[int, Field(ge=1)] | None = None
+
+    @field_validator("cohorts")
+    @classmethod
+    def _increasing(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None:
+            for a, b in zip(v, v[1:], strict=False):
+                if b <= a:
+                    raise ValueError(f"cohort sizes must increase, got {a} then {b}")
+        return v
+
+    def cohort_sizes(self) -> list[int]:
+        """Cohort size of every stage, from ``cohorts`` or the growth rule (capped at MAX_USERS)."""
+        if self.cohorts is not None:
+            return list(self.cohorts)
+        sizes: list[int] = []
+        for i in range(self.max_stages):
+            try:  # growth may be huge or inf: round(inf) and 1e200**2 raise OverflowError
+                size = min(self.first_cohort * self.growth**i, MAX_USERS)
+            except OverflowError:
+                size = MAX_USERS
+            sizes.append(round(size))
+        return sizes
+
+    def thresholds_for(self, stage: int) -> Thresholds:
+        """Thresholds of ``stage`` (1-based): the base table with its override applied."""
+        if self.stage_thresholds is None or stage > len(self.stage_thresholds):
+            return self.thresholds
+        override = self.stage_thresholds[stage - 1].model_dump(exclude_none=True)
+        return self.thresholds.model_copy(update=override)
+
+
+class Following(_Strict):
+    """The creator's followers see the video in their Following feed."""
+
+    watch_probability: Probability = 0.35
+
+
+class Sharing(_Strict):
+    """Shares: a sharer sends the video to contacts, who may open it."""
+
+    #: Contacts per share (sampled from the sharer's contacts), or "all" contacts.
+    recipients_per_share: Annotated[int, Field(ge=1)] | Literal["all"] = 3
+    open_probability: Probability = 0.5
+
+
+class Behaviour(_Strict):
+    """How a viewer reacts, as a function of interest and appeal.
+
+    Engagement ``e = appeal x (interest_floor + (1 - interest_floor) x interest)``,
+    scaled by originality and trend; watch fraction ~ Beta with mean rising
+    with ``e``; action probability = ``p_* x propensity x (e / 0.5) ** engagement_elasticity``.
+    """
+
+    interest_floor: Probability = 0.1
+    watch_fraction_min: Probability = 0.1
+    watch_fraction_max: Probability = 0.95
+    watch_concentration: PositiveFloat = 4.0
+    #: A view counts as completed from this watch fraction.
+    completion_at_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9
+    #: Longer videos are watched less: mean watch fraction x (ref / duration) ** elasticity.
+    reference_duration_s: PositiveFloat = 15.0
+    duration_elasticity: NonNegativeFloat = 0.3
+    #: How much a seen-before (unoriginal) video loses: e x (1 - weight x (1 - originality)).
+    novelty_weight: Probability = 0.5
+    engagement_elasticity: NonNegativeFloat = 2.0
+    #: Action probabilities per view for an average user at engagement 0.5.
+    p_like: Probability = 0.06
+    p_comment: Probability = 0.006
+    p_share: Probability = 0.0004
+    p_follow: Probability = 0.004
+    p_profile_click: Probability = 0.02
+
+
+class Platform(_Strict):
+    """The platform's four steps: moderation, recognition, push, and its feeds."""
+
+    moderation: Moderation = Moderation()
+    recognition: Recognition = Recognition()
+    push: Push = Push()
+    following: Following = Following()
+    sharing: Sharing = Sharing()
+
+
+class Scenario(_Strict):
+    """One simulated world: population, graph, creator, video, platform, behaviour."""
+
+    name: Annotated[str, Field(min_length=1)] = "scenario"
+    description: str = ""
+    horizon_h: PositiveFloat = 168.0
+    seed: Annotated[int, Field(ge=0)] = 1
+    population: Population = Population()
+    social_graph: SocialGraph = SocialGraph()
+    creator: Creator = Creator()
+    video: Video = Video()
+    platform: Platform = Platform()
+    behaviour: Behaviour = Behaviour()
+    #: Named variants: tables overriding any field of the base scenario.
+    variants: dict[str, dict[str, Any]] = {}
+
+    def variant(self, name: str | None) -> Scenario:
+        """The scenario with variant ``name`` applied (``None``: the base itself)."""
+        if name is None:
+            return self
+        if name not in self.variants:
+            known = ", ".join(sorted(self.variants)) or "none"
+            raise KeyError(f"unknown variant {name!r} (known: {known})")
+        return apply_variant(self, self.variants[name])
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def apply_variant(scenario: Scenario, override: dict[str, Any]) -> Scenario:
+    """Return a new scenario with ``override`` (a nested table) merged into it.
+
+    Raises ``pydantic.ValidationError`` when the merged scenario is invalid.
+    """
+    data = scenario.model_dump(exclude={"variants"}, exclude_none=True)
+    merged = _merge(data, override)
+    merged["variants"] = {}
+    return Scenario.model_validate(merged)
+
+
+def problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Cross-field problems of a schema-valid scenario, as ``(location, message)``."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    topics = set(sc.population.topics)
+    pop, push, video = sc.population, sc.platform.push, sc.video
+    if video.topic is None and video.topic_mix is None:
+        out.append((("video", "topic"), "set video.topic or video.topic_mix"))
+    if video.topic is not None and video.topic_mix is not None:
+        out.append((("video", "topic_mix"), "set only one of video.topic and video.topic_mix"))
+    if video.topic is not None and video.topic not in topics:
+        out.append((("video", "topic"), f"{video.topic!r} is not one of population.topics"))
+    if video.topic_mix is not None:
+        for t in video.topic_mix:
+            if t not in topics:
+                out.append((("video", "topic_mix", t), f"{t!r} is not one of population.topics"))
+        if sum(video.topic_mix.values()) <= 0:
+            out.append((("video", "topic_mix"), "weights must not all be zero"))
+    if pop.timezone_weights is not None:
+        if len(pop.timezone_weights) != len(pop.timezone_offsets_h):
+            out.append(
+                (
+                    ("population", "timezone_weights"),
+                    f"needs {len(pop.timezone_offsets_h)} weights (one per offset),"
+                    f" got {len(pop.timezone_weights)}",
+                )
+            )
+        elif sum(pop.timezone_weights) <= 0:
+            out.append((("population", "timezone_weights"), "weights must not all be zero"))
+    sizes = push.cohort_sizes()
+    where = ("platform", "push", "cohorts" if push.cohorts is not None else "first_cohort")
+    if sizes[0] > pop.users:
+        out.append((where, f"first cohort ({sizes[0]}) is larger than population.users ({pop.users})"))
+    if push.stage_thresholds is not None and len(push.stage_thresholds) > len(sizes):
+        out.append(
+            (
+                ("platform", "push", "stage_thresholds"),
+                f"{len(push.stage_thresholds)} entries but only {len(sizes)} stages",
+            )
+        )
+    if push.human_review_after_stage is not None and push.human_review_after_stage > len(sizes):
+        out.append(
+            (
+                ("platform", "push", "human_review_after_stage"),
+                f"stage {push.human_review_after_stage} does not exist ({len(sizes)} stages)",
+            )
+        )
+    mod = sc.platform.moderation
+    if mod.auto_approve_below > mod.auto_remove_above:
+        out.append(
+            (
+                ("platform", "moderation", "auto_approve_below"),
+                f"must not exceed auto_remove_above ({mod.auto_remove_above}), got {mod.auto_approve_below}",
+            )
+        )
+    conf = sc.platform.recognition.confusion
+    if conf is not None:
+        for true_topic, row in conf.items():
+            if true_topic not in topics:
+                out.append(
+                    (("platform", "recognition", "confusion", true_topic), f"{true_topic!r} is not a topic")
+                )
+            for t in row:
+                if t not in topics:
+                    out.append(
+                        (("platform", "recognition", "confusion", true_topic, t), f"{t!r} is not a topic")
+                    )
+            if row and abs(sum(row.values()) - 1.0) > 1e-6:
+                out.append(
+                    (
+                        ("platform", "recognition", "confusion", true_topic),
+                        f"probabilities must sum to 1, got {sum(row.values()):.6g}",
+                    )
+                )
+    if len(topics) == 1 and sc.platform.recognition.accuracy < 1 and conf is None:
+        pass  # a single topic cannot be confused: recognition is always right
+    if sc.social_graph.kind == "edge_list":
+        if sc.social_graph.path is None:
+            out.append((("social_graph", "path"), "edge_list needs a path"))
+        if sc.creator.user is None:
+            out.append((("creator", "user"), "edge_list needs the creator's node id"))
+        elif sc.creator.user >= pop.users:
+            out.append((("creator", "user"), f"must be < population.users ({pop.users})"))
+    elif sc.creator.followers >= pop.users:
+        out.append((("creator", "followers"), f"must be < population.users ({pop.users})"))
+    b = sc.behaviour
+    if b.watch_fraction_min > b.watch_fraction_max:
+        out.append((("behaviour", "watch_fraction_min"), "must not exceed behaviour.watch_fraction_max"))
+    return out
+
+
+def validate_variants(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems of every variant, located under ``variants.NAME``."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for name, override in sc.variants.items():
+        try:
+            v = apply_variant(sc, override)
+        except ValidationError as err:
+            for e in err.errors():
+                out.append((("variants", name, *e["loc"]), e["msg"]))
+            continue
+        out.extend((("variants", name, *loc), msg) for loc, msg in problems(v))
+    return out
