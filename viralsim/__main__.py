@@ -1,0 +1,5 @@
+"""``python -m viralsim``: the same command line as ``viralsim``."""
+
+from viralsim.cli import main
+
+main()
