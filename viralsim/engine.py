@@ -91,14 +91,17 @@ def simulate(
 
 def _finish(state: RunState, seed: int, run: int, variant: str | None) -> RunResult:
     sc = state.scenario
-    if state.batches:
-        cols = {k: np.concatenate([b[k] for b in state.batches]).astype(dt, copy=False) for k, dt in VIEW_COLUMNS.items()}
-    else:
-        cols = {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
-    order = np.argsort(cols["time_h"], kind="stable")
+    batches, state.batches = state.batches, []
+    state.stage_batches.clear()  # free memory before the columns are copied
+    order = np.argsort(np.concatenate([b["time_h"] for b in batches]) if batches else np.empty(0), kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    views = {k: v[order] for k, v in cols.items()}
+    views = {}
+    for k, dt in VIEW_COLUMNS.items():
+        col = np.concatenate([b[k] for b in batches]).astype(dt, copy=False) if batches else np.empty(0, dtype=dt)
+        views[k] = col[order]
+        for b in batches:
+            del b[k]
     par = views["parent"]
     views["parent"] = np.where(par >= 0, rank[np.maximum(par, 0)], -1)
     summary = summarise(

@@ -94,6 +94,22 @@ class CSRGraph:
         g.add_edges_from(zip(src.tolist(), self.indices.tolist(), strict=True))
         return g
 
+    def to_scipy(self) -> Any:
+        """The adjacency matrix as a ``scipy.sparse.csr_array`` (shares these arrays' layout)."""
+        from scipy import sparse
+
+        data = np.ones(len(self.indices), dtype=np.int8)
+        return sparse.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
+
+    @classmethod
+    def from_scipy(cls, matrix: Any) -> CSRGraph:
+        """Build from a square scipy sparse matrix (nonzero (u, v) means u -> v)."""
+        m = matrix.tocsr()
+        if m.shape[0] != m.shape[1]:
+            raise ValueError(f"adjacency matrix must be square, got {m.shape}")
+        m.sum_duplicates()
+        return cls(m.indptr, m.indices)
+
     @property
     def edges(self) -> int:
         """Number of edges."""

@@ -107,10 +107,10 @@ class Population:
         self._quantile = np.empty(0)  # per slot: quantile of interest in the ranking topic
         cap = 1024
         self._attr = _Attributes(
-            interest=np.empty(cap),
-            rate_per_h=np.empty(cap),
-            tz_h=np.empty(cap),
-            propensity=np.empty((cap, len(ACTIONS))),
+            interest=np.empty(cap, dtype=np.float32),
+            rate_per_h=np.empty(cap, dtype=np.float32),
+            tz_h=np.empty(cap, dtype=np.float32),
+            propensity=np.empty((cap, len(ACTIONS)), dtype=np.float32),
         )
         self._quantile = np.empty(cap)
         tzw = np.asarray(config.timezone_weights or [1.0] * len(config.timezone_offsets_h), dtype=float)
@@ -191,14 +191,13 @@ class Population:
         self._quantile[start : start + n] = q
         a.interest[start : start + n] = self._interest(q, rng)
         c = self.config
-        a.rate_per_h[start : start + n] = (
-            c.sessions_per_day.median * np.exp(c.sessions_per_day.spread * rng.standard_normal(n)) / 24.0
-        )
+        z = rng.standard_normal((n, 1 + len(ACTIONS)), dtype=np.float32)
+        a.rate_per_h[start : start + n] = c.sessions_per_day.median * np.exp(c.sessions_per_day.spread * z[:, 0]) / 24.0
         a.tz_h[start : start + n] = (
             self._tz[rng.choice(len(self._tz), size=n, p=self._tz_p)] if len(self._tz) > 1 else self._tz[0]
         )
         s = c.propensity_spread
-        a.propensity[start : start + n] = np.exp(s * rng.standard_normal((n, len(ACTIONS))) - s * s / 2)
+        a.propensity[start : start + n] = np.exp(s * z[:, 1:] - np.float32(s * s / 2))
         a.size = start + n
         return slots
 
@@ -207,10 +206,10 @@ class Population:
         cap = max(need, 2 * len(a.interest))
         for name in ("interest", "rate_per_h", "tz_h"):
             old = getattr(a, name)
-            new = np.empty(cap)
+            new = np.empty(cap, dtype=np.float32)
             new[: a.size] = old[: a.size]
             setattr(a, name, new)
-        prop = np.empty((cap, len(ACTIONS)))
+        prop = np.empty((cap, len(ACTIONS)), dtype=np.float32)
         prop[: a.size] = a.propensity[: a.size]
         a.propensity = prop
         q = np.empty(cap)
