@@ -74,10 +74,7 @@ def simulate(
         raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")
     seed = sc.seed if seed is None else seed
     streams = Streams(seed, run)
-    mix = dict(sc.video.topic_mix or {sc.video.topic: 1.0})
-    total = sum(mix.values())
-    mix = {k: v / total for k, v in mix.items()}
-    population = Population(sc.population, mix, rng=streams["population"])
+    population = Population(sc.population, sc.video.mix(), rng=streams["population"])
     g = _graph(sc, graph, streams)
     creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None
     state = RunState(sc, streams, population, g, creator)
@@ -98,7 +95,7 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None) -> RunRes
     rank[order] = np.arange(len(order))
     views = {}
     for k, dt in VIEW_COLUMNS.items():
-        col = np.concatenate([b[k] for b in batches]).astype(dt, copy=False) if batches else np.empty(0, dtype=dt)
+        col: np.ndarray = np.concatenate([b[k] for b in batches]).astype(dt, copy=False) if batches else np.empty(0, dtype=dt)
         views[k] = col[order]
         for b in batches:
             del b[k]

@@ -80,11 +80,11 @@ def plot_reach(result: RunResult) -> Any:
     axl.set_xlabel("hours since Monday 00:00 UTC (dotted lines: push stages S1, S2, ...)")
     ax.set_ylabel("cumulative views")
     axl.set_ylabel("cumulative views (log)")
-    s = result.summary
+    summ = result.summary
     title = f"{result.scenario.name}" + (f" [{result.variant}]" if result.variant else "")
     ax.set_title(
-        f"{title}: {s['views']:,} views, {s['shares']:,} shares, "
-        f"{100 * s['algorithmic_share']:.2f} % from the push (seed {result.seed})"
+        f"{title}: {summ['views']:,} views, {summ['shares']:,} shares, "
+        f"{100 * summ['algorithmic_share']:.2f} % from the push (seed {result.seed})"
     )
     ax.legend(loc="lower right", fontsize=9, frameon=True)
     return fig

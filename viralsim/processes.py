@@ -96,9 +96,7 @@ def upload(env: simpy.Environment, run: RunState) -> Proc:
     if removed:
         run.stop("removed_by_moderation", env.now)
         return
-    mix = sc.video.topic_mix or {sc.video.topic: 1.0}
-    true_topic = max(mix, key=lambda t: mix[t])
-    topic = recognise(true_topic, list(sc.population.topics), sc.platform.recognition, rng=run.streams["recognition"])
+    topic = recognise(sc.video.main_topic(), list(sc.population.topics), sc.platform.recognition, rng=run.streams["recognition"])
     run.recognised_topic = topic
     run.population.set_ranking_topic(topic)
     env.process(following_feed(env, run))

@@ -122,8 +122,9 @@ def _distinct(users: np.ndarray, population: int) -> int:
     return int(np.count_nonzero(seen))
 
 
-def _time_to(time_h: np.ndarray, n: int) -> float | None:
-    return float(time_h[n - 1]) if len(time_h) >= n else None
+def _time_to(time_h: np.ndarray, n: int, since_h: float) -> float | None:
+    """Hours from ``since_h`` until the n-th view (None if there were fewer)."""
+    return float(time_h[n - 1]) - since_h if len(time_h) >= n else None
 
 
 def summarise(
@@ -165,8 +166,8 @@ def summarise(
         "stop_reason": stop_reason,
         "peak_rate_h": float(np.argmax(hist)) if n else None,
         "peak_rate_views_per_h": int(hist.max()) if n else 0,
-        "time_to_10k_views_h": None if n < 10_000 else _time_to(t, 10_000) - upload_h,
-        "time_to_100k_views_h": None if n < 100_000 else _time_to(t, 100_000) - upload_h,
+        "time_to_10k_views_h": _time_to(t, 10_000, upload_h),
+        "time_to_100k_views_h": _time_to(t, 100_000, upload_h),
         "cascade_views": int(np.count_nonzero(cascade)),
         "cascade_depth": tree["depth"] - 1 if n else 0,
         "cascade_max_breadth": tree["max_breadth"],

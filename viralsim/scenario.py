@@ -159,6 +159,18 @@ class Video(_Strict):
     upload_h: NonNegativeFloat = 18.0
 
 
+    def mix(self) -> dict[str, float]:
+        """The true topic mixture, normalised to sum 1 (``topic`` alone is a mixture of one)."""
+        raw = self.topic_mix if self.topic_mix is not None else {self.topic or "": 1.0}
+        total = sum(raw.values())
+        return {k: v / total for k, v in raw.items()}
+
+    def main_topic(self) -> str:
+        """The topic with the largest weight: what recognition tries to find."""
+        mix = self.mix()
+        return max(mix, key=lambda t: mix[t])
+
+
 class ReviewTime(_Strict):
     """Time a human moderator takes for one review, in minutes."""
 
@@ -448,8 +460,6 @@ def problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
                         f"probabilities must sum to 1, got {sum(row.values()):.6g}",
                     )
                 )
-    if len(topics) == 1 and sc.platform.recognition.accuracy < 1 and conf is None:
-        pass  # a single topic cannot be confused: recognition is always right
     if sc.social_graph.kind == "edge_list":
         if sc.social_graph.path is None:
             out.append((("social_graph", "path"), "edge_list needs a path"))
