@@ -177,15 +177,18 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
         if early is None:
             t_eval = max(env.now, run.stage_eval_time(stage, delivered, last_h))
             yield env.timeout(t_eval - env.now)
-            gate = run.evaluate_stage(stage, env.now)
+            # evaluate at t_eval itself: env.now + (t_eval - env.now) may round to just below it,
+            # which would leave out the view that completed the fraction
+            gate = run.evaluate_stage(stage, t_eval)
         else:
+            t_eval = env.now
             gate = early
         row: dict[str, Any] = {
             "stage": stage,
             "cohort_size": size,
             "delivered": delivered,
             "start_h": start_h,
-            "evaluated_h": env.now,
+            "evaluated_h": t_eval,
             "views_evaluated": gate.views,
             **{k: gate.rates[k] for k in KPI_NAMES},
             "score": gate.score,

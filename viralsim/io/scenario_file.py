@@ -50,7 +50,7 @@ _BOUND = {
     "less_than": ("lt", "<"),
     "less_than_equal": ("le", "<="),
 }
-_TOML_WHERE = re.compile(r"^(?P<reason>.*?)\s*\(at (?:line (?P<line>\d+), column \d+|end of document)\)$", re.S)
+_TOML_AT = re.compile(r"^(?P<reason>.*?)\s*\(at (?:line (?P<line>\d+), column \d+|end of document)\)$", re.S)
 
 
 class ScenarioError(Exception):
@@ -139,7 +139,7 @@ def loads_scenario(text: str, filename: str = "<string>") -> Scenario:
 
 def _toml_problem(filename: str, message: str, text: str) -> str:
     """``FILE:LINE: not valid TOML: reason`` from a tomllib message ``Reason (at line N, column M)``."""
-    m = _TOML_WHERE.match(message)
+    m = _TOML_AT.match(message)
     if m is None:
         return f"{filename}:1: not valid TOML: {_lower(message)}"
     line = int(m["line"]) if m["line"] else text.rstrip().count("\n") + 1
@@ -148,13 +148,9 @@ def _toml_problem(filename: str, message: str, text: str) -> str:
 
 def _lines(filename: str, index: LineIndex, found: list[Problem]) -> list[str]:
     """Problem lines sorted by line (stable), without duplicates."""
-    rows = sorted(((line_of(index, loc), loc, msg) for loc, msg in found), key=lambda r: r[0])
-    return list(
-        dict.fromkeys(
-            f"{filename}:{line}: {'.'.join(map(str, loc))}: {msg}" if loc else f"{filename}:{line}: {msg}"
-            for line, loc, msg in rows
-        )
-    )
+    rows = sorted((line_of(index, loc), i, loc, msg) for i, (loc, msg) in enumerate(found))
+    out = (f"{filename}:{n}: {'.'.join(map(str, loc)) + ': ' if loc else ''}{msg}" for n, _, loc, msg in rows)
+    return list(dict.fromkeys(out))
 
 
 def _variant_problems(sc: Scenario, inherited: set[Problem]) -> list[Problem]:
@@ -229,9 +225,8 @@ def _message(loc: Key, errors: list[ErrorDetails]) -> str:
         noun = ("character", "characters") if kind.startswith("string") else ("entry", "entries")
         size = len(value) if isinstance(value, list | str | dict) else ctx.get("actual_length")
         return f"must have at {'least' if least else 'most'} {limit} {noun[limit != 1]}, got {size}"
-    needs = [_requirement(x) for x in errors]
-    if all(n is not None for n in needs):
-        wants = [n for n in needs if n is not None]
+    wants = [w for w in map(_requirement, errors) if w is not None]
+    if len(wants) == len(errors):
         phrase = " or ".join(text for _, text in wants)
         if any(is_type for is_type, _ in wants):
             return f"expected {phrase}, got {_typed(value)}"
@@ -249,8 +244,6 @@ def _requirement(error: ErrorDetails) -> tuple[bool, str] | None:
         return False, f"{op} {_number(ctx[key])}"
     if kind == "literal_error":
         return False, str(ctx["expected"])
-    if kind == "finite_number":
-        return False, "a finite number"
     return None
 
 
@@ -271,11 +264,8 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The model inside an annotation such as ``list[Thresholds] | None``."""
     if typing.get_origin(annotation) is None and isinstance(annotation, type):
         return annotation if issubclass(annotation, BaseModel) else None
-    for arg in typing.get_args(annotation):
-        model = _model_in(arg)
-        if model is not None:
-            return model
-    return None
+    inner = (_model_in(arg) for arg in typing.get_args(annotation))
+    return next((model for model in inner if model is not None), None)
 
 
 def _show(value: Any) -> str:
@@ -294,9 +284,7 @@ def _show(value: Any) -> str:
 
 def _typed(value: Any) -> str:
     """A value with its type, for type errors: ``str 'abc'``, ``float 1.5``, ``a table``."""
-    if isinstance(value, dict | list):
-        return _show(value)
-    return f"{type(value).__name__} {_show(value)}"
+    return _show(value) if isinstance(value, dict | list) else f"{type(value).__name__} {_show(value)}"
 
 
 def _number(x: Any) -> str:

@@ -269,8 +269,9 @@ class _Scanner:
             if not self.at("]"):
                 if self.pos >= len(self.text):
                     raise _Lost
-                self.index[path + (i,)] = self.line()
-                self.value(path + (i,))
+                item = (*path, i)
+                self.index[item] = self.line()
+                self.value(item)
                 self.skip(newlines=True)
                 if self.at(","):
                     self.pos += 1

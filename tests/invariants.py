@@ -1,0 +1,145 @@
+"""The invariants every run must satisfy (DESIGN §6), as one reusable check.
+
+Used by the property test over random scenarios (test_engine.py) and by the runs
+of every bundled scenario and variant (test_cli.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viralsim import RunResult
+
+SOURCES = ("for_you", "following", "share")
+FOR_YOU, FOLLOWING, SHARE = range(3)
+ACTION_COLUMNS = {
+    "likes": "liked",
+    "comments": "commented",
+    "shares": "shared",
+    "follows": "followed",
+    "profile_clicks": "profile_click",
+    "completions": "completed",
+}
+
+
+def check_invariants(r: RunResult) -> None:
+    """Assert the invariants of one run; the message names the one that failed."""
+    sc, s, v = r.scenario, r.summary, r.views
+    n = len(v["time_h"])
+    assert all(len(col) == n for col in v.values()), "columns of the views log differ in length"
+    assert s["views"] == n
+
+    # views <= deliveries, per source and in total
+    deliveries = s["deliveries"]
+    assert set(deliveries) == set(SOURCES)
+    assert n <= sum(deliveries.values()), "more views than deliveries"
+    for name in SOURCES:
+        assert s["views_by_source"][name] <= deliveries[name], f"more {name} views than {name} deliveries"
+    if sc.creator.user is None:  # a generated graph: the creator has exactly `followers` followers
+        assert deliveries["following"] <= sc.creator.followers
+
+    # viewers: distinct users of the population; a user is reached (and watches) at most once
+    users = v["user"]
+    assert np.all((users >= 0) & (users < sc.population.users))
+    assert s["unique_viewers"] == len(np.unique(users)) <= sc.population.users
+    assert s["unique_viewers"] == n, "a user watched twice"
+    if sc.creator.user is not None:
+        assert sc.creator.user not in users, "the creator watched their own video"
+
+    # actions <= views, and the summary counts are the columns' counts
+    for key, col in ACTION_COLUMNS.items():
+        assert s[key] == int(np.count_nonzero(v[col])) <= n, key
+    assert s["share_to_view"] == (s["shares"] / n if n else 0.0)
+    watch = v["watch_s"].astype(float)
+    assert np.all((watch >= 0) & (watch <= sc.video.duration_s * (1 + 1e-6)))
+
+    # sources: partition the views; the algorithmic share is the For You fraction
+    by_source = s["views_by_source"]
+    assert sum(by_source.values()) == n
+    for code, name in enumerate(SOURCES):
+        assert by_source[name] == int(np.count_nonzero(v["source"] == code))
+    assert s["algorithmic_share"] == (by_source["for_you"] / n if n else 0.0)
+    mode = sc.platform.push.mode
+    if mode == "social":
+        assert by_source["for_you"] == 0 and deliveries["for_you"] == 0, "For You views in social mode"
+        assert r.stages == [] and s["stages_reached"] == 0
+    if mode == "content":
+        assert by_source["share"] == 0 and deliveries["share"] == 0, "share views in content mode"
+
+    # time: sorted, after the upload was approved, within the horizon
+    t = v["time_h"]
+    assert np.all(np.diff(t) >= 0), "views are not sorted by time"
+    if n:
+        assert t[0] >= r.moderation["decided_h"] >= sc.video.upload_h
+        assert t[-1] <= sc.horizon_h
+
+    # the reach curve: monotone, sources sum to the total, ends at the number of views
+    rc = r.reach_curve
+    assert rc["time_h"][0] == 0.0 and rc["time_h"][-1] == sc.horizon_h
+    for key in ("total", *SOURCES):
+        assert np.all(np.diff(rc[key]) >= 0), f"reach curve {key} decreases"
+    assert np.array_equal(rc["for_you"] + rc["following"] + rc["share"], rc["total"])
+    assert rc["total"][-1] == n
+    for name in SOURCES:
+        assert rc[name][-1] == by_source[name]
+
+    # the spread tree: share views hang from an earlier view that was shared, others from the upload
+    parent = v["parent"]
+    is_share = v["source"] == SHARE
+    assert np.array_equal(parent >= 0, is_share), "parent set exactly for share views"
+    child = np.flatnonzero(is_share)
+    par = parent[child]
+    assert np.all(par < child), "a parent after its child in time order"
+    assert np.all(t[par] < t[child]), "a share view not after the view it came from"
+    assert np.all(v["shared"][par]), "a share view whose parent did not share"
+    assert np.all(v["user"][par] != v["user"][child])
+    assert s["cascade_views"] == len(child)
+    assert s["structural_virality"] >= 0.0
+
+    # the push: stages in order, consistent decisions
+    sizes = sc.platform.push.cohort_sizes()
+    stage = v["stage"]
+    assert np.array_equal(stage > 0, v["source"] == FOR_YOU), "stage set exactly for For You views"
+    assert s["stages_reached"] <= len(sizes)
+    assert np.all(stage <= s["stages_reached"])
+    rows = r.stages
+    assert len(rows) <= s["stages_reached"] <= len(rows) + 1
+    assert s["stages_passed"] == sum(row["passed"] for row in rows)
+    assert sum(row["delivered"] for row in rows) <= deliveries["for_you"]
+    for i, row in enumerate(rows, start=1):
+        assert row["stage"] == i
+        assert row["cohort_size"] == sizes[i - 1]
+        assert row["passed"] == (row["failed"] == ""), "passed <=> no failed KPI"
+        assert row["views_evaluated"] <= row["delivered"] <= row["cohort_size"]
+        assert row["start_h"] <= row["evaluated_h"] <= sc.horizon_h
+        if i < len(rows):
+            assert row["passed"], "the push went on after a failed stage"
+        # the gate saw exactly the stage's views up to its evaluation, and its rates are theirs
+        seen = (stage == i) & (t <= row["evaluated_h"])
+        assert row["views_evaluated"] == int(np.count_nonzero(seen))
+        if row["views_evaluated"]:
+            assert abs(row["completion"] - np.mean(v["completed"][seen])) < 1e-12
+            assert abs(row["like"] - np.mean(v["liked"][seen])) < 1e-12
+        failed = set(filter(None, row["failed"].split(",")))
+        for kpi in ("completion", "watch_fraction", "like", "comment", "share", "follow", "profile_click", "score"):
+            limit = row[f"threshold_{kpi}"]
+            if limit is None:
+                assert kpi not in failed
+            elif row["views_evaluated"]:
+                assert (kpi in failed) == (row[kpi] < limit), kpi
+
+    # why the distribution stopped
+    reason = s["stop_reason"]
+    if reason.startswith("kpi_below_threshold:"):
+        assert rows and not rows[-1]["passed"]
+        assert reason.split(":", 1)[1] == rows[-1]["failed"]
+    elif reason == "all_stages_passed":
+        assert len(rows) == len(sizes) and all(row["passed"] for row in rows)
+    elif reason == "removed_by_moderation":
+        assert n == 0 and r.moderation["decision"] == "removed"
+    elif reason == "no_push_social_mode":
+        assert mode == "social"
+    else:
+        assert reason in {"horizon", "population_exhausted", "removed_at_stage_review"}, reason
+    if "decision" in r.moderation:
+        assert r.moderation["correct"] == ((r.moderation["decision"] == "removed") == sc.video.violation)
