@@ -65,7 +65,7 @@ class RunState:
         self.batches: list[dict[str, np.ndarray]] = []
         self.n_views = 0
         self.deliveries = dict.fromkeys(SOURCES, 0)
-        self.stage_batches: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.stage_batches: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self.stages: list[dict[str, Any]] = []
         self.moderation: dict[str, Any] = {}
         self.recognised_topic: str | None = None
@@ -114,7 +114,7 @@ class RunState:
         when = pop.clock.next_session(t, attrs["rate_per_h"], attrs["tz_h"], rng=rng)
         watched = (rng.random(len(users)) < watch_probability) & (when <= self.scenario.horizon_h)
         idx = np.flatnonzero(watched)
-        idx = idx[np.argsort(when[idx], kind="stable")]  # each batch is kept in time order
+        idx = idx[np.argsort(when[idx])]  # each batch is kept in time order (times are continuous: no ties)
         out = view_outcomes(
             attrs["interest"][idx], attrs["propensity"][idx], self.scenario.video, self.scenario.behaviour, rng=rng
         )
@@ -133,22 +133,29 @@ class RunState:
         self.n_views += n
         if stage:
             # prefix sums of the KPI columns let the gate count views up to any time cheaply
-            sums = np.cumsum(np.stack([batch[c].astype(float) for c in _KPI_COLUMNS]), axis=1)
-            self.stage_batches.setdefault(stage, []).append((batch["time_h"], sums))
+            # (int32 counts for the action columns, float64 seconds for watch_s)
+            counts = np.cumsum(np.stack([batch[c] for c in _KPI_COLUMNS if c != "watch_s"]), axis=1, dtype=np.int32)
+            watched_s = np.cumsum(batch["watch_s"], dtype=np.float64)
+            self.stage_batches.setdefault(stage, []).append((batch["time_h"], counts, watched_s))
         return start, batch
 
     def evaluate_stage(self, stage: int, at_h: float) -> GateResult:
         """The KPI gate on the views of ``stage`` that have happened by ``at_h``."""
-        totals = np.zeros(len(_KPI_COLUMNS))
+        counted = [c for c in _KPI_COLUMNS if c != "watch_s"]
+        totals = np.zeros(len(counted), dtype=np.int64)
+        seconds = 0.0
         n = 0
-        for times, sums in self.stage_batches.get(stage, []):
+        for times, counts, watched_s in self.stage_batches.get(stage, []):
             k = int(np.searchsorted(times, at_h, side="right"))
             if k:
                 n += k
-                totals += sums[:, k - 1]
+                totals += counts[:, k - 1]
+                seconds += float(watched_s[k - 1])
+        sums: dict[str, float] = {c: float(v) for c, v in zip(counted, totals.tolist(), strict=True)}
+        sums["watch_s"] = seconds
         push = self.scenario.platform.push
         return evaluate_counts(
-            n, dict(zip(_KPI_COLUMNS, totals.tolist(), strict=True)), self.scenario.video.duration_s,
+            n, sums, self.scenario.video.duration_s,
             push.thresholds_for(stage), push.score_weights,
         )  # fmt: skip
 
@@ -156,7 +163,7 @@ class RunState:
         """When the stage is evaluated: once a fraction of its cohort watched, or the window."""
         push = self.scenario.platform.push
         window = last_delivery_h + push.eval_window_h
-        parts = [times for times, _ in self.stage_batches.get(stage, [])]
+        parts = [b[0] for b in self.stage_batches.get(stage, [])]
         times = np.concatenate(parts) if parts else np.empty(0)
         k = int(np.ceil(push.evaluate_after_fraction * delivered))
         if k < 1 or len(times) < k:

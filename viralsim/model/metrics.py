@@ -5,70 +5,93 @@ views from the For You and Following feeds hang from the root, views from a
 share hang from the sharer's view. Structural virality (Goel, Anderson,
 Hofman and Watts 2016) is the mean shortest-path distance over all pairs of
 nodes; a star of n nodes gives 2(n-1)/n and a chain of n gives (n+1)/3.
+
+Spread trees from the platform's push are huge stars with a few small
+cascades: the functions here touch every node once and do the real work only
+on the nodes below depth 1 and their ancestors.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["tree_depths", "tree_stats", "structural_virality"]
+__all__ = ["structural_virality", "tree_depths", "tree_stats"]
 
 
-def tree_depths(parent: np.ndarray) -> np.ndarray:
-    """Depth of every node of a forest given as a parent array (-1 marks a root).
-
-    Parents need not precede children; runs in O(n x depth) with numpy.
-    """
-    parent = np.asarray(parent, dtype=np.int64)
-    depth = np.zeros(len(parent), dtype=np.int64)
-    anc = parent.copy()
+def _deep_walk(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nodes below depth 1, their depths, and the root mask of the forest ``parent``."""
+    is_root = parent < 0
+    child = np.flatnonzero(~is_root)
+    deep = child[~is_root[parent[child]]]  # grandchildren of a root and below
+    depth = np.full(len(deep), 2, dtype=np.int64)
+    anc = parent[parent[deep]]  # the grandparent of each deep node
     active = anc >= 0
+    active[active] = parent[anc[active]] >= 0
     while active.any():
         depth[active] += 1
         anc[active] = parent[anc[active]]
-        active = anc >= 0
-        if depth.max(initial=0) > len(parent):
+        active[active] = parent[anc[active]] >= 0
+        if depth.max() > len(parent):
             raise ValueError("parent array has a cycle")
+    return deep, depth, is_root
+
+
+def tree_depths(parent: np.ndarray) -> np.ndarray:
+    """Depth of every node of a forest given as a parent array (-1 marks a root)."""
+    parent = np.asarray(parent, dtype=np.int64)
+    deep, d, is_root = _deep_walk(parent)
+    depth = np.where(is_root, 0, 1).astype(np.int64)
+    depth[deep] = d
     return depth
+
+
+def _wiener(parent: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Wiener index of the tree (sum over edges of size(subtree) x (n - size)), with the deep walk."""
+    n = len(parent)
+    if np.count_nonzero(parent < 0) != 1:
+        raise ValueError("a tree needs exactly one root (parent -1)")
+    deep, depth, is_root = _deep_walk(parent)
+    # only deep nodes' ancestors have subtrees larger than one node: accumulate on them alone
+    nodes, inv = np.unique(np.concatenate([deep, parent[deep]]), return_inverse=True)
+    size = np.ones(len(nodes), dtype=np.int64)
+    me, up = inv[: len(deep)], inv[len(deep) :]
+    order = np.argsort(-depth, kind="stable")
+    levels = np.split(order, np.flatnonzero(np.diff(depth[order])) + 1) if len(order) else []
+    for level in levels:  # deepest first, so a child's size is final before it is added
+        np.add.at(size, up[level], size[me[level]])
+    internal = ~is_root[nodes]
+    s = size[internal]
+    edges = n - 1  # every non-root node has one edge to its parent
+    wiener = float(edges) * (n - 1) + float(np.sum(s * (n - s) - (n - 1), dtype=float))
+    return wiener, deep, depth
 
 
 def structural_virality(parent: np.ndarray) -> float:
     """Mean distance between all pairs of nodes of the tree given by ``parent``.
 
     ``parent[i]`` is the index of node i's parent, -1 for the single root.
-    Uses the Wiener index: the sum over edges of ``size(subtree) x (n - size)``.
     A tree of fewer than two nodes has virality 0.
     """
     parent = np.asarray(parent, dtype=np.int64)
     n = len(parent)
     if n < 2:
         return 0.0
-    if np.count_nonzero(parent < 0) != 1:
-        raise ValueError("a tree needs exactly one root (parent -1)")
-    depth = tree_depths(parent)
-    size = np.ones(n, dtype=np.int64)
-    order = np.argsort(-depth, kind="stable")
-    d_sorted = depth[order]
-    # accumulate subtree sizes one depth level at a time, deepest first
-    bounds = np.flatnonzero(np.diff(d_sorted)) + 1
-    for level in np.split(order, bounds):
-        nodes = level[parent[level] >= 0]
-        np.add.at(size, parent[nodes], size[nodes])
-    child = parent >= 0
-    wiener = float(np.sum(size[child] * (n - size[child]), dtype=float))
+    wiener, _, _ = _wiener(parent)
     return 2.0 * wiener / (n * (n - 1))
 
 
 def tree_stats(parent: np.ndarray) -> dict[str, float]:
     """Size, depth, max breadth and structural virality of the tree ``parent``."""
     parent = np.asarray(parent, dtype=np.int64)
-    if len(parent) == 0:
+    n = len(parent)
+    if n == 0:
         return {"size": 0, "depth": 0, "max_breadth": 0, "structural_virality": 0.0}
-    depth = tree_depths(parent)
-    breadth = np.bincount(depth)
+    wiener, deep, depth = _wiener(parent)
+    breadth = np.bincount(depth, minlength=2)
+    breadth[0], breadth[1] = 1, n - 1 - len(deep)
     return {
-        "size": int(len(parent)),
-        "depth": int(depth.max()),
+        "size": n,
+        "depth": int(depth.max()) if len(deep) else int(n > 1),
         "max_breadth": int(breadth.max()),
-        "structural_virality": structural_virality(parent),
+        "structural_virality": 2.0 * wiener / (n * (n - 1)) if n > 1 else 0.0,
     }
