@@ -166,12 +166,12 @@ def test_cross_field_problems_of_base_and_variants_are_merged_by_line() -> None:
         ("name = ''", "name: must not be empty"),
         ("seed = 1.5", "seed: expected an integer, got float 1.5"),
         ("seed = [1, 2]", "seed: expected an integer, got an array of 2"),
-        ("horizon_h = inf", None),
-        ("horizon_h = nan", "horizon_h: must be > 0, got nan"),
+        ("horizon_h = inf", "horizon_h: must be a finite number, got inf"),
+        ("horizon_h = nan", "horizon_h: must be a finite number, got nan"),
         ("platform = 1", "platform: expected a table, got int 1"),
         ("platform.sharing.recipients_per_share = 'some'", "expected an integer or 'all', got str 'some'"),
         ("platform.push.growth = 1e300", None),  # huge but valid: cohorts are capped, no overflow
-        ("platform.push.growth = inf", None),
+        ("platform.push.growth = inf", "platform.push.growth: must be a finite number, got inf"),
         ("description = 1979-05-27", "description: expected a string, got date 1979-05-27"),
     ],
 )

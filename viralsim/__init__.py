@@ -13,7 +13,16 @@ from viralsim.model.metrics import structural_virality
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
 
-__all__ = ["CSRGraph", "RunResult", "Scenario", "__version__", "load_scenario", "simulate", "structural_virality"]
+__all__ = [
+    "CSRGraph",
+    "RunResult",
+    "Scenario",
+    "__version__",
+    "load_graph",
+    "load_scenario",
+    "simulate",
+    "structural_virality",
+]
 
 
 def __getattr__(name: str):  # the io layer sits above the core: import it on first use
@@ -21,4 +30,8 @@ def __getattr__(name: str):  # the io layer sits above the core: import it on fi
         from viralsim.io.scenario_file import load_scenario
 
         return load_scenario
-    raise AttributeError(name)
+    if name == "load_graph":
+        from viralsim.io.graph_file import load_graph
+
+        return load_graph
+    raise AttributeError(f"module 'viralsim' has no attribute {name!r}")

@@ -29,7 +29,7 @@ def _graph(scenario: Scenario, graph: Any, streams: Streams) -> ContactGraph:
     n = scenario.population.users
     if graph is None:
         if scenario.social_graph.kind == "edge_list":
-            raise ValueError("social_graph.kind = 'edge_list': load it with viralsim.load_graph() and pass graph=")
+            raise ValueError("social_graph.kind = 'edge_list': pass graph=viralsim.load_graph(scenario, scenario_path)")
         return build_graph(scenario.social_graph, n, rng=streams["graph"])
     g = graph if isinstance(graph, CSRGraph) else CSRGraph.from_networkx(graph)
     if g.n != n:

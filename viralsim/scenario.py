@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "KPI_NAMES",
@@ -35,6 +35,7 @@ __all__ = [
     "Thresholds",
     "Video",
     "apply_variant",
+    "merge_tables",
     "problems",
 ]
 
@@ -64,9 +65,9 @@ DEFAULT_DIURNAL = (
 
 
 class _Strict(BaseModel):
-    """Base of every scenario model: frozen, strict types, unknown keys refused."""
+    """Base of every scenario model: frozen, strict types, unknown keys, inf and nan refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Sessions(_Strict):
@@ -366,11 +367,12 @@ class Scenario(_Strict):
         return apply_variant(self, self.variants[name])
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` merged into a copy of ``base``, table by table (how variants apply)."""
     out = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge_tables(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -382,7 +384,7 @@ def apply_variant(scenario: Scenario, override: dict[str, Any]) -> Scenario:
     Raises ``pydantic.ValidationError`` when the merged scenario is invalid.
     """
     data = scenario.model_dump(exclude={"variants"}, exclude_none=True)
-    merged = _merge(data, override)
+    merged = merge_tables(data, override)
     merged["variants"] = {}
     return Scenario.model_validate(merged)
 
@@ -472,18 +474,4 @@ def problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     b = sc.behaviour
     if b.watch_fraction_min > b.watch_fraction_max:
         out.append((("behaviour", "watch_fraction_min"), "must not exceed behaviour.watch_fraction_max"))
-    return out
-
-
-def validate_variants(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
-    """Problems of every variant, located under ``variants.NAME``."""
-    out: list[tuple[tuple[str | int, ...], str]] = []
-    for name, override in sc.variants.items():
-        try:
-            v = apply_variant(sc, override)
-        except ValidationError as err:
-            for e in err.errors():
-                out.append((("variants", name, *e["loc"]), e["msg"]))
-            continue
-        out.extend((("variants", name, *loc), msg) for loc, msg in problems(v))
     return out

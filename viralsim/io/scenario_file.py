@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from viralsim.io.toml_lines import Key, LineIndex, build_index, line_of
-from viralsim.scenario import Scenario, apply_variant, problems
+from viralsim.scenario import Scenario, apply_variant, merge_tables, problems
 
 __all__ = ["ScenarioError", "load_scenario", "loads_scenario"]
 
@@ -156,9 +156,9 @@ def _lines(filename: str, index: LineIndex, found: list[Problem]) -> list[str]:
 def _variant_problems(sc: Scenario, inherited: set[Problem]) -> list[Problem]:
     """Schema and cross-field problems of every variant, located under ``("variants", NAME)``.
 
-    Like :func:`viralsim.scenario.validate_variants`, but keeps pydantic's whole
-    error (type, input, context) so that messages read like the base scenario's,
-    and leaves out the ``inherited`` problems, already reported for the base.
+    Keeps pydantic's whole error (type, input, context) so that messages read
+    like the base scenario's, and leaves out the ``inherited`` problems, already
+    reported for the base.
     """
     out: list[Problem] = []
     base = sc.model_dump(exclude={"variants"}, exclude_none=True)
@@ -167,18 +167,9 @@ def _variant_problems(sc: Scenario, inherited: set[Problem]) -> list[Problem]:
         try:
             variant = apply_variant(sc, override)
         except ValidationError as err:
-            out += _schema_problems(err, _overlay(base, override), where)
+            out += _schema_problems(err, merge_tables(base, override), where)
             continue
         out += [(where + loc, msg) for loc, msg in problems(variant) if (loc, msg) not in inherited]
-    return out
-
-
-def _overlay(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``override`` merged into ``base`` the way variants are (read-only: nothing is copied)."""
-    out = dict(base)
-    for key, value in override.items():
-        old = out.get(key)
-        out[key] = _overlay(old, value) if isinstance(value, dict) and isinstance(old, dict) else value
     return out
 
 
@@ -215,6 +206,8 @@ def _message(loc: Key, errors: list[ErrorDetails]) -> str:
         return "unknown field" + _did_you_mean(loc)
     if kind == "missing":
         return "required field missing"
+    if kind == "finite_number":
+        return f"must be a finite number, got {_show(value)}"
     if kind == "value_error":  # raised by a field validator: its message is the whole story
         return e["msg"].removeprefix("Value error, ")
     if kind == "string_too_short" and ctx.get("min_length") == 1:
