@@ -520,3 +520,26 @@ def test_invalid_scenario_is_refused_before_running() -> None:
         simulate(sc, seed=1)
     with pytest.raises(KeyError, match="nope"):
         simulate(load_scenario(TINY), variant="nope")
+
+
+def test_growth_factor_ladder_sets_the_cohorts(tiny: Scenario) -> None:
+    sc = with_(tiny, platform={"push": {"cohorts": None, "first_cohort": 50, "growth": 3.0, "max_stages": 4,
+                                        "thresholds": {"completion": 0.0}}})  # fmt: skip
+    assert sc.platform.push.cohort_sizes() == [50, 150, 450, 1350]
+    r = simulate(sc, seed=1)
+    assert [row["cohort_size"] for row in r.stages] == [50, 150, 450, 1350]
+    assert r.summary["stop_reason"] == "all_stages_passed"
+    # every stage delivers its whole cohort (nobody was reached twice)
+    assert all(row["delivered"] == row["cohort_size"] for row in r.stages)
+
+
+def test_a_topic_mixture_is_watched_less_by_single_topic_fans(tiny: Scenario) -> None:
+    # a video half about comedy, half about sport is ranked on comedy (its main topic): the comedy
+    # fans at the top of the ranking like only half of it, so its completion at stage 1 is lower
+    # (20 paired seeds; the mean stage-1 completion must drop by at least 0.05)
+    pure = with_(tiny, platform={"recognition": {"accuracy": 1.0}})
+    mixed = with_(pure, video={"topic": None, "topic_mix": {"comedy": 0.55, "sport": 0.45}})
+    assert mixed.video.main_topic() == "comedy"
+    c_pure = [simulate(pure, seed=s).stages[0]["completion"] for s in range(1, 21)]
+    c_mixed = [simulate(mixed, seed=s).stages[0]["completion"] for s in range(1, 21)]
+    assert np.mean(c_mixed) < np.mean(c_pure) - 0.05, (np.mean(c_mixed), np.mean(c_pure))
