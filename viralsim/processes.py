@@ -115,17 +115,17 @@ def following_feed(env: simpy.Environment, run: RunState) -> Proc:
     if run.creator is not None:
         followers = followers[followers != run.creator]
     start, batch = run.deliver(followers, "following", env.now, sc.platform.following.watch_probability, rng=rng)
-    yield from _spread(env, run, start, batch)
+    _spread(env, run, start, batch)
+    yield env.timeout(0)  # a process must be a generator
 
 
-def _spread(env: simpy.Environment, run: RunState, start: int, batch: dict[str, np.ndarray]) -> Proc:
+def _spread(env: simpy.Environment, run: RunState, start: int, batch: dict[str, np.ndarray]) -> None:
     """Start the share generation of the views in ``batch`` (only where shares propagate)."""
     if run.scenario.platform.push.mode == "content":
         return
     sharers = np.flatnonzero(batch["shared"])
     if len(sharers):
         env.process(share_generation(env, run, batch, sharers, start))
-    yield env.timeout(0)
 
 
 def share_generation(
@@ -143,7 +143,7 @@ def share_generation(
     order = np.argsort(times[who], kind="stable")  # earliest share first wins a repeated recipient
     who, rec = who[order], rec[order]
     start, new = run.deliver(rec, "share", times[who], 1.0, rng=rng, parent=offset + sharers[who])
-    yield from _spread(env, run, start, new)
+    _spread(env, run, start, new)
 
 
 def push(env: simpy.Environment, run: RunState) -> Proc:
@@ -174,7 +174,7 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
                                rng=rng, stage=stage, distinct=True)  # fmt: skip
             delivered += run.deliveries["for_you"] - before
             last_h = env.now
-            env.process(_spread(env, run, first, batch))
+            _spread(env, run, first, batch)
         if early is None:
             t_eval = max(env.now, run.stage_eval_time(stage, delivered, last_h))
             yield env.timeout(t_eval - env.now)

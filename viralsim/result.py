@@ -15,10 +15,9 @@ import numpy as np
 
 from viralsim.model.metrics import tree_stats
 from viralsim.scenario import Scenario
+from viralsim.state import SOURCES
 
-__all__ = ["RunResult", "reach_curve", "summarise"]
-
-SOURCES = ("for_you", "following", "share")
+__all__ = ["SOURCES", "RunResult", "reach_curve", "summarise"]
 
 
 @dataclass(frozen=True)
