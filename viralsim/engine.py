@@ -93,14 +93,15 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None) -> RunRes
     order = np.argsort(np.concatenate([b["time_h"] for b in batches]) if batches else np.empty(0), kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
+    bounds = np.cumsum([0] + [len(b["time_h"]) for b in batches])
     views = {}
     for k, dt in VIEW_COLUMNS.items():
-        col: np.ndarray = np.concatenate([b[k] for b in batches]).astype(dt, copy=False) if batches else np.empty(0, dtype=dt)
-        views[k] = col[order]
-        for b in batches:
-            del b[k]
+        col = np.empty(len(order), dtype=dt)
+        for b, lo, hi in zip(batches, bounds[:-1], bounds[1:], strict=True):
+            col[rank[lo:hi]] = b.pop(k)  # scatter each batch into time order: one copy, no concatenation
+        views[k] = col
     par = views["parent"]
-    views["parent"] = np.where(par >= 0, rank[np.maximum(par, 0)], -1)
+    np.copyto(par, rank[np.maximum(par, 0)], where=par >= 0)
     summary = summarise(
         views,
         state.stages,

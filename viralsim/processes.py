@@ -81,7 +81,7 @@ def upload(env: simpy.Environment, run: RunState) -> Proc:
         env.process(background_reviews(env, run, moderators, reviewed))
     yield env.timeout(sc.video.upload_h)
     if path == "human":
-        record.update(decision="pending")  # what the record says if the horizon comes first
+        record.update(decision="pending", correct=None)  # what the record says if the horizon comes first
         removed, waited, took = yield env.process(_human_review(env, run, moderators, "moderation"))
         reviewed.succeed()
         record.update(queue_delay_h=waited, review_h=took)
