@@ -543,3 +543,21 @@ def test_a_topic_mixture_is_watched_less_by_single_topic_fans(tiny: Scenario) ->
     c_pure = [simulate(pure, seed=s).stages[0]["completion"] for s in range(1, 21)]
     c_mixed = [simulate(mixed, seed=s).stages[0]["completion"] for s in range(1, 21)]
     assert np.mean(c_mixed) < np.mean(c_pure) - 0.05, (np.mean(c_mixed), np.mean(c_pure))
+
+
+def test_spread_tree_export_matches_the_views_log(tiny: Scenario) -> None:
+    import networkx as nx
+
+    # followers + share cascades of a very shareable video: a small tree with deep branches
+    r = simulate(with_(tiny, behaviour={"p_share": 0.15}, platform={"push": {"mode": "social"}}), seed=3)
+    g = r.spread_tree()
+    n = r.summary["views"]
+    assert g.number_of_nodes() == n + 1 and g.number_of_edges() == n
+    assert nx.is_arborescence(g)
+    for i, p in enumerate(r.views["parent"].tolist()):
+        assert g.has_edge("root" if p < 0 else p, i)
+        assert g.nodes[i]["source"] == ("share" if p >= 0 else "following")
+    # structural virality of the exported tree (networkx, undirected) equals the summary's
+    expected = nx.average_shortest_path_length(g.to_undirected())
+    assert r.summary["structural_virality"] == pytest.approx(expected, rel=1e-12)
+    assert r.summary["cascade_views"] > 0  # the tree really has share branches

@@ -290,7 +290,3 @@ class Population:
             out = out + self.video_mix[topic] * share
             rest = rest - share
         return out
-
-    def random_users(self, k: int, *, rng: np.random.Generator) -> np.ndarray:
-        """``k`` users drawn uniformly (with replacement): annealed contacts."""
-        return rng.integers(0, self.n, size=k)
