@@ -561,3 +561,33 @@ def test_spread_tree_export_matches_the_views_log(tiny: Scenario) -> None:
     expected = nx.average_shortest_path_length(g.to_undirected())
     assert r.summary["structural_virality"] == pytest.approx(expected, rel=1e-12)
     assert r.summary["cascade_views"] > 0  # the tree really has share branches
+
+
+def test_no_view_after_a_take_down_at_the_stage_review(tiny: Scenario) -> None:
+    # a clean video wrongly removed by the human review after stage 2: nothing is watched, shared
+    # or opened after the take-down, even though deliveries were made before it
+    sc = with_(tiny, platform={"push": {"human_review_after_stage": 2},
+                               "moderation": {"human_accuracy": 0.0}}, behaviour={"p_share": 0.05})  # fmt: skip
+    for seed in range(1, 6):
+        r = simulate(sc, seed=seed)
+        if r.summary["stop_reason"] != "removed_at_stage_review":
+            continue  # the push failed its KPIs before the review
+        assert r.moderation["stage_review_decision"] == "removed"
+        assert r.moderation["stage_review_correct"] is False
+        assert r.summary["views"] > 0
+        assert r.views["time_h"].max() <= r.summary["stop_h"]
+        assert r.views["parent"].max() < r.summary["views"]
+        break
+    else:
+        pytest.fail("no seed reached the stage review")
+
+
+def test_cascade_breadth_counts_share_generations_only(tiny: Scenario) -> None:
+    r = simulate(with_(tiny, behaviour={"p_share": 0.1}), seed=2)
+    share_views = r.summary["views_by_source"]["share"]
+    assert 0 < r.summary["cascade_max_breadth"] <= share_views < r.summary["views"]
+
+
+def test_creator_node_outside_the_population_is_refused(tiny: Scenario) -> None:
+    with pytest.raises(ValueError, match="creator.user: must be < population.users"):
+        simulate(with_(tiny, creator={"user": 10**6}), seed=1)

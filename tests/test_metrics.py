@@ -100,13 +100,15 @@ def test_random_trees_match_networkx(parent: np.ndarray) -> None:
 
 def test_tree_stats_of_a_star() -> None:
     s = tree_stats(star(50))
-    assert s == {"size": 50, "depth": 1, "max_breadth": 49, "structural_virality": pytest.approx(2 * 49 / 50)}
+    assert s == {"size": 50, "depth": 1, "max_breadth": 49, "breadth_by_depth": [1, 49],
+                 "structural_virality": pytest.approx(2 * 49 / 50)}  # fmt: skip
 
 
 def test_tree_stats_of_a_chain() -> None:
     s = tree_stats(chain(30))
     assert s["size"] == 30
     assert s["depth"] == 29
+    assert s["breadth_by_depth"] == [1] * 30
     assert s["max_breadth"] == 1
     assert s["structural_virality"] == pytest.approx(31 / 3)
 
@@ -123,6 +125,7 @@ def test_tree_stats_of_an_empty_tree() -> None:
         "size": 0,
         "depth": 0,
         "max_breadth": 0,
+        "breadth_by_depth": [],
         "structural_virality": 0.0,
     }
 

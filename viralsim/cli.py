@@ -80,6 +80,10 @@ def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, a
         _fail(str(err))
     except (ValueError, MemoryError) as err:
         _fail(f"{file}: {err}")
+    except Exception as err:  # a bug, not bad input: still one line, unless debugging
+        if os.environ.get("VIRALSIM_DEBUG"):
+            raise
+        _fail(f"{file}: internal error: {type(err).__name__}: {err} (set VIRALSIM_DEBUG=1 for the traceback)")
     try:
         if out_dir is not None:
             write_run(result, out_dir)

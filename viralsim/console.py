@@ -50,7 +50,12 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
         ("structural virality", f"{s['structural_virality']:.3f}  (cascade depth {s['cascade_depth']})"),
     ]
     m = result.moderation
-    rows.append(("moderation", f"{m.get('path')} → {m.get('decision')}, delay {m.get('delay_h', 0.0) * 60:.1f} min"))
+    if m.get("decision") == "pending":
+        rows.append(("moderation", f"{m.get('path')} → still pending at the horizon"))
+    else:
+        rows.append(("moderation", f"{m.get('path')} → {m.get('decision')}, delay {m.get('delay_h', 0.0) * 60:.1f} min"))
+    if "stage_review_decision" in m:
+        rows.append(("stage review", f"after stage {m['stage_review_after']} → {m['stage_review_decision']}"))
     rows.append(("recognised topic", str(s.get("recognised_topic"))))
     for k, v in rows:
         top.add_row(k, v)

@@ -90,15 +90,22 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None) -> RunRes
     sc = state.scenario
     batches, state.batches = state.batches, []
     state.stage_batches.clear()  # free memory before the columns are copied
-    order = np.argsort(np.concatenate([b["time_h"] for b in batches]) if batches else np.empty(0), kind="stable")
-    rank = np.empty_like(order)
+    times = np.concatenate([b["time_h"] for b in batches]) if batches else np.empty(0)
+    order = np.argsort(times, kind="stable")  # append index of each view, in time order
+    if state.removed_h is not None:  # views after a take-down never happen (children come after parents)
+        order = order[: int(np.searchsorted(times[order], state.removed_h, side="right"))]
+    rank = np.full(len(times), -1, dtype=np.int64)  # append index -> row of the views log (-1: dropped)
     rank[order] = np.arange(len(order))
     bounds = np.cumsum([0] + [len(b["time_h"]) for b in batches])
     views = {}
     for k, dt in VIEW_COLUMNS.items():
-        col = np.empty(len(order), dtype=dt)
+        col: np.ndarray = np.empty(len(order), dtype=dt)
         for b, lo, hi in zip(batches, bounds[:-1], bounds[1:], strict=True):
-            col[rank[lo:hi]] = b.pop(k)  # scatter each batch into time order: one copy, no concatenation
+            # scatter each batch into time order: one copy, no concatenation
+            where, values = rank[lo:hi], b.pop(k)
+            if state.removed_h is not None:
+                values, where = values[where >= 0], where[where >= 0]
+            col[where] = values
         views[k] = col
     par = views["parent"]
     np.copyto(par, rank[np.maximum(par, 0)], where=par >= 0)

@@ -136,6 +136,9 @@ def share_generation(
     rng = run.streams["shares"]
     times = batch["time_h"][sharers]
     yield env.timeout(max(0.0, float(times.min()) - env.now))
+    if run.removed_h is not None:  # a removed video cannot be shared any more
+        keep = times <= run.removed_h
+        sharers, times = sharers[keep], times[keep]
     sharing = sc.platform.sharing
     who, rec = run.graph.recipients(batch["user"][sharers], sharing.recipients_per_share, rng=rng)
     opened = rng.random(len(rec)) < sharing.open_probability
@@ -205,8 +208,10 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
         if cfg.human_review_after_stage == stage:
             removed, waited, took = yield env.process(_human_review(env, run, run.moderators, "moderation.stage"))
             run.moderation.update(stage_review_after=stage, stage_review_delay_h=waited + took,
-                                  stage_review_decision="removed" if removed else "approved")  # fmt: skip
+                                  stage_review_decision="removed" if removed else "approved",
+                                  stage_review_correct=removed == sc.video.violation)  # fmt: skip
             if removed:
+                run.remove(env.now)
                 run.stop("removed_at_stage_review", env.now)
                 return
     run.stop("all_stages_passed", env.now)

@@ -169,6 +169,6 @@ def summarise(
         "time_to_100k_views_h": _time_to(t, 100_000, upload_h),
         "cascade_views": int(np.count_nonzero(cascade)),
         "cascade_depth": tree["depth"] - 1 if n else 0,
-        "cascade_max_breadth": tree["max_breadth"],
+        "cascade_max_breadth": max(tree["breadth_by_depth"][2:], default=0),
         "structural_virality": tree["structural_virality"],
     }

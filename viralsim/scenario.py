@@ -462,13 +462,15 @@ def problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
                         f"probabilities must sum to 1, got {sum(row.values()):.6g}",
                     )
                 )
+    if sc.creator.user is not None and sc.creator.user >= pop.users:
+        out.append((("creator", "user"), f"must be < population.users ({pop.users}), got {sc.creator.user}"))
+    if sc.social_graph.kind == "barabasi_albert" and pop.users < 2:
+        out.append((("population", "users"), "barabasi_albert needs at least 2 users"))
     if sc.social_graph.kind == "edge_list":
         if sc.social_graph.path is None:
             out.append((("social_graph", "path"), "edge_list needs a path"))
         if sc.creator.user is None:
             out.append((("creator", "user"), "edge_list needs the creator's node id"))
-        elif sc.creator.user >= pop.users:
-            out.append((("creator", "user"), f"must be < population.users ({pop.users})"))
     elif sc.creator.followers >= pop.users:
         out.append((("creator", "followers"), f"must be < population.users ({pop.users})"))
     b = sc.behaviour

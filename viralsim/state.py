@@ -72,6 +72,7 @@ class RunState:
         self.stop_reason: str | None = None
         self.stop_h: float | None = None
         self.stages_reached = 0
+        self.removed_h: float | None = None  # when the platform took the video down, if it did
         self.moderators: Any = None  # the human moderators' simpy.Resource, set by upload()
 
     # -- views ----------------------------------------------------------------------------
@@ -165,7 +166,8 @@ class RunState:
         window = last_delivery_h + push.eval_window_h
         parts = [b[0] for b in self.stage_batches.get(stage, [])]
         times = np.concatenate(parts) if parts else np.empty(0)
-        k = int(np.ceil(push.evaluate_after_fraction * delivered))
+        # round first: 0.55 * 100 is 55.000000000000007 in floating point, not 56 views
+        k = int(np.ceil(round(push.evaluate_after_fraction * delivered, 9)))
         if k < 1 or len(times) < k:
             return window
         return float(min(np.partition(times, k - 1)[k - 1], window))
@@ -173,6 +175,10 @@ class RunState:
     def record_stage(self, row: dict[str, Any]) -> None:
         """Append one row to the stage history."""
         self.stages.append(row)
+
+    def remove(self, at_h: float) -> None:
+        """Take the video down at ``at_h``: views that would come later never happen."""
+        self.removed_h = at_h
 
     def stop(self, reason: str, at_h: float) -> None:
         """Record why and when the platform's distribution stopped (first reason wins)."""

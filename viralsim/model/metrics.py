@@ -13,6 +13,8 @@ on the nodes below depth 1 and their ancestors.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["structural_virality", "tree_depths", "tree_stats"]
@@ -80,18 +82,20 @@ def structural_virality(parent: np.ndarray) -> float:
     return 2.0 * wiener / (n * (n - 1))
 
 
-def tree_stats(parent: np.ndarray) -> dict[str, float]:
-    """Size, depth, max breadth and structural virality of the tree ``parent``."""
+def tree_stats(parent: np.ndarray) -> dict[str, Any]:
+    """Size, depth, max breadth, breadth of each depth and structural virality of the tree ``parent``."""
     parent = np.asarray(parent, dtype=np.int64)
     n = len(parent)
     if n == 0:
-        return {"size": 0, "depth": 0, "max_breadth": 0, "structural_virality": 0.0}
+        return {"size": 0, "depth": 0, "max_breadth": 0, "breadth_by_depth": [], "structural_virality": 0.0}
     wiener, deep, depth = _wiener(parent)
     breadth = np.bincount(depth, minlength=2)
     breadth[0], breadth[1] = 1, n - 1 - len(deep)
+    max_depth = int(depth.max()) if len(deep) else int(n > 1)
     return {
         "size": n,
-        "depth": int(depth.max()) if len(deep) else int(n > 1),
+        "depth": max_depth,
         "max_breadth": int(breadth.max()),
+        "breadth_by_depth": breadth[: max_depth + 1].tolist(),
         "structural_virality": 2.0 * wiener / (n * (n - 1)) if n > 1 else 0.0,
     }
