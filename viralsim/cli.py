@@ -68,13 +68,14 @@ def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, a
     from viralsim.io.outputs import OutputError, summary_json, write_run
 
     sc = _load(file)
-    if variant is not None and variant not in sc.variants:
-        known = ", ".join(sorted(sc.variants)) or "none"
-        _fail(f"{file}: --variant: unknown variant {variant!r} (known: {known})")
+    try:
+        chosen = sc.variant(variant)
+    except KeyError as err:
+        _fail(f"{file}: --variant: {err.args[0]}")
     if plot_path is not None and Path(plot_path).suffix.lower() not in {".png", ".svg", ".pdf"}:
         _fail(f"{plot_path}: --plot: unknown figure type {Path(plot_path).suffix!r} (use .png, .svg or .pdf)")
     try:
-        graph = load_graph(sc.variant(variant), file)
+        graph = load_graph(chosen, file)
         result = simulate(sc, seed=seed, variant=variant, graph=graph)
     except GraphFileError as err:
         _fail(str(err))

@@ -25,6 +25,9 @@ from viralsim.scenario import Scenario
 
 __all__ = ["SOURCES", "VIEW_COLUMNS", "RunState"]
 
+# KPI columns kept as running counts per stage batch (watch_s is summed in seconds beside them)
+_COUNTED = tuple(c for c in _KPI_COLUMNS if c != "watch_s")
+
 #: View sources, by code: the For You push, the Following feed, a share.
 SOURCES = ("for_you", "following", "share")
 
@@ -135,15 +138,14 @@ class RunState:
         if stage:
             # prefix sums of the KPI columns let the gate count views up to any time cheaply
             # (int32 counts for the action columns, float64 seconds for watch_s)
-            counts = np.cumsum(np.stack([batch[c] for c in _KPI_COLUMNS if c != "watch_s"]), axis=1, dtype=np.int32)
+            counts = np.cumsum(np.stack([batch[c] for c in _COUNTED]), axis=1, dtype=np.int32)
             watched_s = np.cumsum(batch["watch_s"], dtype=np.float64)
             self.stage_batches.setdefault(stage, []).append((batch["time_h"], counts, watched_s))
         return start, batch
 
     def evaluate_stage(self, stage: int, at_h: float) -> GateResult:
         """The KPI gate on the views of ``stage`` that have happened by ``at_h``."""
-        counted = [c for c in _KPI_COLUMNS if c != "watch_s"]
-        totals = np.zeros(len(counted), dtype=np.int64)
+        totals = np.zeros(len(_COUNTED), dtype=np.int64)
         seconds = 0.0
         n = 0
         for times, counts, watched_s in self.stage_batches.get(stage, []):
@@ -152,7 +154,7 @@ class RunState:
                 n += k
                 totals += counts[:, k - 1]
                 seconds += float(watched_s[k - 1])
-        sums: dict[str, float] = {c: float(v) for c, v in zip(counted, totals.tolist(), strict=True)}
+        sums: dict[str, float] = {c: float(v) for c, v in zip(_COUNTED, totals.tolist(), strict=True)}
         sums["watch_s"] = seconds
         push = self.scenario.platform.push
         return evaluate_counts(
