@@ -1,0 +1,157 @@
+"""``--param FIELD=VALUES`` strings of ``viralsim sweep``, parsed and checked against the scenario.
+
+VALUES is a list ``0.3,0.5,0.7`` (numbers, ``true``/``false`` or words), a range
+``START:STOP:COUNT`` (COUNT evenly spaced values, both ends included; whole numbers
+stay whole when both ends are written as integers), or one value. Every value is
+applied to the scenario and validated before anything runs; a problem is one line:
+``--param video.appeal=0.3,1.5: must be <= 1, got 1.5``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import typing
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from viralsim.ensemble import dotted_override
+from viralsim.scenario import Scenario, apply_variant, merge_tables, problems
+
+__all__ = ["ParamError", "parse_param", "parse_params"]
+
+_EXAMPLE = "e.g. video.appeal=0.3,0.5,0.7 or platform.push.thresholds.completion=0.2:0.6:9"
+
+
+class ParamError(ValueError):
+    """A ``--param`` string that cannot be used (the message is one line naming it)."""
+
+
+def parse_params(texts: typing.Sequence[str], scenario: Scenario) -> dict[str, list[Any]]:
+    """Every ``--param`` parsed and validated: dotted field -> values, in the order given."""
+    out: dict[str, list[Any]] = {}
+    for text in texts:
+        path, values = parse_param(text, scenario)
+        if path in out:
+            raise ParamError(f"--param {path}: given twice (put all its values in one --param)")
+        out[path] = values
+    return out
+
+
+def parse_param(text: str, scenario: Scenario) -> tuple[str, list[Any]]:
+    """One ``FIELD=VALUES`` string -> ``(dotted field, values)``, each value valid for ``scenario``."""
+    if "=" not in text:
+        raise ParamError(f"--param {text!r}: expected FIELD=VALUES, {_EXAMPLE}")
+    path, spec = (part.strip() for part in text.split("=", 1))
+    if not path:
+        raise ParamError(f"--param {text!r}: no field name before '=', {_EXAMPLE}")
+    _check_field(path)
+    if not spec:
+        raise ParamError(f"--param {path}: no values after '=', {_EXAMPLE}")
+    values = _range(path, spec) if spec.count(":") == 2 and "," not in spec else _list(path, spec)
+    if len(set(map(repr, values))) != len(values):
+        raise ParamError(f"--param {path}={spec}: a value is repeated")
+    for v in values:
+        _check_value(path, spec, v, scenario)
+    return path, values
+
+
+def _check_field(path: str) -> None:
+    """The dotted path names a leaf field of the scenario model (else: the closest names)."""
+    model: type[BaseModel] | None = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if model is None:
+            raise ParamError(f"--param {path}: {'.'.join(parts[:i])} is not a table")
+        if part not in model.model_fields or part == "variants":
+            names = [n for n in model.model_fields if n != "variants"]
+            close = difflib.get_close_matches(part, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (fields: {', '.join(names)})"
+            where = ".".join(parts[: i + 1])
+            raise ParamError(f"--param {path}: unknown field {where!r}{hint}")
+        model = _model_in(model.model_fields[part].annotation)
+    if model is not None:
+        raise ParamError(f"--param {path}: is a table; sweep one of its fields ({', '.join(model.model_fields)})")
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type):
+        return annotation if issubclass(annotation, BaseModel) else None
+    if typing.get_origin(annotation) in (list, dict):
+        return None
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _range(path: str, spec: str) -> list[Any]:
+    start, stop, count = (s.strip() for s in spec.split(":"))
+    try:
+        a, b = float(start), float(stop)
+        n = int(count)
+    except ValueError:
+        raise ParamError(
+            f"--param {path}={spec}: bad range: expected START:STOP:COUNT with numbers and a whole COUNT"
+        ) from None
+    if n < 1 or not (math.isfinite(a) and math.isfinite(b)):
+        raise ParamError(f"--param {path}={spec}: bad range: COUNT must be >= 1 and the ends finite numbers")
+    if n > 10_000:
+        raise ParamError(f"--param {path}={spec}: bad range: {n} values is too many (at most 10000)")
+    grid = np.linspace(a, b, n) if n > 1 else np.array([a])
+    if _is_int(start) and _is_int(stop) and np.all(grid == np.round(grid)):
+        return [int(x) for x in np.round(grid)]
+    return [float(x) for x in grid]
+
+
+def _is_int(token: str) -> bool:
+    try:
+        int(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _list(path: str, spec: str) -> list[Any]:
+    tokens = [t.strip() for t in spec.split(",")]
+    if any(not t for t in tokens):
+        raise ParamError(f"--param {path}={spec}: an empty value in the list")
+    return [_literal(t) for t in tokens]
+
+
+def _literal(token: str) -> Any:
+    low = token.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            value = cast(token.replace("_", "")) if token[:1] not in "_" else None
+        except ValueError:
+            continue
+        if value is not None and not (isinstance(value, float) and not math.isfinite(value)):
+            return value
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"":
+        return token[1:-1]
+    return token
+
+
+def _check_value(path: str, spec: str, value: Any, scenario: Scenario) -> None:
+    override = dotted_override(path, value)
+    try:
+        resolved = apply_variant(scenario, override)
+    except ValidationError as err:
+        from viralsim.io.scenario_file import _schema_problems
+
+        base = scenario.model_dump(exclude={"variants"}, exclude_none=True)
+        found = _schema_problems(err, merge_tables(base, override), ())
+        loc, msg = next(((loc, m) for loc, m in found if ".".join(map(str, loc)) == path), found[0])
+        where = ".".join(map(str, loc))
+        extra = "" if where == path else f" ({where}: "
+        raise ParamError(f"--param {path}={spec}: {extra}{msg}{')' if extra else ''}") from None
+    bad = problems(resolved)
+    if bad:
+        loc, msg = bad[0]
+        raise ParamError(f"--param {path}={value!r}: {'.'.join(map(str, loc))}: {msg}")
