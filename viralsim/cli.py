@@ -60,9 +60,20 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the reach curve (.png, .svg or .pdf).")  # fmt: skip
+@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Replications: more than 1 runs an ensemble (median and 90 % interval of each metric).")  # fmt: skip
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="With --runs: local worker processes (default: one per core for large work).")  # fmt: skip
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="With --runs: start a local Dask cluster.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="With --runs: use an existing Dask cluster.")
 def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, as_json: bool,
-        plot_path: str | None) -> None:  # fmt: skip
-    """Simulate one run of the scenario FILE and print its summary."""
+        plot_path: str | None, runs: int, processes: int | None, workers: int | None,
+        scheduler: str | None) -> None:  # fmt: skip
+    """Simulate one run of the scenario FILE and print its summary (--runs N: an ensemble)."""
+    if runs > 1:
+        _ensemble_run(file, _load(file), runs, seed, variant, out_dir, as_json, plot_path, processes, workers,
+                      scheduler)  # fmt: skip
+        return
     from viralsim.engine import simulate
     from viralsim.io.graph_file import GraphFileError, load_graph
     from viralsim.io.outputs import OutputError, summary_json, write_run
@@ -146,6 +157,257 @@ def list_scenarios() -> None:
         except (OSError, tomllib.TOMLDecodeError):
             desc = "(unreadable)"
         click.echo(f"{path.stem:<22} {desc}  [{path}]")
+
+
+# --- ensembles, comparisons, sweeps, plots --------------------------------------------------------
+
+_ENSEMBLE_METRICS = ["views", "unique_viewers", "likes", "shares", "share_to_view", "algorithmic_share",
+                     "stages_reached", "structural_virality", "time_to_100k_views_h"]  # fmt: skip
+
+
+def _ensemble_options(default_runs: int) -> Any:
+    """Options shared by run --runs, compare and sweep."""
+    options = [
+        click.option("--runs", type=click.IntRange(min=1), default=default_runs, show_default=True,
+                     help="Runs per variant (and per grid point); run i uses SeedSequence(seed, spawn_key=(i,))."),
+        click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed)."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+                     help="Results folder (Parquet + CSV, manifest.json); rerun the same command to resume."),
+        click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout (no progress bar)."),
+        click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+                     help="Write the main figure (.png, .svg or .pdf)."),
+        click.option("--processes", type=click.IntRange(min=1), default=None,
+                     help="Local worker processes (default: one per core for large work; 1: in this process)."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Start a local Dask cluster with N worker processes."),
+        click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="Run on an existing Dask cluster (viralsim must be installed on its workers)."),
+    ]  # fmt: skip
+
+    def wrap(f: Any) -> Any:
+        for opt in reversed(options):
+            f = opt(f)
+        return f
+
+    return wrap
+
+
+def _check_plot_path(plot_path: str | None) -> None:
+    if plot_path is not None and Path(plot_path).suffix.lower() not in {".png", ".svg", ".pdf"}:
+        _fail(f"{plot_path}: --plot: unknown figure type {Path(plot_path).suffix!r} (use .png, .svg or .pdf)")
+
+
+def _execute(file: str, plan: Any, *, out_dir: str | None, as_json: bool, processes: int | None,
+             workers: int | None, scheduler: str | None, graph: Any, what: str) -> Any:  # fmt: skip
+    """Run ``plan`` with progress on stderr, into ``out_dir`` if given; one clean line on any failure."""
+    from viralsim.console import progress_bar
+    from viralsim.ensemble import execute
+    from viralsim.executors import ExecutorError, make_executor
+    from viralsim.io.outputs import OutputError
+
+    store = None
+    try:
+        if out_dir is not None:
+            from viralsim.io.results_store import ResultStore
+
+            store = ResultStore(out_dir, plan)
+        todo = len(plan.keys()) - (store.resumed if store else 0)
+        executor = make_executor(processes=processes, workers=workers, scheduler=scheduler,
+                                 work=todo * plan.scenario.population.users)  # fmt: skip
+    except (OutputError, ExecutorError) as err:
+        _fail(str(err))
+    enabled = sys.stderr.isatty() and not as_json
+    try:
+        with progress_bar(what, enabled) as update:
+            result = execute(plan, executor, sink=store, progress=update, graph=graph)
+        if store is not None:
+            store.finish(result)
+    except KeyboardInterrupt:
+        executor.close()
+        if store is None:
+            _fail("interrupted")
+        _fail(f"interrupted; {len(store.done())} of {len(plan.keys())} runs are saved in {out_dir}: "
+              "rerun the same command to resume")  # fmt: skip
+    except (OutputError, ExecutorError) as err:
+        _fail(str(err))
+    except (ValueError, MemoryError) as err:
+        _fail(f"{file}: {err}")
+    except Exception as err:  # a bug, not bad input: still one line, unless debugging
+        if os.environ.get("VIRALSIM_DEBUG"):
+            raise
+        _fail(f"{file}: internal error: {type(err).__name__}: {err} (set VIRALSIM_DEBUG=1 for the traceback)")
+    finally:
+        executor.close()
+    return result
+
+
+def _ensemble_json(result: Any, metrics: list[str], out_dir: str | None) -> None:
+    from viralsim.io.outputs import _jsonable
+
+    data = {k: v for k, v in result.manifest().items() if k != "provenance"}
+    data["table"] = result.table(metrics).to_dict(orient="records")
+    if result.plan.kind == "compare":
+        data["differences"] = result.differences(metrics).to_dict(orient="records")
+    data["out"] = out_dir
+    click.echo(json.dumps(_jsonable(data)))
+
+
+def _save_plot(result: Any, plot_path: str | None, kind: str, metric: str = "views") -> None:
+    if plot_path is None:
+        return
+    from viralsim import plots
+
+    try:
+        if kind == "sweep":
+            fig = plots.plot_sweep(result.runs, list(result.plan.params), metric=metric)
+        else:
+            fig = plots.plot_reach_bands(result.bands)
+        plots.save_figure(fig, plot_path)
+    except OSError as err:
+        _fail(f"{plot_path}: cannot write: {err.strerror or err}")
+    except ValueError as err:
+        _fail(f"{plot_path}: {err}")
+
+
+def _plan_or_fail(file: str, build: Any) -> Any:
+    try:
+        return build()
+    except KeyError as err:
+        _fail(f"{file}: {err.args[0]}")
+    except ValueError as err:
+        _fail(f"{file}: {err}")
+
+
+def _ensemble_run(file: str, sc: Any, runs: int, seed: int | None, variant: str | None, out_dir: str | None,
+                  as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
+                  scheduler: str | None) -> None:  # fmt: skip
+    from viralsim.ensemble import BASE, Plan
+    from viralsim.io.graph_file import GraphFileError, load_graph
+
+    _check_plot_path(plot_path)
+    plan = _plan_or_fail(file, lambda: Plan("ensemble", sc, sc.seed if seed is None else seed, runs,
+                                            variants=(variant or BASE,)))  # fmt: skip
+    try:
+        graph = load_graph(plan.resolved(plan.variants[0], 0), file)
+    except GraphFileError as err:
+        _fail(str(err))
+    result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
+                      scheduler=scheduler, graph=graph, what=f"{sc.name}: {runs} runs")  # fmt: skip
+    _save_plot(result, plot_path, "reach")
+    if as_json:
+        _ensemble_json(result, _ENSEMBLE_METRICS, out_dir)
+    else:
+        from viralsim.console import print_ensemble
+
+        print_ensemble(result, _ENSEMBLE_METRICS)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--variants", default=None, metavar="A,B",
+              help="Variants to compare with the base, comma-separated (default: all of them).")  # fmt: skip
+@_ensemble_options(default_runs=100)
+def compare(file: str, variants: str | None, runs: int, seed: int | None, out_dir: str | None, as_json: bool,
+            plot_path: str | None, processes: int | None, workers: int | None, scheduler: str | None) -> None:  # fmt: skip
+    """Run the base scenario FILE and its variants on the same seeds; show them side by side."""
+    from viralsim.ensemble import BASE, COMPARE_METRICS, Plan
+    from viralsim.io.graph_file import GraphFileError, load_graph
+
+    sc = _load(file)
+    _check_plot_path(plot_path)
+    names = list(sc.variants) if variants is None else [v.strip() for v in variants.split(",") if v.strip()]
+    if not names:
+        _fail(f"{file}: nothing to compare: the scenario has no [variants] (add one, or use run --runs)")
+    if BASE in names:
+        _fail(f"{file}: --variants: {BASE!r} is the scenario itself, not a variant")
+    seed = sc.seed if seed is None else seed
+    plan = _plan_or_fail(file, lambda: Plan("compare", sc, seed, runs, variants=(BASE, *dict.fromkeys(names))))
+    try:
+        graph = load_graph(sc, file)
+    except GraphFileError as err:
+        _fail(str(err))
+    result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
+                      scheduler=scheduler, graph=graph, what=f"{sc.name}: {len(plan.variants)} variants × {runs} runs")  # fmt: skip
+    _save_plot(result, plot_path, "reach")
+    if as_json:
+        _ensemble_json(result, list(COMPARE_METRICS), out_dir)
+    else:
+        from viralsim.console import print_compare
+
+        print_compare(result, list(COMPARE_METRICS))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--param", "params", multiple=True, required=True, metavar="FIELD=VALUES",
+              help="A swept field and its values: a list 0.3,0.5,0.7 or a range START:STOP:COUNT. Repeat for a grid.")  # fmt: skip
+@click.option("--variant", default=None, help="Sweep one of the scenario's [variants.NAME] instead of the base.")
+@click.option("--metric", default="views", show_default=True, help="The outcome shown in the table and the plot.")
+@_ensemble_options(default_runs=20)
+def sweep(file: str, params: tuple[str, ...], variant: str | None, metric: str, runs: int, seed: int | None,
+          out_dir: str | None, as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
+          scheduler: str | None) -> None:  # fmt: skip
+    """Run the scenario FILE over a grid of parameter values (every combination of the --param values)."""
+    from viralsim.ensemble import SUMMARY_COLUMNS, sweep_plan
+    from viralsim.io.graph_file import GraphFileError, load_graph
+    from viralsim.io.params import ParamError, parse_params
+    from viralsim.result import SOURCES
+
+    sc = _load(file)
+    _check_plot_path(plot_path)
+    numeric = [c for c in SUMMARY_COLUMNS if c not in ("stop_reason", "recognised_topic")]
+    numeric += [f"views_{s}" for s in SOURCES]
+    if metric not in numeric:
+        _fail(f"--metric {metric}: unknown metric (use one of: {', '.join(numeric)})")
+    try:
+        base = sc.variant(variant)
+        grid = parse_params(params, base)
+    except KeyError as err:
+        _fail(f"{file}: --variant: {err.args[0]}")
+    except ParamError as err:
+        _fail(str(err))
+    plan = _plan_or_fail(file, lambda: sweep_plan(sc, grid, runs, seed, variant))
+    try:
+        graph = load_graph(plan.resolved(plan.variants[0], 0), file)
+    except GraphFileError as err:
+        _fail(str(err))
+    result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
+                      scheduler=scheduler, graph=graph, what=f"{sc.name}: {len(plan.points)} points × {runs} runs")  # fmt: skip
+    _save_plot(result, plot_path, "sweep", metric)
+    if as_json:
+        _ensemble_json(result, [metric], out_dir)
+    else:
+        from viralsim.console import print_sweep
+
+        print_sweep(result, metric)
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(file_okay=False))
+@click.option("--kind", required=True, type=click.Choice(["reach", "sources", "funnel", "ccdf", "tree", "sweep"]),
+              help="Which figure to draw.")  # fmt: skip
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="Figure file (.png, .svg or .pdf).")  # fmt: skip
+@click.option("--variant", default=None, help="Only this variant (where the figure shows one).")
+@click.option("--metric", default="views", show_default=True, help="The outcome of a sweep or CCDF figure.")
+def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: str) -> None:
+    """Draw a figure from a saved results folder (viralsim run/compare/sweep --out) without rerunning."""
+    from viralsim import plots
+    from viralsim.io.results_dir import ResultsError, load_results
+
+    _check_plot_path(output)
+    try:
+        results = load_results(results_dir)
+        fig = plots.draw(results, kind, variant=variant, metric=metric)
+    except ResultsError as err:
+        _fail(str(err))
+    except ValueError as err:
+        _fail(f"{results_dir}: {err}")
+    try:
+        plots.save_figure(fig, output)
+    except OSError as err:
+        _fail(f"{output}: cannot write: {err.strerror or err}")
+    click.echo(output)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,11 +6,13 @@ import math
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from viralsim.result import RunResult
 
-__all__ = ["print_run"]
+__all__ = ["metric_label", "print_compare", "print_ensemble", "print_run", "print_sweep", "progress_bar"]
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -81,3 +83,131 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     limits = ", ".join(f"{k} ≥ {_pct(getattr(th.thresholds, k), 2)}" for k in kpis if getattr(th.thresholds, k))
     if limits:
         con.print(f"thresholds: {limits} (green: met, red: missed)")
+
+
+# --- ensembles, comparisons, sweeps ---
+
+#: How each summary metric reads in a table: (label, formatter).
+_METRIC_FORMAT: dict[str, tuple[str, Any]] = {
+    "views": ("views", lambda x: f"{x:,.0f}"),
+    "unique_viewers": ("unique viewers", lambda x: f"{x:,.0f}"),
+    "likes": ("likes", lambda x: f"{x:,.0f}"),
+    "shares": ("shares", lambda x: f"{x:,.0f}"),
+    "follows": ("follows", lambda x: f"{x:,.0f}"),
+    "share_to_view": ("share-to-view", lambda x: f"{100 * x:.4f} %"),
+    "algorithmic_share": ("algorithmic share", lambda x: f"{100 * x:.1f} %"),
+    "stages_reached": ("stages reached", lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"),
+    "structural_virality": ("structural virality", lambda x: f"{x:.2f}"),
+    "time_to_100k_views_h": ("hours to 100k views", lambda x: f"{x:.1f}"),
+    "cascade_depth": ("cascade depth", lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"),
+}
+
+
+def metric_label(metric: str) -> str:
+    return _METRIC_FORMAT.get(metric, (metric.replace("_", " "), None))[0]
+
+
+def _fmt(metric: str, x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    fmt = _METRIC_FORMAT.get(metric, (None, lambda v: f"{v:,.4g}"))[1]
+    return fmt(x)
+
+
+def _interval(metric: str, row: Any) -> str:
+    if all(math.isnan(row[f"{metric}_{q}"]) for q in ("median", "q05", "q95")):
+        return "–"
+    return f"{_fmt(metric, row[f'{metric}_median'])}  [{_fmt(metric, row[f'{metric}_q05'])} – {_fmt(metric, row[f'{metric}_q95'])}]"
+
+
+def print_ensemble(result: Any, metrics: list[str], console: Console | None = None) -> None:
+    """Median and 90 % interval of each metric over the runs of a one-variant ensemble."""
+    con = console or Console()
+    plan = result.plan
+    table = result.table(metrics)
+    row = table.iloc[0]
+    label = plan.scenario.name + ("" if plan.variants[0] == "base" else f" [{plan.variants[0]}]")
+    t = Table(title=f"{label} — {plan.runs} runs, seed {plan.seed}: median [5 % – 95 %]", header_style="bold")
+    t.add_column("metric", style="bold")
+    t.add_column("median [90 % interval]", justify="right")
+    for m in metrics:
+        t.add_row(metric_label(m), _interval(m, row))
+    con.print(t)
+    reasons = result.runs["stop_reason"].fillna("none").value_counts()
+    con.print("stop reasons: " + ", ".join(f"{k} ×{v}" for k, v in reasons.items()))
+
+
+def print_compare(result: Any, metrics: list[str], console: Console | None = None) -> None:
+    """Variants side by side (median [90 %]) and their paired differences from the base."""
+    con = console or Console()
+    if not con.is_terminal and con.width < 120:
+        con = Console(width=160)
+    plan = result.plan
+    table = result.table(metrics)
+    t = Table(title=f"{plan.scenario.name} — {plan.runs} paired runs per variant, seed {plan.seed}: median [5 % – 95 %]",
+              header_style="bold")  # fmt: skip
+    t.add_column("metric", style="bold")
+    for label in table["variant"]:
+        t.add_column(str(label), justify="right")
+    for m in metrics:
+        t.add_row(metric_label(m), *(_interval(m, r) for _, r in table.iterrows()))
+    con.print(t)
+    diff = result.differences(metrics)
+    if len(diff):
+        d = Table(title="paired difference: variant − base on the same seeds, median [5 % – 95 %]", header_style="bold")
+        d.add_column("metric", style="bold")
+        for label in diff["variant"]:
+            d.add_column(f"{label} − base", justify="right")
+        for m in metrics:
+            d.add_row(metric_label(m), *(_interval(m, r) for _, r in diff.iterrows()))
+        con.print(d)
+
+
+def print_sweep(result: Any, metric: str, console: Console | None = None) -> None:
+    """One row per grid point: the swept values and the metric's median [90 %]."""
+    con = console or Console()
+    plan = result.plan
+    table = result.table([metric])
+    t = Table(title=f"{plan.scenario.name} — sweep, {plan.runs} runs per point, seed {plan.seed}", header_style="bold")
+    for p in plan.params:
+        t.add_column(p, justify="right")
+    t.add_column(f"{metric_label(metric)}: median [5 % – 95 %]", justify="right")
+    for _, r in table.iterrows():
+        t.add_row(*(f"{r[p]:.4g}" if isinstance(r[p], float) else str(r[p]) for p in plan.params), _interval(metric, r))
+    con.print(t)
+
+
+class _Rate(ProgressColumn):
+    def render(self, task: Any) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} runs/s" if speed else "– runs/s")
+
+
+def progress_bar(description: str, enabled: bool) -> Any:
+    """A context manager yielding ``update(done, total)``; a rich bar on stderr when enabled."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar() -> Any:
+        if not enabled:
+            yield lambda done, total: None
+            return
+        progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
+            TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+        )  # fmt: skip
+        task = progress.add_task(description, total=None)
+        first = True
+
+        def update(done: int, total: int) -> None:
+            nonlocal first
+            if first:  # runs resumed from an earlier, interrupted call must not count in the rate
+                progress.reset(task, completed=done, total=total)
+                first = False
+            else:
+                progress.update(task, completed=done, total=total)
+
+        with progress:
+            yield update
+
+    return bar()
