@@ -112,11 +112,9 @@ class LocalProcesses(_Bounded):
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
-        return self._run(lambda item: self._pool.submit(fn, item), items, 4 * self.workers)  # type: ignore[union-attr]
-
-    def _result(self, fut: Future[Any]) -> Any:
-        try:
-            return fut.result()
+        pool = self._pool
+        try:  # a dead worker breaks the pool: seen by submit() or by a result
+            yield from self._run(lambda item: pool.submit(fn, item), items, 4 * self.workers)
         except BrokenProcessPool:
             raise ExecutorError(
                 "a worker process died (killed, or out of memory); finished chunks are kept: "
@@ -153,8 +151,10 @@ class DaskExecutor(_Bounded):
         try:
             if scheduler is None:
                 n = max(1, workers or os.cpu_count() or 1)
+                # SimPy is pure Python: one thread per worker process. The scheduler's HTTP
+                # endpoint gets a free port (":0"; None still binds 8787), on loopback only.
                 self._cluster = LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", host="127.0.0.1"
                 )
                 self._client = Client(self._cluster)
             else:
