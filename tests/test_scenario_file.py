@@ -183,10 +183,34 @@ def test_message_style(line: str, message: str | None) -> None:
         assert len(got) == 1 and got[0].startswith("<string>:1: ") and got[0].endswith(message), got
 
 
-def test_deep_nesting_is_a_scenario_error() -> None:
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("x = " + "[" * 5000 + "]" * 5000, 1),  # tomllib would recurse once per array
+        (MINIMAL + "[variants.v]\n" + ".".join(["x"] * 20_000) + " = 1\n", 8),  # tomllib: quadratic
+        ("a = 1\n[" + ".".join(["t"] * 40) + "]\n", 2),
+        ("a = " + "{b = " * 40 + "1" + "}" * 40 + "\n", 1),
+    ],
+)
+def test_deep_nesting_is_refused_before_parsing(text: str, line: int) -> None:
     with pytest.raises(ScenarioError) as info:
-        loads_scenario("x = " + "[" * 5000 + "]" * 5000)
-    assert info.value.problems == ["<string>:1: not valid TOML: nested too deeply"]
+        loads_scenario(text)
+    assert info.value.problems == [f"<string>:{line}: nested too deeply (more than 32 levels of keys)"]
+
+
+def test_nesting_up_to_the_limit_is_parsed() -> None:
+    # 32 levels: tomllib parses it, the schema refuses the unknown key
+    assert problem_lines(MINIMAL + "[variants.v]\n" + ".".join(["x"] * 30) + " = 1\n") == [
+        "<string>:8: variants.v.x: unknown field"
+    ]
+
+
+def test_huge_file_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "huge.toml"
+    path.write_bytes(MINIMAL.encode() + b"#" * (5 * 2**20))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.problems == [f"{path}: larger than 4 MiB: not a scenario file"]
 
 
 # -- the line index ------------------------------------------------------------------------------

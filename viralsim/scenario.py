@@ -12,6 +12,7 @@ layer can point at the exact TOML line. This module does no file IO.
 from __future__ import annotations
 
 import copy
+import os
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,6 +36,9 @@ __all__ = [
     "Thresholds",
     "Video",
     "apply_variant",
+    "machine_memory",
+    "memory_estimate",
+    "memory_parts",
     "merge_tables",
     "problems",
 ]
@@ -56,6 +60,11 @@ KPI_NAMES = (
 
 #: Largest population the schema accepts (TikTok has about 1.5e9 users).
 MAX_USERS = 2_000_000_000
+#: Largest population the engine materialises (two arrays of one entry per user);
+#: the same limit as ``viralsim.model.population.MAX_MATERIALISED_USERS``.
+MAX_MATERIALISED_USERS = 400_000_000
+#: Most stages a push may have (``max_stages`` and the length of ``cohorts``).
+MAX_STAGES = 50
 
 #: A typical diurnal activity profile: relative session intensity per local hour.
 DEFAULT_DIURNAL = (
@@ -236,11 +245,11 @@ class Push(_Strict):
 
     mode: Literal["content", "social", "hybrid"] = "hybrid"
     #: Cohort sizes per stage (strictly increasing) ...
-    cohorts: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] | None = None
+    cohorts: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=MAX_STAGES)] | None = None
     #: ... or a first cohort, a growth factor and a number of stages.
     first_cohort: Annotated[int, Field(ge=1)] = 200
     growth: Annotated[float, Field(gt=1.0)] = 5.0
-    max_stages: Annotated[int, Field(ge=1, le=50)] = 7
+    max_stages: Annotated[int, Field(ge=1, le=MAX_STAGES)] = 7
     #: Users delivered at once; a larger cohort is delivered in batches.
     delivery_batch: Annotated[int, Field(ge=1)] = 20_000
     batch_interval_h: NonNegativeFloat = 0.5
@@ -389,8 +398,135 @@ def apply_variant(scenario: Scenario, override: dict[str, Any]) -> Scenario:
     return Scenario.model_validate(merged)
 
 
-def problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
-    """Cross-field problems of a schema-valid scenario, as ``(location, message)``."""
+# -- memory: what a run needs, known before anything is allocated -------------------------------
+# Peak figures measured with tracemalloc on simulate() (numpy 2, 1M and 5M users); the
+# estimate is meant to be a little above the real peak, never far below it.
+
+#: Peak bytes per user of a materialised population: a uint16 affinity bucket, an int32 slot
+#: and the boolean masks of the affinity ranking (measured 7.7).
+BYTES_PER_USER = 8
+#: Peak bytes per user the push and the following feed reach: float32 attributes grown by
+#: doubling, the views log (column batches, then the time-ordered table) and the temporaries
+#: of a delivery batch (measured 132 with batches of 20k, 220 with one batch of 4M).
+BYTES_PER_REACHED_USER = 224
+#: Peak bytes per edge while a generated graph is built (a finished CSR graph keeps 8): the
+#: edge arrays, the self-loop mask and the sort (measured 34 and 59); barabasi_albert is
+#: built by networkx, ~400 bytes per undirected edge.
+BYTES_PER_EDGE = {"erdos_renyi": 34, "small_world": 59, "barabasi_albert": 400}
+#: Tables and buffers whose size does not depend on the scenario.
+FIXED_BYTES = 64 * 2**20
+#: Used when the machine's memory cannot be found out.
+DEFAULT_MEMORY = 16 * 2**30
+
+
+def memory_parts(sc: Scenario) -> dict[str, float]:
+    """Estimated peak bytes of one run of ``sc``, by what needs them.
+
+    Parameters
+    ----------
+    sc : Scenario
+        A schema-valid scenario (its variants are not included).
+
+    Returns
+    -------
+    dict
+        ``"population"``: one entry per user of the materialised population;
+        ``"reached"``: the users the push cohorts and the following feed can reach
+        (at most the population; share cascades are assumed to add few);
+        ``"social_graph"``: the edges of a generated graph while it is built (an
+        ``edge_list`` counts its row index only: its size is known once the file is read).
+        Floats, so that absurd scenarios do not overflow.
+    """
+    n = float(sc.population.users)
+    graph = sc.social_graph
+    half = max(1.0, float(round(graph.mean_following / 2)))
+    edges = {
+        "erdos_renyi": n * graph.mean_following,
+        "small_world": n * 2.0 * half,
+        "barabasi_albert": n * min(n - 1.0, half),
+    }.get(graph.kind, 0.0)
+    push = sc.platform.push
+    pushed = float(sum(push.cohort_sizes())) if push.mode != "social" else 0.0
+    reached = min(n, pushed + sc.creator.followers)
+    return {
+        "population": n * BYTES_PER_USER,
+        "reached": reached * BYTES_PER_REACHED_USER,
+        "social_graph": edges * BYTES_PER_EDGE.get(graph.kind, 0) + (n + 1) * 8.0 * (graph.kind != "random_powerlaw"),
+    }
+
+
+def memory_estimate(sc: Scenario) -> int:
+    """Estimated peak memory of one run of ``sc``, in bytes (see :func:`memory_parts`).
+
+    This is the one place that knows what a population costs: a population that
+    is not materialised would change :func:`memory_parts`, and the checks follow.
+    """
+    return int(min(sum(memory_parts(sc).values()) + FIXED_BYTES, 2.0**100))
+
+
+def machine_memory() -> int:
+    """Memory a run may use on this machine, in bytes.
+
+    The physical memory, lowered to the address-space limit (``ulimit -v``) when
+    one is set; :data:`DEFAULT_MEMORY` where neither can be found out.
+    """
+    found: list[int] = []
+    try:
+        found.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY and soft > 0:
+            found.append(soft)
+    except (ImportError, ValueError, OSError):
+        pass
+    found = [b for b in found if b > 0]
+    return min(found) if found else DEFAULT_MEMORY
+
+
+def _bytes(b: float) -> str:
+    """``5.5 TiB``, ``330 GiB``, ``700 MiB``: binary units, three significant digits."""
+    for unit, size in (("PiB", 2.0**50), ("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20)):
+        if b >= size:
+            return f"{b / size:.3g} {unit}"
+    return f"{b / 2**10:.3g} KiB"
+
+
+def _memory_problem(sc: Scenario, limit: int) -> tuple[tuple[str | int, ...], str] | None:
+    """The memory problem of ``sc``, pointed at the field behind its largest part, or None."""
+    need = memory_estimate(sc)
+    if need <= limit:
+        return None
+    parts = memory_parts(sc)
+    biggest = max(parts, key=lambda k: parts[k])
+    users = sc.population.users
+    push = sc.platform.push
+    if biggest == "social_graph":
+        edges = (parts["social_graph"] - (users + 1) * 8.0) / BYTES_PER_EDGE[sc.social_graph.kind]
+        where: tuple[str | int, ...] = ("social_graph", "mean_following")
+        what = f"a {sc.social_graph.kind} graph of {users} users and ~{edges:.3g} edges"
+    elif biggest == "reached":
+        where = ("platform", "push", "cohorts" if push.cohorts is not None else "first_cohort")
+        what = f"reaching up to {round(parts['reached'] / BYTES_PER_REACHED_USER)} users"
+    else:
+        where, what = ("population", "users"), f"{users} users"
+    return where, f"{what} would need ~{_bytes(need)} of memory (this machine has {_bytes(limit)})"
+
+
+def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tuple[str | int, ...], str]]:
+    """Cross-field problems of a schema-valid scenario, as ``(location, message)``.
+
+    Parameters
+    ----------
+    sc : Scenario
+        A schema-valid scenario.
+    memory_limit : int, optional
+        Bytes a run may need (default: :func:`machine_memory`); a scenario whose
+        :func:`memory_estimate` is larger is refused before anything is allocated.
+    """
     out: list[tuple[tuple[str | int, ...], str]] = []
     topics = set(sc.population.topics)
     pop, push, video = sc.population, sc.platform.push, sc.video
@@ -476,4 +612,11 @@ def problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     b = sc.behaviour
     if b.watch_fraction_min > b.watch_fraction_max:
         out.append((("behaviour", "watch_fraction_min"), "must not exceed behaviour.watch_fraction_max"))
+    if pop.users > MAX_MATERIALISED_USERS:
+        out.append(
+            (("population", "users"), f"{pop.users} users are more than a population can hold ({MAX_MATERIALISED_USERS})")
+        )
+    memory = _memory_problem(sc, machine_memory() if memory_limit is None else memory_limit)
+    if memory is not None:
+        out.append(memory)
     return out

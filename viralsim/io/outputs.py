@@ -4,12 +4,17 @@ Every file carries its provenance (resolved scenario, seed, run, variant,
 version): in the Parquet schema metadata under ``viralsim``, as a first
 ``# provenance:`` comment line in CSV (read with ``pandas.read_csv(...,
 comment="#")``), and under ``"provenance"`` in JSON. A set of files is first
-written into a hidden temporary folder beside the target and then moved in
-with ``os.replace``; if anything fails, nothing is left half-written.
+written into a hidden temporary folder inside the target and then moved in
+with ``os.replace``; if anything fails (a full disk, a read-only folder, an
+interrupt), the temporary folder, the files already moved and the folders
+created for them are removed, so nothing is left half-written.
+:func:`check_writable` lets the CLI refuse an unusable path before it spends
+time simulating.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -21,11 +26,86 @@ import numpy as np
 
 from viralsim.result import RunResult
 
-__all__ = ["OutputError", "summary_json", "write_run"]
+__all__ = ["OutputError", "check_writable", "summary_json", "write_run"]
 
 
 class OutputError(Exception):
     """An output could not be written (the message names the path and the reason)."""
+
+
+def _reason(err: OSError) -> str:
+    """The system's words for ``err`` ("No space left on device"), whoever raised it.
+
+    pyarrow's messages wrap the errno in its own text; the errno is what the user needs.
+    """
+    if err.errno:
+        return os.strerror(err.errno)
+    return str(err.strerror or err)
+
+
+def _cannot_write(path: Path, err: OSError) -> OutputError:
+    return OutputError(f"{path}: cannot write: {_reason(err)}")
+
+
+def check_writable(path: str | Path, *, folder: bool) -> None:
+    """Raise :class:`OutputError` if ``path`` clearly cannot be written, before any work is done.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder to create or fill (``folder=True``, missing parents are created
+        too) or a file to create or replace (``folder=False``, its folder must exist).
+    folder : bool
+        Which of the two ``path`` is.
+
+    Notes
+    -----
+    A cheap early check (existence, type, ``os.access``), not a guarantee: the
+    writers still handle every failure (a full disk is only found by writing).
+    """
+    path = Path(path)
+    if folder:
+        existing = path
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent  # the folder that will hold the new ones
+        if existing == path and not path.is_dir():
+            raise _cannot_write(path, OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    else:
+        if path.is_dir():
+            raise _cannot_write(path, OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
+        existing = path.parent
+        if not existing.exists():
+            raise _cannot_write(path, OSError(errno.ENOENT, f"{os.strerror(errno.ENOENT)} ({existing})"))
+    if not existing.is_dir():
+        raise _cannot_write(path, OSError(errno.ENOTDIR, f"{os.strerror(errno.ENOTDIR)} ({existing})"))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _cannot_write(path, OSError(errno.EACCES, os.strerror(errno.EACCES)))
+
+
+def _make_folder(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; return the folders created, deepest first."""
+    missing: list[Path] = []
+    p = out
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file of that name
+        raise _cannot_write(out, OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))) from None
+    except OSError as err:
+        _remove_folders(missing)
+        raise _cannot_write(out, err) from None
+    return missing
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove the folders (deepest first) that are empty; stop at the first that is not."""
+    for d in folders:
+        try:
+            d.rmdir()
+        except OSError:
+            return
 
 
 def _jsonable(value: Any) -> Any:
@@ -73,16 +153,18 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
     """Write views and stages (Parquet + CSV), the reach curve and summary.json into ``out_dir``.
 
     Returns the written paths. Raises :class:`OutputError` with a one-line
-    reason when the folder cannot be created or written; no partial file is left.
+    reason (``DIR: cannot write: No space left on device``) when the folder
+    cannot be created or written; then no file of this run is left in ``out_dir``
+    (files of an earlier run that were already replaced are not restored) and
+    the folders created for it are removed.
     """
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".viralsim-", dir=out))
-    except OSError as err:
-        raise OutputError(f"{out}: cannot write: {err.strerror or err}") from None
+    created = _make_folder(out)
     provenance = json.dumps(_jsonable(result.provenance()), sort_keys=True)
+    tmp: Path | None = None
+    written: list[Path] = []
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=".viralsim-", dir=out))
         tables = {"views": result.views_frame(), "stages": result.stages_frame(), "reach": result.reach_frame()}
         for name, df in tables.items():
             _parquet(df, tmp / f"{name}.parquet", provenance)
@@ -90,12 +172,19 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
         summary = summary_json(result)
         summary["provenance"] = json.loads(provenance)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        written = []
         for f in sorted(tmp.iterdir()):
             os.replace(f, out / f.name)
             written.append(out / f.name)
         return written
-    except OSError as err:
-        raise OutputError(f"{out}: cannot write: {err.strerror or err}") from None
+    except BaseException as err:  # also an interrupt: leave nothing of this run behind
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for f in written:
+            f.unlink(missing_ok=True)
+        _remove_folders(created)
+        if isinstance(err, OSError):
+            raise _cannot_write(out, err) from None
+        raise
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -3,7 +3,8 @@
 This module owns reading, decoding and parsing a scenario file, and turning
 everything wrong with it into one line per problem, ``FILE:LINE: field: message``
 (the form editors and CI logs jump to): unreadable files, bytes that are not
-UTF-8, text that is not TOML, pydantic's schema errors (rewritten as short
+UTF-8, files too large or keys nested too deeply to be a scenario (refused
+before they are parsed), text that is not TOML, pydantic's schema errors (rewritten as short
 messages that show the offending value), then the cross-field checks of
 :func:`viralsim.scenario.problems`, for the base scenario and for every variant.
 Lines come from :mod:`viralsim.io.toml_lines`.
@@ -25,10 +26,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from viralsim.io.toml_lines import Key, LineIndex, build_index, line_of
+from viralsim.io.toml_lines import MAX_DEPTH, Key, LineIndex, build_index, line_of, too_deep
 from viralsim.scenario import Scenario, apply_variant, merge_tables, problems
 
-__all__ = ["ScenarioError", "load_scenario", "loads_scenario"]
+__all__ = ["MAX_FILE_BYTES", "ScenarioError", "load_scenario", "loads_scenario"]
+
+#: Largest scenario file read (the bundled ones are a few kB): /dev/zero is not a scenario.
+MAX_FILE_BYTES = 4 * 2**20
 
 Problem = tuple[Key, str]
 
@@ -88,9 +92,12 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """
     name = os.fspath(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise ScenarioError([f"{name}: cannot read: {err.strerror or err}"]) from err
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError([f"{name}: larger than {MAX_FILE_BYTES // 2**20} MiB: not a scenario file"])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -119,6 +126,9 @@ def loads_scenario(text: str, filename: str = "<string>") -> Scenario:
     ScenarioError
         If ``text`` is not TOML or describes an invalid scenario.
     """
+    deep = too_deep(text)
+    if deep is not None:  # before tomllib, which is quadratic in the depth of a dotted key
+        raise ScenarioError([f"{filename}:{deep}: nested too deeply (more than {MAX_DEPTH} levels of keys)"])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

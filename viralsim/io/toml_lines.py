@@ -12,7 +12,10 @@ at the top level points at line 1.
 
 The scanner expects text that ``tomllib`` has accepted; on anything else it
 stops where it is lost and returns what it has found so far. It never raises.
-It does not decode values and is not a TOML parser.
+It does not decode values and is not a TOML parser. :func:`too_deep` runs the
+same scanner *before* ``tomllib`` to refuse absurdly nested keys, on which
+``tomllib`` takes time and memory quadratic in the depth (a 100 kB line
+``a.a.a...a = 1`` takes it over a minute and 9 GiB).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import string
 from bisect import bisect_left
 from collections.abc import Sequence
 
-__all__ = ["Key", "LineIndex", "build_index", "line_of"]
+__all__ = ["MAX_DEPTH", "Key", "LineIndex", "build_index", "line_of", "too_deep"]
 
 #: A key path: table and key names, and 0-based indexes into arrays.
 Key = tuple[str | int, ...]
@@ -31,6 +34,9 @@ LineIndex = dict[Key, int]
 _BARE = frozenset(string.ascii_letters + string.digits + "_-")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\"}
 _SCALAR_END = frozenset(",]}#\n")
+#: Deepest key path :func:`too_deep` accepts (a scenario's deepest is
+#: ``variants.NAME.platform.recognition.confusion.TOPIC.TOPIC``, 7).
+MAX_DEPTH = 32
 
 
 def build_index(text: str) -> LineIndex:
@@ -48,6 +54,33 @@ def build_index(text: str) -> LineIndex:
         array of tables the line of its first ``[[...]]`` header.
     """
     return _Scanner(text).scan()
+
+
+def too_deep(text: str, limit: int = MAX_DEPTH) -> int | None:
+    """Line of the first key whose path is deeper than ``limit``, or None.
+
+    A path counts its tables, dotted key parts, inline tables and arrays
+    (``a.b = [[1]]`` is 4 deep). Runs in time linear in the text, also on text
+    that is not TOML (it stops where it is lost, like :func:`build_index`).
+
+    Parameters
+    ----------
+    text : str
+        A TOML document, not yet parsed.
+    limit : int
+        The deepest path allowed.
+
+    Returns
+    -------
+    int or None
+        A 1-based line number, or None when every path is at most ``limit`` deep.
+    """
+    scanner = _Scanner(text, limit)
+    try:
+        scanner.scan()
+    except _TooDeep as err:
+        return err.line
+    return None
 
 
 def line_of(index: LineIndex, loc: Sequence[str | int]) -> int:
@@ -77,11 +110,20 @@ class _Lost(Exception):
     """The text is not TOML the scanner understands: stop scanning."""
 
 
+class _TooDeep(Exception):
+    """A key path deeper than the scanner's limit, at ``line``."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 class _Scanner:
     """One pass over the text with a cursor; methods consume what they recognise."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, limit: int | None = None) -> None:
         self.text = text
+        self.limit = limit  # None: index every path; else raise _TooDeep past this depth
         self.pos = 0
         self.index: LineIndex = {}
         self.newlines = [i for i, c in enumerate(text) if c == "\n"]
@@ -89,6 +131,10 @@ class _Scanner:
 
     def line(self) -> int:
         return bisect_left(self.newlines, self.pos) + 1
+
+    def check_depth(self, depth: int) -> None:
+        if self.limit is not None and depth > self.limit:
+            raise _TooDeep(self.line())
 
     def at(self, s: str) -> bool:
         return self.text.startswith(s, self.pos)
@@ -147,6 +193,7 @@ class _Scanner:
             self.tables_in_array[path] = n + 1
             self.index.setdefault(path, line)
             path += (n,)
+        self.check_depth(len(path))
         self.index[path] = line
         return path
 
@@ -161,6 +208,7 @@ class _Scanner:
         return table
 
     def record(self, base: Key, keys: list[str], line: int) -> Key:
+        self.check_depth(len(base) + len(keys))
         for n in range(1, len(keys)):
             self.index.setdefault(base + tuple(keys[:n]), line)
         path = base + tuple(keys)
@@ -178,6 +226,7 @@ class _Scanner:
             self.pos += 1
             self.skip()
             parts.append(self.simple_key())
+            self.check_depth(len(parts))
 
     def simple_key(self) -> str:
         if self.at('"'):
@@ -270,6 +319,7 @@ class _Scanner:
                 if self.pos >= len(self.text):
                     raise _Lost
                 item = (*path, i)
+                self.check_depth(len(item))
                 self.index[item] = self.line()
                 self.value(item)
                 self.skip(newlines=True)
