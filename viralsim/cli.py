@@ -76,7 +76,7 @@ def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, a
         return
     from viralsim.engine import simulate
     from viralsim.io.graph_file import GraphFileError, load_graph
-    from viralsim.io.outputs import OutputError, summary_json, write_run
+    from viralsim.io.outputs import OutputError, check_writable, summary_json, write_run
 
     sc = _load(file)
     try:
@@ -85,6 +85,13 @@ def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, a
         _fail(f"{file}: --variant: {err.args[0]}")
     if plot_path is not None and Path(plot_path).suffix.lower() not in {".png", ".svg", ".pdf"}:
         _fail(f"{plot_path}: --plot: unknown figure type {Path(plot_path).suffix!r} (use .png, .svg or .pdf)")
+    try:  # refuse an unusable --out or --plot before spending time on the run
+        if out_dir is not None:
+            check_writable(out_dir, folder=True)
+        if plot_path is not None:
+            check_writable(plot_path, folder=False)
+    except OutputError as err:
+        _fail(str(err))
     try:
         graph = load_graph(chosen, file)
         result = simulate(sc, seed=seed, variant=variant, graph=graph)
