@@ -516,7 +516,8 @@ def plot_ccdf(runs: Any, column: str = "views", *, variants: Sequence[str] | Non
         pos = np.sort(x[np.isfinite(x) & (x > 0)])
         hidden = n - len(pos)
         extra = f"; {hidden} run{'s' if hidden > 1 else ''} at 0 or none not shown" if hidden else ""
-        med = float(np.nanmedian(x)) if n else float("nan")
+        finite = x[np.isfinite(x)]
+        med = float(np.median(finite)) if len(finite) else float("nan")
         lab = f"{label}: median {_thousands(med) if np.isfinite(med) else '–'} ({n} runs{extra})"
         if len(pos):
             y = 1.0 - np.arange(len(pos)) / n  # fraction of all runs with at least pos[i]
@@ -690,16 +691,15 @@ def plot_tree(views: Any, max_nodes: int = 1500, *, title: str | None = None) ->
                            label="upload")  # fmt: skip
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.legend(loc="upper left", fontsize=9, frameon=True, title="views by source", title_fontsize=9)
-    ax.text(0.5, -0.01, "rings: generations from the upload (1 = views straight from the platform or "
-            "the Following feed; 2, 3, ... = share generations)", transform=ax.transAxes, ha="center",
-            va="top", fontsize=8, color="#374151")  # fmt: skip
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9, frameon=False,
+               title_fontsize=8, title="rings: generations from the upload (1 = views straight from the platform or the Following feed; "
+               "2, 3, ... = share generations)")  # fmt: skip
     lim = depth + 0.15
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
-    head = title or "spread tree"
+    head = f"{title}: " if title else ""
     gens = depth - 1  # ring 1 is not a share generation (= the summary's cascade_depth when all is drawn)
-    fig.suptitle(f"{head}: spread tree of {n:,} views, {n_share:,} by shares, "
+    fig.suptitle(f"{head}spread tree of {n:,} views, {n_share:,} by shares, "
                  f"{gens} share generation{'s' if gens != 1 else ''} shown\n({shown})")  # fmt: skip
     return fig
 
@@ -807,8 +807,7 @@ def plot_sweep(runs: Any, params: Sequence[str], metric: str = "views", *, varia
     fig, axes = plt.subplots(nrow, ncol, figsize=(1.2 + ncol * max(3.5, 0.8 * len(xv) + 1.5),
                                                   1.0 + nrow * max(3.0, 0.55 * len(yv) + 1.4)),
                              squeeze=False, constrained_layout=True)  # fmt: skip
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("#e5e7eb")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#e5e7eb")
     im = None
     for ax, (_v, _pt, label, _c), grid in zip(axes.ravel(), series, grids, strict=False):
         im = ax.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap=cmap, norm=norm)
@@ -962,15 +961,19 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
     )
 
 
-def save_figure(fig: Any, path: str | Path) -> Path:
-    """Save ``fig`` by extension (png, svg, pdf) atomically; close it."""
+def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
+    """Save ``fig`` by extension (png, svg, pdf) atomically; close it.
+
+    ``dpi`` sets the resolution of PNG files (dots per inch). Raises
+    ValueError naming the path for any other extension.
+    """
     path = Path(path)
     ext = path.suffix.lower().lstrip(".")
     if ext not in {"png", "svg", "pdf"}:
         raise ValueError(f"{path}: unknown figure type {path.suffix!r} (use .png, .svg or .pdf)")
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        fig.savefig(tmp, format=ext, dpi=150)
+        fig.savefig(tmp, format=ext, dpi=dpi)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
