@@ -409,7 +409,7 @@ def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: 
     except ResultsError as err:
         _fail(str(err))
     except ValueError as err:
-        _fail(f"{results_dir}: {err}")
+        _fail(str(err) if str(err).startswith(results_dir) else f"{results_dir}: {err}")
     try:
         plots.save_figure(fig, output)
     except OSError as err:
