@@ -1,0 +1,137 @@
+"""Shared pieces of the figures: pyplot on demand, colours, number formats, series, saving.
+
+matplotlib is imported on first use with the Agg backend (no display needed);
+nothing in the core imports this package.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+COLOURS = {"for_you": "#e4405f", "following": "#3b82f6", "share": "#10b981"}
+LABELS = {"for_you": "For You (platform push)", "following": "Following feed", "share": "shares"}
+PALETTE = ("#111827", "#e4405f", "#3b82f6", "#10b981", "#f59e0b", "#8b5cf6", "#0891b2", "#a16207", "#db2777")
+PASS_COLOUR, FAIL_COLOUR = "#16a34a", "#dc2626"
+HOURS_LABEL = "hours since Monday 00:00 UTC"
+KPIS = ("completion", "watch_fraction", "like", "comment", "share", "follow", "profile_click", "score")
+MAX_SERIES = 8  # more overlaid curves than this are unreadable: thin the grid points
+TREE_LIMIT = 20_000  # nodes; above this a drawing is a blot and takes minutes
+
+
+def pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def fmt_thousands(x: float, _pos: Any = None) -> str:
+    if x >= 1e6:
+        return f"{x / 1e6:.3g}M"
+    if x >= 1e3:
+        return f"{x / 1e3:.3g}k"
+    if 0 < x < 1:
+        return f"{x:g}"
+    return f"{x:.0f}"
+
+
+def count_axis(*axes: Any, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    for ax in axes:
+        (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt_thousands))
+
+
+def fmt_pct(fraction: float) -> str:
+    """A fraction as a percentage: 99.99 %, 0.0043 % (two significant digits below 1 %)."""
+    p = 100 * fraction
+    return f"{p:.2f} %" if p >= 1 or p == 0 else f"{p:.2g} %"
+
+
+def fmt_num(x: float) -> str:
+    """A short number for labels: 713.9k, 42, 0.35, 3.6e-05."""
+    if not np.isfinite(x):
+        return "–"
+    if abs(x) >= 1e3:
+        return fmt_thousands(x)
+    if abs(x) >= 10:
+        return f"{x:.0f}"
+    return f"{x:.3g}"
+
+
+def select_series(df: Any, variants: Sequence[str] | None, points: Sequence[int] | None,
+            point_labels: Mapping[int, str] | None) -> tuple[list[tuple[str, int, str, Any]], str]:  # fmt: skip
+    """The curves to overlay: (variant, point, label, colour) and a note when some were left out."""
+    have = [str(v) for v in dict.fromkeys(df["variant"].astype(str))]
+    if variants is not None:
+        unknown = [v for v in variants if v not in have]
+        if unknown:
+            raise ValueError(f"unknown variant {', '.join(map(repr, unknown))}: this table has {', '.join(have)}")
+        have = [v for v in have if v in variants]
+    all_points = sorted(int(p) for p in dict.fromkeys(df["point"]))
+    use = list(points) if points is not None else all_points
+    note = ""
+    if len(have) * len(use) > MAX_SERIES and len(use) > 1:
+        per = max(2, MAX_SERIES // len(have))
+        idx = np.unique(np.linspace(0, len(use) - 1, per).round().astype(int))
+        note = f"{len(idx)} of {len(use)} grid points shown"
+        use = [use[i] for i in idx]
+    keys = [(v, p) for v in have for p in use]
+    if len(have) == 1 and len(use) > 1:  # an ordered grid: a sequential colour map
+        from matplotlib import colormaps
+
+        cmap = colormaps["viridis"]
+        colours: list[Any] = [cmap(0.9 * i / (len(use) - 1)) for i in range(len(use))]
+    else:
+        colours = [PALETTE[i % len(PALETTE)] for i in range(len(keys))]
+    out = []
+    for (v, p), c in zip(keys, colours, strict=True):
+        plabel = (point_labels or {}).get(p, f"point {p}")
+        label = v if len(all_points) == 1 else (plabel if len(have) == 1 else f"{v}, {plabel}")
+        out.append((v, p, label, c))
+    return out, note
+
+
+def pick_series(df: Any, variant: str, point: int) -> Any:
+    return df[(df["variant"].astype(str) == variant) & (df["point"] == point)]
+
+
+def check_numeric(runs: Any, column: str) -> None:
+    import pandas as pd
+
+    ok = [
+        str(c)
+        for c in runs.columns
+        if pd.api.types.is_numeric_dtype(runs[c]) and not pd.api.types.is_bool_dtype(runs[c])
+    ]
+    if column not in ok:
+        skip = {"point", "run", "seed"}
+        raise ValueError(f"unknown metric {column!r}: choose a numeric column of runs: "
+                         f"{', '.join(c for c in ok if c not in skip)}")  # fmt: skip
+
+
+def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
+    """Save ``fig`` by extension (png, svg, pdf) atomically; close it.
+
+    ``dpi`` sets the resolution of PNG files (dots per inch). Raises
+    ValueError naming the path for any other extension.
+    """
+    path = Path(path)
+    ext = path.suffix.lower().lstrip(".")
+    if ext not in {"png", "svg", "pdf"}:
+        raise ValueError(f"{path}: unknown figure type {path.suffix!r} (use .png, .svg or .pdf)")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.savefig(tmp, format=ext, dpi=dpi)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        pyplot().close(fig)
+    return path

@@ -1,0 +1,201 @@
+"""Outcomes over many runs: the distribution of a final metric (CCDF) and the metric against swept parameters."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from viralsim.plots._base import check_numeric, count_axis, fmt_num, fmt_thousands, pick_series, pyplot, select_series
+
+__all__ = ["plot_ccdf", "plot_sweep"]
+
+
+def plot_ccdf(runs: Any, column: str = "views", *, variants: Sequence[str] | None = None,
+              point_labels: Mapping[int, str] | None = None, title: str | None = None) -> Any:  # fmt: skip
+    """Distribution of a final outcome over runs: log-log CCDF per variant.
+
+    Parameters
+    ----------
+    runs
+        ``runs.parquet`` as a DataFrame (one row per run).
+    column
+        A numeric column of ``runs`` (default ``views``); values ≤ 0 and NaN
+        cannot be shown on a log axis and are counted in the legend.
+    variants, point_labels
+        Variants to draw (default all) and legend labels of grid points.
+    title
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        P(X ≥ x) against x, both log scale, one step curve per variant, median dotted.
+    """
+    plt = pyplot()
+    check_numeric(runs, column)
+    series, note = select_series(runs, variants, None, point_labels)
+    fig, ax = plt.subplots(figsize=(8, 5.5), constrained_layout=True)
+    lo, n_max = math.inf, 1
+    for v, p, label, c in series:
+        x = pick_series(runs, v, p)[column].to_numpy(float)
+        n = len(x)
+        pos = np.sort(x[np.isfinite(x) & (x > 0)])
+        hidden = n - len(pos)
+        extra = f"; {hidden} run{'s' if hidden > 1 else ''} at 0 or none not shown" if hidden else ""
+        finite = x[np.isfinite(x)]
+        med = float(np.median(finite)) if len(finite) else float("nan")
+        lab = f"{label}: median {fmt_thousands(med) if np.isfinite(med) else '–'} ({n} runs{extra})"
+        if len(pos):
+            y = 1.0 - np.arange(len(pos)) / n  # fraction of all runs with at least pos[i]
+            ax.step(pos, y, where="post", color=c, lw=1.8, label=lab)
+            ax.axvline(med, color=c, lw=0.8, ls=":") if med > 0 else None
+            lo = min(lo, float(pos[0]))
+        else:
+            ax.plot([], [], color=c, label=lab)
+        n_max = max(n_max, n)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(0.8 / n_max, 1.3)
+    if math.isfinite(lo):
+        ax.set_xlim(left=lo / 1.5)
+    count_axis(ax, axis="x")
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: f"{100 * y:g} %"))
+    ax.grid(which="both", alpha=0.25)
+    what = column.replace("_", " ")
+    ax.set_xlabel(f"final {what} per run (log scale; dotted: median)")
+    ax.set_ylabel(f"runs with at least x {what} (log)")
+    ax.legend(loc="best", fontsize=9, frameon=True)
+    text = title or f"distribution of final {what} over runs (CCDF)"
+    ax.set_title(text + (f"\n({note})" if note else ""))
+    return fig
+
+
+def _values(col: Any) -> tuple[list[Any], bool]:
+    """Distinct values of a parameter column, sorted; whether they are numbers."""
+    import pandas as pd
+
+    numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    vals = sorted(col.dropna().unique().tolist(), key=(float if numeric else str))
+    return vals, numeric
+
+
+def plot_sweep(runs: Any, params: Sequence[str], metric: str = "views", *, variants: Sequence[str] | None = None,
+               title: str | None = None) -> Any:  # fmt: skip
+    """An outcome against the swept parameters.
+
+    Parameters
+    ----------
+    runs
+        ``runs.parquet`` of a sweep (one column per swept parameter, named by its dotted path).
+    params
+        The swept parameters (one or two of the ``runs`` columns).
+    metric
+        A numeric column of ``runs`` (default ``views``).
+    variants
+        Variants to draw (default all).
+    title
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One parameter: the median over runs with 25-75 % and 5-95 % bands
+        against the parameter, one line per variant (log y when the medians span
+        more than two decades). Two parameters: a heat-map of the median per
+        variant, cells annotated, one colour scale for all panels.
+
+    Raises
+    ------
+    ValueError
+        No parameter, more than two, a parameter or metric not in ``runs``, an unknown variant.
+    """
+    params = list(params)
+    if not params:
+        raise ValueError("no swept parameters: a sweep plot needs the folder of viralsim sweep")
+    if len(params) > 2:
+        raise ValueError(f"a sweep over {len(params)} parameters ({', '.join(params)}) does not fit one figure: "
+                         "plot_sweep draws one parameter (lines) or two (heat-map)")  # fmt: skip
+    missing = [p for p in params if p not in runs.columns]
+    if missing:
+        raise ValueError(
+            f"swept parameter {', '.join(missing)} not in runs (columns: {', '.join(map(str, runs.columns))})"
+        )
+    check_numeric(runs, metric)
+    series, _ = select_series(runs.assign(point=0), variants, None, None)
+    what = metric.replace("_", " ")
+    plt = pyplot()
+    if len(params) == 1:
+        p = params[0]
+        vals, numeric = _values(runs[p])
+        fig, ax = plt.subplots(figsize=(8, 5.2), constrained_layout=True)
+        meds = []
+        for v, _pt, label, c in series:
+            grp = runs[runs["variant"].astype(str) == v].groupby(p)[metric]
+            q = grp.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(vals)
+            xs = np.asarray(vals, dtype=float) if numeric else np.arange(len(vals), dtype=float)
+            ax.fill_between(xs, q[0.05], q[0.95], color=c, alpha=0.12, lw=0)
+            ax.fill_between(xs, q[0.25], q[0.75], color=c, alpha=0.28, lw=0)
+            ax.plot(xs, q[0.5], color=c, lw=1.8, marker="o", ms=4, label=f"{label}: median")
+            meds.extend(q[0.5].dropna().tolist())
+        pos = [m for m in meds if m > 0]
+        if pos and len(pos) == len(meds) and max(pos) / min(pos) > 100:
+            ax.set_yscale("log")
+        if not numeric:
+            ax.set_xticks(np.arange(len(vals)), [str(x) for x in vals])
+        from matplotlib.patches import Patch
+
+        handles, _ = ax.get_legend_handles_labels()
+        handles += [Patch(color="grey", alpha=0.45, lw=0, label="25–75 % of runs"),
+                    Patch(color="grey", alpha=0.18, lw=0, label="5–95 % of runs")]  # fmt: skip
+        ax.legend(handles=handles, fontsize=9, frameon=True, loc="best")
+        count_axis(ax)
+        ax.grid(alpha=0.3)
+        ax.set_xlabel(p)
+        ax.set_ylabel(f"final {what} per run")
+        ax.set_title(title or f"{what} against {p}")
+        return fig
+    from matplotlib.colors import LogNorm, Normalize
+
+    py, px = params
+    yv, _ = _values(runs[py])
+    xv, _ = _values(runs[px])
+    grids = []
+    for v, _pt, _label, _c in series:
+        sub = runs[runs["variant"].astype(str) == v]
+        grids.append(sub.groupby([py, px])[metric].median().unstack().reindex(index=yv, columns=xv).to_numpy(float))
+    allv = np.concatenate([g.ravel() for g in grids])
+    allv = allv[np.isfinite(allv)]
+    lo, hi = (float(allv.min()), float(allv.max())) if len(allv) else (0.0, 1.0)
+    norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 30 else Normalize(lo, hi if hi > lo else lo + 1)
+    ncol = min(len(series), 3)
+    nrow = math.ceil(len(series) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(1.2 + ncol * max(3.5, 0.8 * len(xv) + 1.5),
+                                                  1.0 + nrow * max(3.0, 0.55 * len(yv) + 1.4)),
+                             squeeze=False, constrained_layout=True)  # fmt: skip
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#e5e7eb")
+    im = None
+    for ax, (_v, _pt, label, _c), grid in zip(axes.ravel(), series, grids, strict=False):
+        im = ax.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap=cmap, norm=norm)
+        for i in range(len(yv)):
+            for j in range(len(xv)):
+                val = grid[i, j]
+                rgb = cmap(norm(val))[:3] if np.isfinite(val) else (0.9, 0.9, 0.9)
+                dark = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 0.5
+                ax.text(j, i, fmt_num(val), ha="center", va="center", fontsize=8, color="white" if dark else "black")
+        ax.set_xticks(np.arange(len(xv)), [fmt_num(x) if isinstance(x, float) else str(x) for x in xv])
+        ax.set_yticks(np.arange(len(yv)), [fmt_num(y) if isinstance(y, float) else str(y) for y in yv])
+        ax.set_xlabel(px)
+        ax.set_ylabel(py)
+        ax.set_title(label if len(series) > 1 else "", fontsize=10)
+    for ax in axes.ravel()[len(series) :]:
+        ax.axis("off")
+    fig.colorbar(im, ax=axes.ravel().tolist(), label=f"median final {what} per run", shrink=0.9)
+    import textwrap
+
+    fig.suptitle(textwrap.fill(title or f"median {what} over runs per grid point", 70))
+    return fig

@@ -1,0 +1,232 @@
+"""Reach over time: one run's cumulative views by source, many runs' quantile bands, views by source."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from viralsim.plots._base import (
+    COLOURS,
+    HOURS_LABEL,
+    LABELS,
+    PALETTE,
+    count_axis,
+    fmt_num,
+    fmt_pct,
+    pick_series,
+    pyplot,
+    select_series,
+)
+from viralsim.result import SOURCES, RunResult
+
+__all__ = ["plot_reach", "plot_reach_bands", "plot_sources"]
+
+
+def reach_figure(rc: Mapping[str, Any], stages: Sequence[Mapping[str, Any]], *, upload_h: float | None,
+                  horizon_h: float, title: str) -> Any:  # fmt: skip
+    plt = pyplot()
+    fig, (ax, axl) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, constrained_layout=True,
+                                  gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
+    t = np.asarray(rc["time_h"], dtype=float)
+    total = np.asarray(rc["total"], dtype=float)
+    stacks = [np.asarray(rc[s], dtype=float) for s in SOURCES]
+    ax.stackplot(t, *stacks, colors=[COLOURS[s] for s in SOURCES], alpha=0.85,
+                 labels=[f"{LABELS[s]}: {int(y[-1]):,}" for s, y in zip(SOURCES, stacks, strict=True)])  # fmt: skip
+    ax.plot(t, total, color="black", lw=1.2, label=f"total: {int(total[-1]):,} views")
+    top = max(float(total[-1]), 1.0)
+    for s, y in zip(SOURCES, stacks, strict=True):
+        if y[-1] > 0:
+            axl.plot(t, y, color=COLOURS[s], lw=1.5)
+    axl.plot(t, total, color="black", lw=1.0)
+    axl.set_yscale("log")
+    axl.set_ylim(0.8, top * 3)
+    for row in stages:
+        for a in (ax, axl):
+            a.axvline(row["start_h"], color="grey", lw=0.8, ls=":")
+        colour = "black" if row["passed"] else "#b91c1c"
+        label = f"S{row['stage']}" + ("" if row["passed"] else " stop")
+        axl.text(row["start_h"], top * 1.5, label, ha="left", va="bottom", fontsize=8, color=colour)
+    for a in (ax, axl):
+        if upload_h is not None:
+            a.axvline(upload_h, color="black", lw=0.8)
+        a.grid(alpha=0.3)
+    if upload_h is not None:
+        ax.text(upload_h, top * 1.02, " upload", fontsize=8, va="bottom")
+    ax.set_xlim(0, horizon_h)
+    ax.set_ylim(0, top * 1.1)
+    count_axis(ax, axl)
+    axl.set_xlabel(f"{HOURS_LABEL} (dotted lines: push stages S1, S2, ...)")
+    ax.set_ylabel("cumulative views")
+    axl.set_ylabel("cumulative views (log)")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=9, frameon=True)
+    return fig
+
+
+def run_title(summary: Mapping[str, Any], name: str, variant: str | None, seed: Any) -> str:
+    head = name + (f" [{variant}]" if variant else "")
+    return (f"{head}: {summary['views']:,} views, {summary['shares']:,} shares, "
+            f"{100 * summary['algorithmic_share']:.2f} % from the push (seed {seed})")  # fmt: skip
+
+
+def plot_reach(result: RunResult) -> Any:
+    """Cumulative views by source over time, linear and log scale, push stages marked.
+
+    Returns the matplotlib figure (two panels: linear on top, log below so the
+    first small cohorts are visible too).
+    """
+    title = run_title(result.summary, result.scenario.name, result.variant, result.seed)
+    return reach_figure(result.reach_curve, result.stages, upload_h=result.scenario.video.upload_h,
+                         horizon_h=result.scenario.horizon_h, title=title)  # fmt: skip
+
+
+def plot_reach_bands(bands: Any, variants: Sequence[str] | None = None, *, points: Sequence[int] | None = None,
+                     point_labels: Mapping[int, str] | None = None, upload_h: float | None = None,
+                     title: str | None = None) -> Any:  # fmt: skip
+    """Reach over many runs: median cumulative views with 25-75 % and 5-95 % bands.
+
+    Parameters
+    ----------
+    bands
+        ``bands.parquet`` as a DataFrame (long format: variant, point, source,
+        time_h in hours, q05, q25, q50, q75, q95, mean); the ``source == "total"`` rows are drawn.
+    variants
+        Variants to overlay (default: all, in table order).
+    points, point_labels
+        Grid points of a sweep to overlay (default: all, thinned to a readable
+        number) and their legend labels (e.g. ``{0: "appeal=0.5"}``).
+    upload_h
+        Upload time (hours), marked with a vertical line when given.
+    title
+        Figure title (default: a description of the bands).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels sharing the time axis: linear on top, log below.
+    """
+    plt = pyplot()
+    from matplotlib.patches import Patch
+
+    df = bands[bands["source"].astype(str) == "total"]
+    if df.empty:
+        raise ValueError("bands: no rows with source 'total'")
+    series, note = select_series(df, variants, points, point_labels)
+    fig, (ax, axl) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, constrained_layout=True,
+                                  gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
+    outer = len(series) <= 3  # the 5-95 % bands of many curves blur into one another
+    top = 1.0
+    for v, p, label, c in series:
+        s = pick_series(df, v, p).sort_values("time_h")
+        t = s["time_h"].to_numpy(float)
+        q = {k: s[k].to_numpy(float) for k in ("q05", "q25", "q50", "q75", "q95")}
+        top = max(top, float(np.nanmax(q["q95"])) if len(t) else 1.0)
+        for a in (ax, axl):
+            if outer:
+                a.fill_between(t, q["q05"], q["q95"], color=c, alpha=0.12, lw=0)
+            a.fill_between(t, q["q25"], q["q75"], color=c, alpha=0.28 if outer else 0.15, lw=0)
+        final = f"{q['q50'][-1]:,.0f}" if len(t) else "–"
+        ax.plot(t, q["q50"], color=c, lw=1.8, label=f"{label}: median {final} views")
+        axl.plot(t, q["q50"], color=c, lw=1.5)
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Patch(color="grey", alpha=0.45, lw=0, label="25–75 % of runs"))
+    if outer:
+        handles.append(Patch(color="grey", alpha=0.18, lw=0, label="5–95 % of runs"))
+    else:
+        note = ", ".join(x for x in (note, "5–95 % bands left out for clarity") if x)
+    ax.legend(handles=handles, loc="upper left", fontsize=9, frameon=True)
+    axl.set_yscale("log")
+    axl.set_ylim(0.8, top * 3)
+    ax.set_ylim(0, top * 1.05)
+    for a in (ax, axl):
+        if upload_h is not None:
+            a.axvline(upload_h, color="black", lw=0.8, ls="--")
+        a.grid(alpha=0.3)
+    ax.set_xlim(float(df["time_h"].min()), float(df["time_h"].max()))
+    count_axis(ax, axl)
+    ax.set_ylabel("cumulative views")
+    axl.set_ylabel("cumulative views (log)")
+    axl.set_xlabel(HOURS_LABEL + (" (dashed: upload)" if upload_h is not None else ""))
+    text = title or "cumulative views: median line, quantile bands over runs"
+    ax.set_title(text + (f"\n({note})" if note else ""))
+    return fig
+
+
+# -- views by source ---------------------------------------------------------------------------------
+def plot_sources(reach_or_bands: Any, *, variant: str | None = None, point: int | None = None,
+                 title: str | None = None) -> Any:  # fmt: skip
+    """Cumulative views by source as a stacked area, and each source's hourly rate.
+
+    Parameters
+    ----------
+    reach_or_bands
+        One run's reach table (``time_h``, ``total`` and one column per source),
+        or ``bands.parquet`` of many runs, whose per-source ``mean`` is stacked
+        (the mean of a sum is the sum of the means, so the stack's top is the mean total).
+    variant, point
+        Which variant and grid point of the bands (default ``"base"`` if present,
+        else the first; the first point). Ignored for a reach table.
+    title
+        Figure title (default: says what is stacked).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Top: stacked cumulative views (legend: final count and share of each
+        source). Bottom: views per hour by source, log scale.
+    """
+    plt = pyplot()
+    df = reach_or_bands
+    if "q50" in df.columns:  # bands of many runs: the mean per source of one variant and point
+        have = [str(v) for v in dict.fromkeys(df["variant"].astype(str))]
+        v = variant if variant is not None else ("base" if "base" in have else have[0])
+        if v not in have:
+            raise ValueError(f"unknown variant {v!r}: this table has {', '.join(have)}")
+        p = point if point is not None else int(df["point"].min())
+        sub = pick_series(df, v, p)
+        if sub.empty:
+            raise ValueError(f"no bands for variant {v!r} at grid point {p}")
+        wide = sub.pivot_table(index="time_h", columns=sub["source"].astype(str), values="mean").sort_index()
+        t = wide.index.to_numpy(float)
+        what = f"mean over runs, variant {v}" + (f", point {p}" if df["point"].nunique() > 1 else "")
+    else:
+        wide = df.set_index("time_h").sort_index()
+        t = wide.index.to_numpy(float)
+        what = "one run"
+    names = [s for s in SOURCES if s in wide.columns] + [
+        str(c) for c in wide.columns if c not in SOURCES and c != "total"
+    ]
+    if not names:
+        raise ValueError("no per-source columns to stack (expected " + ", ".join(SOURCES) + ")")
+    ys = [wide[s].to_numpy(float) for s in names]
+    total = wide["total"].to_numpy(float) if "total" in wide.columns else np.sum(ys, axis=0)
+    end = max(float(total[-1]), 1e-9)
+    colours = [COLOURS.get(s, PALETTE[i % len(PALETTE)]) for i, s in enumerate(names)]
+    fig, (ax, axr) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, constrained_layout=True,
+                                  gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
+    labels = [f"{LABELS.get(s, s)}: {y[-1]:,.0f} ({fmt_pct(y[-1] / end)})" for s, y in zip(names, ys, strict=True)]
+    ax.stackplot(t, *ys, colors=colours, alpha=0.85, labels=labels)
+    ax.plot(t, total, color="black", lw=1.0, label=f"total: {total[-1]:,.0f} views")
+    # rates on bins of about 1/80 of the time span (at least one grid step): sparse sources stay legible
+    raw = max(float(np.min(np.diff(t))) if len(t) > 1 else 1.0, (t[-1] - t[0]) / 80)
+    width = next((w for w in (0.25, 0.5, 1, 2, 3, 6, 12, 24) if w >= raw), raw)
+    edges = np.arange(t[0], t[-1] + width / 2, width)
+    rates = [np.diff(np.interp(edges, t, y)) / width for y in ys]
+    floor = max((float(r.max()) for r in rates), default=0.0) * 1e-6  # below this: rounding noise of the means
+    for s, rate, c in zip(names, rates, colours, strict=True):
+        if rate.max(initial=0.0) > floor:
+            axr.stairs(np.where(rate > floor, rate, np.nan), edges, color=c, lw=1.3, label=LABELS.get(s, s))
+    axr.set_yscale("log")
+    ax.set_ylim(0, end * 1.08)
+    ax.set_xlim(float(t[0]), float(t[-1]))
+    for a in (ax, axr):
+        a.grid(alpha=0.3)
+    count_axis(ax, axr)
+    ax.set_ylabel("cumulative views (stacked)")
+    axr.set_ylabel(f"views per hour (log; {fmt_num(width)} h bins)")
+    axr.set_xlabel(HOURS_LABEL)
+    ax.legend(loc="upper left", fontsize=9, frameon=True)
+    ax.set_title(title or f"views by source ({what})")
+    return fig

@@ -1,0 +1,147 @@
+"""Figures from a saved results folder: which kinds fit it, and drawing one (``viralsim plot``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from viralsim.plots._base import fmt_num
+from viralsim.plots.outcomes import plot_ccdf, plot_sweep
+from viralsim.plots.push import plot_funnel
+from viralsim.plots.reach import plot_reach_bands, plot_sources, reach_figure, run_title
+from viralsim.plots.tree import plot_tree
+
+__all__ = ["KINDS", "draw", "kinds_for"]
+
+#: Figure kinds of :func:`draw` (``viralsim plot --kind``).
+KINDS = ("reach", "sources", "funnel", "ccdf", "tree", "sweep")
+
+
+def _get(d: Any, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(d, Mapping) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def kinds_for(results: Any) -> tuple[str, ...]:
+    """The figure kinds that :func:`draw` can make from ``results`` (a folder from ``load_results``)."""
+    if results.is_run:
+        fit = {"reach", "sources"} if results.has("reach") else set()
+        fit |= {"funnel"} if results.has("stages") else set()
+        fit |= {"tree"} if results.has("views") else set()
+    else:
+        fit = {"funnel", "ccdf"} | ({"reach", "sources"} if results.has("bands") else set())
+        fit |= {"sweep"} if results.params else set()
+    return tuple(k for k in KINDS if k in fit)
+
+
+def _why_not(results: Any, kind: str) -> str:
+    if kind == "tree" and not results.is_run:
+        return "a spread tree is drawn from the views log of one run: viralsim run FILE --out DIR"
+    if kind == "ccdf" and results.is_run:
+        return "a distribution over runs needs many runs: viralsim run FILE --runs N --out DIR"
+    if kind == "sweep":
+        return "a sweep plot needs the folder of viralsim sweep (with swept parameters)"
+    table = {"reach": "reach", "sources": "reach", "funnel": "stages", "tree": "views"}.get(kind, "")
+    if not results.is_run and kind in {"reach", "sources"}:
+        table = "bands"
+    return f"it needs {table}.parquet, which is not in this folder"
+
+
+def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "views") -> Any:
+    """Draw figure ``kind`` from a results folder, without rerunning anything.
+
+    Parameters
+    ----------
+    results
+        A folder opened with :func:`viralsim.io.results_dir.load_results`.
+    kind
+        One of :data:`KINDS`. One run: ``reach`` (cumulative views by source,
+        stages marked), ``sources`` (stacked views by source and hourly rates),
+        ``funnel`` (cohorts and KPIs against thresholds per stage), ``tree``
+        (the spread tree). Many runs: ``reach`` (median and quantile bands,
+        variants overlaid), ``sources`` (mean views by source of one variant),
+        ``funnel`` (share of runs reaching each stage), ``ccdf`` (distribution
+        of ``metric`` over runs), ``sweep`` (``metric`` against the swept parameters).
+    variant
+        Many runs: draw only this variant (``sources``: which variant to stack,
+        default ``base``). One run: must be the run's own variant if given.
+    metric
+        A numeric column of ``runs.parquet`` for ``ccdf`` and ``sweep`` (default ``views``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Save it with :func:`save_figure`.
+
+    Raises
+    ------
+    ValueError
+        One line: an unknown kind, or a kind that does not fit this folder
+        (naming the kinds that do), an unknown variant or metric. The message does
+        not repeat the folder's path (the caller prefixes it).
+    viralsim.io.results_dir.ResultsError
+        A table of the folder cannot be read.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown plot kind {kind!r}: choose one of {', '.join(KINDS)}")
+    fits = kinds_for(results)
+    what = "one-run" if results.is_run else results.kind
+    if kind not in fits:
+        raise ValueError(f"kind {kind!r} does not fit this {what} folder ({_why_not(results, kind)}); "
+                         f"kinds for this folder: {', '.join(fits) or 'none'}")  # fmt: skip
+    meta, name = results.meta, results.scenario
+    if results.is_run:
+        own = results.variants[0]
+        if variant is not None and variant != own:
+            raise ValueError(f"this folder holds one run of variant {own!r}, not {variant!r}")
+        label = name + (f" [{own}]" if own != "base" else "")
+        seed = meta.get("seed")
+        if kind == "reach":
+            reach = results.reach
+            title = run_title(meta, name, None if own == "base" else own, seed)
+            horizon = _get(meta, "provenance", "scenario", "horizon_h") or float(reach["time_h"].max())
+            stages = results.stages.to_dict("records") if results.has("stages") else []
+            return reach_figure(reach, stages, upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
+                                 horizon_h=float(horizon), title=title)  # fmt: skip
+        if kind == "sources":
+            return plot_sources(results.reach, title=f"{label}: views by source (seed {seed})")
+        if kind == "funnel":
+            fig = plot_funnel(results.stages)
+        else:
+            fig = plot_tree(results.views, title=f"{label} (seed {seed})")
+            return fig
+        fig.axes[0].set_title(f"{label} (seed {seed}): " + fig.axes[0].get_title())
+        return fig
+    runs = results.runs
+    have = results.variants or [str(v) for v in dict.fromkeys(runs["variant"].astype(str))]
+    if variant is not None and variant not in have:
+        raise ValueError(f"unknown variant {variant!r}: this {what} has {', '.join(have)}")
+    chosen = None if variant is None else [variant]
+    points = meta.get("points") or []
+    labels = {i: ", ".join(f"{str(k).rsplit('.', 1)[-1]}={fmt_num(x) if isinstance(x, float) else x}"
+                           for k, x in pt.items()) for i, pt in enumerate(points) if isinstance(pt, Mapping)}  # fmt: skip
+    n = meta.get("runs") or int(runs.groupby(["variant", "point"]).size().max())
+    head = f"{name}, {n} runs" + (" per variant" if len(have) > 1 else "") + (" per point" if len(points) > 1 else "")
+    if kind == "reach":
+        return plot_reach_bands(results.bands, chosen, point_labels=labels,
+                                upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
+                                title=f"{head}: cumulative views (line: median)")  # fmt: skip
+    if kind == "sources":
+        v = variant or ("base" if "base" in have else have[0])
+        return plot_sources(results.bands, variant=v, title=f"{name} [{v}]: views by source (mean over {n} runs)")
+    if kind == "funnel":
+        return plot_funnel(runs, variants=chosen, point_labels=labels,
+                           title=f"{head}: share of runs reaching each push stage")  # fmt: skip
+    if kind == "ccdf":
+        return plot_ccdf(runs, metric, variants=chosen, point_labels=labels,
+                         title=f"{head}: distribution of final {metric.replace('_', ' ')} (CCDF)")  # fmt: skip
+    return plot_sweep(
+        runs,
+        results.params,
+        metric,
+        variants=chosen,
+        title=f"{head}: {metric.replace('_', ' ')} against {', '.join(results.params)}",
+    )
