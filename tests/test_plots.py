@@ -456,3 +456,24 @@ def test_unknown_extension_is_refused(run_dir: Path, tmp_path: Path) -> None:
 def test_results_repr(run_dir: Path) -> None:
     res = load_results(run_dir)
     assert isinstance(res, Results) and "kind='run'" in repr(res)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_run_without_push_or_views(tmp_path: Path, run_dir: Path) -> None:
+    # a social-mode run has no stages (an empty table); a removed video has no views at all
+    for f in ("summary.json", "reach.parquet"):
+        (tmp_path / f).write_bytes((run_dir / f).read_bytes())
+    pd.DataFrame([]).to_parquet(tmp_path / "stages.parquet")
+    reach = pd.read_parquet(run_dir / "reach.parquet")
+    reach[["total", *SOURCES]] = 0
+    reach.to_parquet(tmp_path / "reach.parquet")
+    pd.read_parquet(run_dir / "views.parquet").head(0).to_parquet(tmp_path / "views.parquet")
+    res = load_results(tmp_path)
+    assert kinds_for(res) == ("reach", "sources")
+    with pytest.raises(ValueError, match="no push stage: the video was removed, or the mode is social"):
+        draw(res, "funnel")
+    with pytest.raises(ValueError, match="this run has no views"):
+        draw(res, "tree")
+    for kind in ("reach", "sources"):
+        fig = draw(res, kind)
+        assert "no views" in [t.get_text() for t in fig.axes[1].texts]

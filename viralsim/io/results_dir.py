@@ -57,19 +57,25 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _check_parquet(path: Path, name: str) -> None:
-    """Read the footer (cheap) and check the required columns are there."""
+def _check_parquet(path: Path, name: str) -> int:
+    """Read the footer (cheap), check the required columns are there; the number of rows.
+
+    A table with no rows and no columns is allowed: it is what an empty stage
+    history (a run without a push) becomes.
+    """
     import pyarrow.parquet as pq
 
     try:
-        names = set(pq.read_schema(path).names)
+        meta = pq.read_metadata(path)
+        names = set(meta.schema.names)
     except OSError as err:
         raise ResultsError(f"{path}: cannot read: {err.strerror or err}") from None
     except Exception as err:  # pyarrow raises ArrowInvalid & co. for a damaged file
         raise ResultsError(f"{path}: not a readable Parquet file ({str(err).splitlines()[0]})") from None
     missing = [c for c in _REQUIRED[name] if c not in names]
-    if missing:
+    if missing and (names or meta.num_rows):
         raise ResultsError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    return int(meta.num_rows)
 
 
 class Results:
@@ -85,11 +91,14 @@ class Results:
         ``summary.json`` of one run, or ``manifest.json`` of many runs.
     """
 
-    def __init__(self, path: Path, kind: str, meta: dict[str, Any], files: dict[str, Path]) -> None:
+    def __init__(
+        self, path: Path, kind: str, meta: dict[str, Any], files: dict[str, Path], rows: dict[str, int]
+    ) -> None:
         self.path = path
         self.kind = kind
         self.meta = meta
         self._files = files
+        self._rows = rows
         self._cache: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -108,6 +117,10 @@ class Results:
     def has(self, name: str) -> bool:
         """Whether table ``name`` is present."""
         return name in self._files
+
+    def rows(self, name: str) -> int:
+        """Number of rows of table ``name`` (from the file's footer; 0 when absent)."""
+        return self._rows.get(name, 0)
 
     def table(self, name: str) -> Any:
         """Table ``name`` as a pandas DataFrame (read on first use, then cached).
@@ -217,12 +230,12 @@ def load_results(path: str | Path) -> Results:
         raise ResultsError(
             f"{root}: no results here (expected summary.json of one run or manifest.json of an ensemble/compare/sweep)"
         )
-    files = {}
+    files, rows = {}, {}
     for name in names:
         f = root / f"{name}.parquet"
         if f.is_file():
-            _check_parquet(f, name)
+            rows[name] = _check_parquet(f, name)
             files[name] = f
     if not files:
         raise ResultsError(f"{root}: no result tables ({', '.join(n + '.parquet' for n in names)} all missing)")
-    return Results(root, str(kind), meta, files)
+    return Results(root, str(kind), meta, files, rows)

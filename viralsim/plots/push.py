@@ -44,9 +44,9 @@ def _thresholds(stages: Any, kpi: str) -> np.ndarray:
 
 def _funnel_run(stages: Any, kpis: Sequence[str] | None, title: str | None) -> Any:
     plt = pyplot()
-    st = stages.sort_values("stage").reset_index(drop=True)
-    if st.empty:
+    if stages.empty:
         raise ValueError("no stages: the push never started (moderation removed the video, or mode is social)")
+    st = stages.sort_values("stage").reset_index(drop=True)
     if kpis is None:
         kpis = [k for k in KPIS if k in st.columns and np.isfinite(_thresholds(st, k)).any()]
         kpis = kpis or [k for k in ("completion", "like") if k in st.columns]

@@ -39,9 +39,12 @@ def reach_figure(rc: Mapping[str, Any], stages: Sequence[Mapping[str, Any]], *, 
     for s, y in zip(SOURCES, stacks, strict=True):
         if y[-1] > 0:
             axl.plot(t, y, color=COLOURS[s], lw=1.5)
-    axl.plot(t, total, color="black", lw=1.0)
-    axl.set_yscale("log")
-    axl.set_ylim(0.8, top * 3)
+    if total[-1] > 0:
+        axl.plot(t, total, color="black", lw=1.0)
+        axl.set_yscale("log")
+        axl.set_ylim(0.8, top * 3)
+    else:
+        _no_views(axl)
     for row in stages:
         for a in (ax, axl):
             a.axvline(row["start_h"], color="grey", lw=0.8, ls=":")
@@ -63,6 +66,11 @@ def reach_figure(rc: Mapping[str, Any], stages: Sequence[Mapping[str, Any]], *, 
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=9, frameon=True)
     return fig
+
+
+def _no_views(ax: Any) -> None:
+    """Say so instead of a log axis with nothing on it."""
+    ax.text(0.5, 0.5, "no views", transform=ax.transAxes, ha="center", va="center", color="grey")
 
 
 def run_title(summary: Mapping[str, Any], name: str, variant: str | None, seed: Any) -> str:
@@ -202,7 +210,7 @@ def plot_sources(reach_or_bands: Any, *, variant: str | None = None, point: int 
         raise ValueError("no per-source columns to stack (expected " + ", ".join(SOURCES) + ")")
     ys = [wide[s].to_numpy(float) for s in names]
     total = wide["total"].to_numpy(float) if "total" in wide.columns else np.sum(ys, axis=0)
-    end = max(float(total[-1]), 1e-9)
+    end = max(float(total[-1]), 1.0)  # an empty run keeps a 0..1 axis
     colours = [COLOURS.get(s, PALETTE[i % len(PALETTE)]) for i, s in enumerate(names)]
     fig, (ax, axr) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, constrained_layout=True,
                                   gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
@@ -218,7 +226,10 @@ def plot_sources(reach_or_bands: Any, *, variant: str | None = None, point: int 
     for s, rate, c in zip(names, rates, colours, strict=True):
         if rate.max(initial=0.0) > floor:
             axr.stairs(np.where(rate > floor, rate, np.nan), edges, color=c, lw=1.3, label=LABELS.get(s, s))
-    axr.set_yscale("log")
+    if axr.patches:
+        axr.set_yscale("log")
+    else:
+        _no_views(axr)
     ax.set_ylim(0, end * 1.08)
     ax.set_xlim(float(t[0]), float(t[-1]))
     for a in (ax, axr):

@@ -29,8 +29,8 @@ def kinds_for(results: Any) -> tuple[str, ...]:
     """The figure kinds that :func:`draw` can make from ``results`` (a folder from ``load_results``)."""
     if results.is_run:
         fit = {"reach", "sources"} if results.has("reach") else set()
-        fit |= {"funnel"} if results.has("stages") else set()
-        fit |= {"tree"} if results.has("views") else set()
+        fit |= {"funnel"} if results.rows("stages") else set()  # no stages: the push never started
+        fit |= {"tree"} if results.rows("views") else set()
     else:
         fit = {"funnel", "ccdf"} | ({"reach", "sources"} if results.has("bands") else set())
         fit |= {"sweep"} if results.params else set()
@@ -44,6 +44,10 @@ def _why_not(results: Any, kind: str) -> str:
         return "a distribution over runs needs many runs: viralsim run FILE --runs N --out DIR"
     if kind == "sweep":
         return "a sweep plot needs the folder of viralsim sweep (with swept parameters)"
+    if kind == "funnel" and results.is_run and results.has("stages"):
+        return "this run has no push stage: the video was removed, or the mode is social"
+    if kind == "tree" and results.is_run and results.has("views"):
+        return "this run has no views"
     table = {"reach": "reach", "sources": "reach", "funnel": "stages", "tree": "views"}.get(kind, "")
     if not results.is_run and kind in {"reach", "sources"}:
         table = "bands"
