@@ -54,6 +54,8 @@ _BOUND = {
     "less_than": ("lt", "<"),
     "less_than_equal": ("le", "<="),
 }
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPE = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _TOML_AT = re.compile(r"^(?P<reason>.*?)\s*\(at (?:line (?P<line>\d+), column \d+|end of document)\)$", re.S)
 
 
@@ -159,8 +161,20 @@ def _toml_problem(filename: str, message: str, text: str) -> str:
 def _lines(filename: str, index: LineIndex, found: list[Problem]) -> list[str]:
     """Problem lines sorted by line (stable), without duplicates."""
     rows = sorted((line_of(index, loc), i, loc, msg) for i, (loc, msg) in enumerate(found))
-    out = (f"{filename}:{n}: {'.'.join(map(str, loc)) + ': ' if loc else ''}{msg}" for n, _, loc, msg in rows)
+    out = (f"{filename}:{n}: {'.'.join(map(_key, loc)) + ': ' if loc else ''}{msg}" for n, _, loc, msg in rows)
     return list(dict.fromkeys(out))
+
+
+def _key(part: str | int) -> str:
+    """One part of a dotted field name, quoted as in TOML unless it is a bare key.
+
+    A key may hold any character: quoting keeps ``" "`` visible and a line break
+    inside a key from splitting the problem line.
+    """
+    if isinstance(part, int) or _BARE_KEY.fullmatch(part):
+        return str(part)
+    escaped = (c if c.isprintable() and c not in '"\\' else _ESCAPE.get(c, f"\\u{ord(c):04x}") for c in part)
+    return '"' + "".join(escaped) + '"'
 
 
 def _variant_problems(sc: Scenario, inherited: set[Problem]) -> list[Problem]:
