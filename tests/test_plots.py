@@ -376,6 +376,18 @@ def test_sweep_one_parameter(many: dict[str, Path]) -> None:
     assert "views against video.appeal" in titles(fig)
 
 
+def test_sweep_over_categories_has_no_line_between_them(many: dict[str, Path]) -> None:
+    runs = load_results(many["sweep1"]).runs
+    modes = {0.5: "social", 0.6: "content", 0.7: "hybrid", 0.8: "hybrid"}
+    runs = runs.assign(**{"platform.push.mode": runs["video.appeal"].map(modes)})
+    fig = plot_sweep(runs, ["platform.push.mode"])
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["content", "hybrid", "social"]  # sorted categories
+    (medians,) = ax.lines
+    assert medians.get_linewidth() == 0 and len(medians.get_xdata()) == 3
+    assert medians.get_ydata()[1] == pytest.approx(runs[runs["platform.push.mode"] == "hybrid"]["views"].median())
+
+
 def test_sweep_two_parameters_heat_map(many: dict[str, Path]) -> None:
     res = load_results(many["sweep2"])
     fig = draw(res, "sweep", metric="likes")

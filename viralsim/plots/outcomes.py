@@ -134,19 +134,27 @@ def plot_sweep(runs: Any, params: Sequence[str], metric: str = "views", *, varia
         vals, numeric = _values(runs[p])
         fig, ax = plt.subplots(figsize=(8, 5.2), constrained_layout=True)
         meds = []
-        for v, _pt, label, c in series:
+        for j, (v, _pt, label, c) in enumerate(series):
             grp = runs[runs["variant"].astype(str) == v].groupby(p)[metric]
             q = grp.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(vals)
-            xs = np.asarray(vals, dtype=float) if numeric else np.arange(len(vals), dtype=float)
-            ax.fill_between(xs, q[0.05], q[0.95], color=c, alpha=0.12, lw=0)
-            ax.fill_between(xs, q[0.25], q[0.75], color=c, alpha=0.28, lw=0)
-            ax.plot(xs, q[0.5], color=c, lw=1.8, marker="o", ms=4, label=f"{label}: median")
             meds.extend(q[0.5].dropna().tolist())
+            if numeric:  # an ordered axis: bands between the points
+                xs = np.asarray(vals, dtype=float)
+                ax.fill_between(xs, q[0.05], q[0.95], color=c, alpha=0.12, lw=0)
+                ax.fill_between(xs, q[0.25], q[0.75], color=c, alpha=0.28, lw=0)
+                ax.plot(xs, q[0.5], color=c, lw=1.8, marker="o", ms=4, label=f"{label}: median")
+                continue
+            # categories (e.g. a mode): no line between them; a bar per category, variants side by side
+            xs = np.arange(len(vals), dtype=float) + (j - (len(series) - 1) / 2) * 0.8 / len(series)
+            ax.vlines(xs, q[0.05], q[0.95], color=c, alpha=0.35, lw=2)
+            ax.vlines(xs, q[0.25], q[0.75], color=c, alpha=0.7, lw=7)
+            ax.plot(xs, q[0.5], color=c, lw=0, marker="o", ms=7, mec="white", label=f"{label}: median")
         pos = [m for m in meds if m > 0]
         if pos and len(pos) == len(meds) and max(pos) / min(pos) > 100:
             ax.set_yscale("log")
         if not numeric:
             ax.set_xticks(np.arange(len(vals)), [str(x) for x in vals])
+            ax.set_xlim(-0.5, len(vals) - 0.5)
         from matplotlib.patches import Patch
 
         handles, _ = ax.get_legend_handles_labels()
@@ -194,8 +202,13 @@ def plot_sweep(runs: Any, params: Sequence[str], metric: str = "views", *, varia
         ax.set_title(label if len(series) > 1 else "", fontsize=10)
     for ax in axes.ravel()[len(series) :]:
         ax.axis("off")
-    fig.colorbar(im, ax=axes.ravel().tolist(), label=f"median final {what} per run", shrink=0.9)
+    cbar = fig.colorbar(im, ax=axes.ravel().tolist(), label=f"median final {what} per run", shrink=0.9)
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: fmt_num(x)))
+    cbar.ax.yaxis.set_minor_formatter(NullFormatter())
     import textwrap
 
-    fig.suptitle(textwrap.fill(title or f"median {what} over runs per grid point", 70))
+    width = int(fig.get_figwidth() * 9)  # characters that fit across the figure at the title's size
+    fig.suptitle(textwrap.fill(title or f"median {what} over runs per grid point", width))
     return fig
