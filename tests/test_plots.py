@@ -331,6 +331,8 @@ def test_sources_from_bands(many: dict[str, Path]) -> None:
     assert legend(fig.axes[0])[0].startswith("For You (platform push)")
     bands = load_results(many["compare"]).bands
     assert "variant base" in titles(plot_sources(bands))  # the base by default
+    fig = draw(load_results(many["sweep1"]), "sources")
+    assert "tiny [base], appeal=0.5 (the first grid point): views by source" in titles(fig)
 
 
 def test_funnel_of_many_runs(many: dict[str, Path]) -> None:

@@ -135,7 +135,9 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
                                 title=f"{head}: cumulative views (line: median)")  # fmt: skip
     if kind == "sources":
         v = variant or ("base" if "base" in have else have[0])
-        return plot_sources(results.bands, variant=v, title=f"{name} [{v}]: views by source (mean over {n} runs)")
+        at = f", {labels[0]} (the first grid point)" if len(points) > 1 and 0 in labels else ""
+        return plot_sources(results.bands, variant=v, point=0,
+                            title=f"{name} [{v}]{at}: views by source (mean over {n} runs)")  # fmt: skip
     if kind == "funnel":
         return plot_funnel(runs, variants=chosen, point_labels=labels,
                            title=f"{head}: share of runs reaching each push stage")  # fmt: skip
