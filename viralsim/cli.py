@@ -292,6 +292,10 @@ def _ensemble_run(file: str, sc: Any, runs: int, seed: int | None, variant: str 
     from viralsim.io.graph_file import GraphFileError, load_graph
 
     _check_plot_path(plot_path)
+    try:
+        sc.variant(variant)
+    except KeyError as err:
+        _fail(f"{file}: --variant: {err.args[0]}")
     plan = _plan_or_fail(file, lambda: Plan("ensemble", sc, sc.seed if seed is None else seed, runs,
                                             variants=(variant or BASE,)))  # fmt: skip
     try:
