@@ -225,7 +225,9 @@ def documents(draw: st.DrawFn) -> str:
             last, table = table, table[part]
         last[part] = draw(values)
     if draw(st.booleans()):
-        doc.setdefault("variants", {})["v"] = draw(st.dictionaries(keys, values, max_size=3))
+        if not isinstance(doc.get("variants"), dict):
+            doc["variants"] = {}
+        doc["variants"]["v"] = draw(st.dictionaries(keys, values, max_size=3))
     lines: list[str] = []
 
     def table(path: list[str], t: dict[str, Any], array: bool = False) -> None:
@@ -803,3 +805,44 @@ def test_plot_full_disk_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monke
     lines = res.stderr.splitlines()
     assert len(lines) == 1 and "reach.png" in lines[0] and "No space left on device" in lines[0], lines
     assert list(tmp_path.iterdir()) == []
+
+
+# -- edge lists: refused before they are read --------------------------------------------------------
+
+EDGE_SCENARIO = """\
+name = "edges"
+[population]
+users = 500
+topics = ["a"]
+[social_graph]
+kind = "edge_list"
+path = "{path}"
+[creator]
+user = 0
+[video]
+topic = "a"
+"""
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "folder"])
+def test_edge_list_that_is_not_a_file_is_refused_unread(target: str, tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "s.toml").write_text(EDGE_SCENARIO.format(path=target), encoding="utf-8")
+    res = invoke("run", tmp_path / "s.toml", "--json")
+    assert (res.exit_code, res.stdout) == (1, "")
+    assert res.stderr.splitlines() == [f"{tmp_path / target}: cannot read: not a regular file"]
+
+
+def test_edge_list_too_large_for_memory_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import viralsim.io.graph_file as graph_file
+
+    (tmp_path / "edges.txt").write_text("".join(f"0 {v}\n" for v in range(1, 500)), encoding="utf-8")
+    (tmp_path / "s.toml").write_text(EDGE_SCENARIO.format(path="edges.txt"), encoding="utf-8")
+    monkeypatch.setattr(graph_file, "machine_memory", lambda: 10_000)
+    res = invoke("run", tmp_path / "s.toml", "--json")
+    assert (res.exit_code, res.stdout) == (1, "")
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"{tmp_path / 'edges.txt'}: an edge list of 2.82 KiB would need ~90.2 KiB"
+    ), lines
+    assert lines[0].endswith("to load (this machine has 9.77 KiB)")

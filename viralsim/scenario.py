@@ -36,6 +36,7 @@ __all__ = [
     "Thresholds",
     "Video",
     "apply_variant",
+    "format_bytes",
     "machine_memory",
     "memory_estimate",
     "memory_parts",
@@ -487,7 +488,7 @@ def machine_memory() -> int:
     return min(found) if found else DEFAULT_MEMORY
 
 
-def _bytes(b: float) -> str:
+def format_bytes(b: float) -> str:
     """``5.5 TiB``, ``330 GiB``, ``700 MiB``: binary units, three significant digits."""
     for unit, size in (("PiB", 2.0**50), ("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20)):
         if b >= size:
@@ -513,7 +514,7 @@ def _memory_problem(sc: Scenario, limit: int) -> tuple[tuple[str | int, ...], st
         what = f"reaching up to {round(parts['reached'] / BYTES_PER_REACHED_USER)} users"
     else:
         where, what = ("population", "users"), f"{users} users"
-    return where, f"{what} would need ~{_bytes(need)} of memory (this machine has {_bytes(limit)})"
+    return where, f"{what} would need ~{format_bytes(need)} of memory (this machine has {format_bytes(limit)})"
 
 
 def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tuple[str | int, ...], str]]:

@@ -3,7 +3,9 @@
 One edge per line, ``source target`` (whitespace or comma separated, node ids
 ``0 .. population.users - 1``, content flows source -> target); ``#`` starts a
 comment. The path is relative to the scenario file. Errors name the file and
-line.
+line. A file whose parsing would not fit in memory (about :data:`BYTES_PER_FILE_BYTE`
+bytes per byte of file), and anything that is not a regular file (``/dev/zero``,
+a pipe), are refused before they are read.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from viralsim.model.graph import CSRGraph
-from viralsim.scenario import Scenario
+from viralsim.scenario import Scenario, format_bytes, machine_memory
 
-__all__ = ["GraphFileError", "load_graph", "read_edge_list"]
+__all__ = ["BYTES_PER_FILE_BYTE", "GraphFileError", "load_graph", "read_edge_list"]
+
+#: Peak memory of parsing, per byte of edge-list file: the text, one string per line, two
+#: lists of ints, int64 arrays and the CSR build (measured 11 with lines of 14 bytes; short
+#: lines such as ``"0 1"`` cost about three times as much per byte).
+BYTES_PER_FILE_BYTE = 32
 
 
 class GraphFileError(Exception):
@@ -25,6 +32,19 @@ class GraphFileError(Exception):
 def read_edge_list(path: str | Path, n: int) -> CSRGraph:
     """Read an edge list over ``n`` users into a CSR graph."""
     path = Path(path)
+    try:
+        if not path.is_file():
+            what = "no such file" if not path.exists() else "not a regular file"
+            raise GraphFileError(f"{path}: cannot read: {what}")
+        size = path.stat().st_size
+    except OSError as err:
+        raise GraphFileError(f"{path}: cannot read: {err.strerror or err}") from None
+    limit = machine_memory()
+    if size * BYTES_PER_FILE_BYTE > limit:
+        raise GraphFileError(
+            f"{path}: an edge list of {format_bytes(size)} would need ~{format_bytes(size * BYTES_PER_FILE_BYTE)}"
+            f" to load (this machine has {format_bytes(limit)})"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
