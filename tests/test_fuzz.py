@@ -36,6 +36,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from pydantic import BaseModel
 
 import viralsim.io.outputs as outputs
@@ -67,6 +68,12 @@ FUZZ = settings(
 )
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def count(what: str) -> None:
+    """Count an outcome in Hypothesis' statistics (``--hypothesis-show-statistics``)."""
+    if currently_in_test_context():
+        event(what)
 
 
 @contextlib.contextmanager
@@ -112,9 +119,9 @@ def outcome(path: Path, data: bytes) -> Scenario | list[str]:
         except ScenarioError as err:
             assert_problem_lines(err.problems, str(path), data)
             assert str(err) == "\n".join(err.problems)
-            event("problems")
+            count("problems")
             return err.problems
-    event("valid")
+    count("valid")
     return sc
 
 
@@ -256,9 +263,9 @@ def test_generated_documents_give_a_scenario_or_problem_lines(text: str) -> None
             sc = loads_scenario(text, filename="gen.toml")
         except ScenarioError as err:
             assert_problem_lines(err.problems, "gen.toml", text)
-            event("problems")
+            count("problems")
             return
-    event("valid")
+    count("valid")
     assert isinstance(sc, Scenario)
     assert problems(sc) == []
 
@@ -286,7 +293,7 @@ def check_run(path: Path, out: Path) -> None:
     """``run --out --json`` of a valid file: a complete output folder, or a clean failure and no folder."""
     res = invoke("run", path, "--out", out, "--json")
     assert "Traceback" not in res.stderr
-    event(f"run: exit {res.exit_code}")
+    count(f"run: exit {res.exit_code}")
     if res.exit_code == 0:
         summary = json.loads(res.stdout)
         assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["views"] == summary["views"]
@@ -453,7 +460,7 @@ def test_valid_mutations_run_or_fail_cleanly(mutated: tuple[str, bytes], seed: i
             continue
         with time_limit(30):
             r = simulate(small, seed=seed)  # valid and small: nothing may go wrong
-        event("simulated")
+        count("simulated")
         assert r.summary["views"] == len(r.views["time_h"])
         assert r.summary["unique_viewers"] <= small.population.users
 
