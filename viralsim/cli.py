@@ -200,8 +200,17 @@ def _ensemble_options(default_runs: int) -> Any:
 
 
 def _check_plot_path(plot_path: str | None) -> None:
-    if plot_path is not None and Path(plot_path).suffix.lower() not in {".png", ".svg", ".pdf"}:
+    """A figure path with a known type, in a writable place: checked before any run starts."""
+    from viralsim.io.outputs import OutputError, check_writable
+
+    if plot_path is None:
+        return
+    if Path(plot_path).suffix.lower() not in {".png", ".svg", ".pdf"}:
         _fail(f"{plot_path}: --plot: unknown figure type {Path(plot_path).suffix!r} (use .png, .svg or .pdf)")
+    try:
+        check_writable(plot_path, folder=False)
+    except OutputError as err:
+        _fail(str(err))
 
 
 def _execute(file: str, plan: Any, *, out_dir: str | None, as_json: bool, processes: int | None,

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from viralsim.ensemble import EnsembleResult, Plan
-from viralsim.io.outputs import OutputError, _jsonable
+from viralsim.io.outputs import OutputError, _jsonable, _reason
 
 __all__ = ["ResultStore", "write_ensemble"]
 
@@ -100,7 +100,7 @@ class ResultStore:
         try:
             self._open()
         except OSError as err:
-            raise OutputError(f"{self.dir}: cannot write: {err.strerror or err}") from None
+            raise OutputError(f"{self.dir}: cannot write: {_reason(err)}") from None
 
     def _open(self) -> None:
         found = self.dir / _MANIFEST
@@ -159,7 +159,7 @@ class ResultStore:
         try:
             _write_parquet(_table(rows, self._meta), self.dir / _CHUNKS / name)
         except OSError as err:
-            raise OutputError(f"{self.dir / _CHUNKS}: cannot write: {err.strerror or err}") from None
+            raise OutputError(f"{self.dir / _CHUNKS}: cannot write: {_reason(err)}") from None
         self._done.update((r["variant"], r["point"], r["run"]) for r in rows)
 
     def rows(self) -> list[dict[str, Any]]:
@@ -201,7 +201,7 @@ class ResultStore:
             self._write_manifest(complete=True)
             shutil.rmtree(self.dir / _CHUNKS, ignore_errors=True)
         except OSError as err:
-            raise OutputError(f"{self.dir}: cannot write: {err.strerror or err}") from None
+            raise OutputError(f"{self.dir}: cannot write: {_reason(err)}") from None
         self.complete = True
         return self.paths()
 
@@ -224,5 +224,5 @@ def write_ensemble(result: EnsembleResult, out_dir: str | os.PathLike[str], meta
         if not (out / _MANIFEST).exists():
             _atomic_bytes(out / _MANIFEST, (json.dumps(dict(manifest, complete=True), indent=2) + "\n").encode())
     except OSError as err:
-        raise OutputError(f"{out}: cannot write: {err.strerror or err}") from None
+        raise OutputError(f"{out}: cannot write: {_reason(err)}") from None
     return [out / n for n in ("runs.parquet", "runs.csv", "bands.parquet", _MANIFEST)]
