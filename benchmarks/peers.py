@@ -393,7 +393,7 @@ def main() -> None:
         print(f"peers.py: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed;"
               f" {'it comes' if len(missing) == 1 else 'they come'} with the bench extra:\n"
               f"    .venv/bin/pip install -e '.[bench]'\n"
-              f"or leave them out: --skip {','.join(m.lower() for m in missing)}", file=sys.stderr)  # fmt: skip
+              f"or leave {'it' if len(missing) == 1 else 'them'} out: --skip {','.join(m.lower() for m in missing)}", file=sys.stderr)  # fmt: skip
         sys.exit(1)
     libs = [lib for lib in LIBRARIES if lib not in args.skip]
     results: dict[int, dict[str, dict[str, Any]]] = {}
