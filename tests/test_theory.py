@@ -152,6 +152,7 @@ def test_subcritical_cascade_size_is_the_branching_process_total_progeny(
     assert pvalue > ALPHA
 
 
+@pytest.mark.slow
 def test_supercritical_cascade_takes_off_with_the_survival_probability() -> None:
     # R = 5 x 0.3 = 1.5: the tree survives with 1 - q, q = (1 - p + p q)^5 (q = 0.3189).
     # "Takes off" = reaches >= 100 views; a finite tree reaches 100 with probability
