@@ -17,11 +17,17 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from viralsim import CSRGraph
-from viralsim.model.behaviour import engagement, mean_watch_fraction, view_outcomes
+from viralsim.model.behaviour import (
+    ACTION_COLUMNS,
+    action_probability,
+    engagement,
+    mean_watch_fraction,
+    view_outcomes,
+)
 from viralsim.model.graph import MAX_NETWORKX_USERS, AnnealedGraph, build_graph
 from viralsim.model.kpi import KPI_COLUMNS, evaluate_counts, evaluate_gate, kpi_rates
 from viralsim.model.platform import classifier_path, classifier_score, human_removes, recognise, review_time_h
-from viralsim.model.population import ACTIONS, BUCKETS, Population, SessionClock
+from viralsim.model.population import ACTIONS, Population, SessionClock, beta_ppf
 from viralsim.rng import Streams
 from viralsim.scenario import (
     DEFAULT_DIURNAL,
@@ -99,49 +105,51 @@ def test_view_outcome_rates_match_their_probabilities(interest: float) -> None:
     video = Video(topic="a", appeal=0.8, duration_s=20)
     b = Behaviour(p_like=0.08, p_comment=0.01, p_share=0.002, p_follow=0.005, p_profile_click=0.03)
     rng = np.random.default_rng(11)
-    out = view_outcomes(np.full(n, interest), np.ones((n, len(ACTIONS))), video, b, rng=rng)
+    out = view_outcomes(np.full(n, interest), video, b, propensity_spread=0.0, rng=rng)
     e = float(engagement(np.array([interest]), video, b)[0])
     mu = float(mean_watch_fraction(np.array([e]), video, b)[0])
     lift = (e / 0.5) ** b.engagement_elasticity
-    columns = {
-        "like": "liked",
-        "comment": "commented",
-        "share": "shared",
-        "follow": "followed",
-        "profile_click": "profile_click",
-    }
-    for action, col in columns.items():
+    for action, col in zip(ACTIONS, ACTION_COLUMNS, strict=True):
         p = getattr(b, f"p_{action}") * lift
         # tolerance: 5 binomial standard errors
-        assert binomial_close(int(out[col].sum()), n, p), (action, out[col].mean(), p)
+        assert binomial_close(len(out.actions[col]), n, p), (action, len(out.actions[col]) / n, p)
+        assert np.all(np.diff(out.actions[col]) > 0)  # sorted, distinct views
     k = b.watch_concentration
     p_complete = float(stats.beta.sf(b.completion_at_fraction, mu * k, (1 - mu) * k))
-    assert binomial_close(int(out["completed"].sum()), n, p_complete)
-    frac = out["watch_s"].astype(float) / video.duration_s
+    assert binomial_close(int(out.completed.sum()), n, p_complete)
+    frac = out.watch_s.astype(float) / video.duration_s
     assert np.all((frac >= 0) & (frac <= 1 + 1e-6))
     # mean watch fraction: Beta mean mu, sd sqrt(mu(1-mu)/(k+1)); tolerance 5 standard errors
     assert abs(frac.mean() - mu) < 5 * math.sqrt(mu * (1 - mu) / (k + 1) / n)
+    # the whole distribution (the tabulated quantile function): Kolmogorov-Smirnov
+    assert stats.kstest(frac[:50_000], stats.beta(mu * k, (1 - mu) * k).cdf).pvalue > 1e-3
     # completed means watched at least completion_at_fraction (watch_s is float32: rounding at the edge)
-    assert np.mean(out["completed"] != (frac >= b.completion_at_fraction)) < 1e-4
+    assert np.mean(out.completed != (frac >= b.completion_at_fraction)) < 1e-4
 
 
-def test_propensity_multiplies_action_probabilities() -> None:
+def test_propensity_is_integrated_out_of_action_probabilities() -> None:
+    # a log-normal propensity X (mean 1) multiplies p: the action happens with probability E[min(1, pX)]
+    rng = np.random.default_rng(4)
+    for c, spread in [(0.05, 0.5), (0.4, 1.0), (2.0, 0.8), (0.9, 0.0)]:
+        x = np.exp(spread * rng.standard_normal(2_000_000) - spread**2 / 2)
+        expected = float(np.mean(np.minimum(1.0, c * x)))
+        assert float(action_probability(np.array([c]), spread)[0]) == pytest.approx(expected, abs=2e-3)
+    assert float(action_probability(np.array([0.01]), 0.5)[0]) == pytest.approx(0.01, rel=1e-6)
     n = 400_000
     video = Video(topic="a", appeal=0.5)
-    b = Behaviour(p_like=0.05, engagement_elasticity=0.0)  # lift = 1
-    prop = np.ones((n, len(ACTIONS)))
-    prop[:, ACTIONS.index("like")] = 3.0
-    out = view_outcomes(np.full(n, 0.5), prop, video, b, rng=np.random.default_rng(3))
-    assert binomial_close(int(out["liked"].sum()), n, 0.15)  # tolerance: 5 binomial standard errors
-    assert binomial_close(int(out["commented"].sum()), n, b.p_comment)
+    b = Behaviour(p_like=0.5, engagement_elasticity=0.0)  # lift = 1; p X > 1 often when spread = 1
+    out = view_outcomes(np.full(n, 0.5), video, b, propensity_spread=1.0, rng=np.random.default_rng(3))
+    x = np.exp(rng.standard_normal(n) - 0.5)
+    p_like = float(np.mean(np.minimum(1.0, 0.5 * x)))
+    assert abs(len(out.actions["liked"]) / n - p_like) < 5 * math.sqrt(0.25 / n) + 2e-3
+    assert binomial_close(len(out.actions["commented"]), n, b.p_comment)
 
 
 def test_view_outcomes_of_no_viewers() -> None:
-    out = view_outcomes(
-        np.empty(0), np.empty((0, len(ACTIONS))), Video(topic="a"), Behaviour(), rng=np.random.default_rng(0)
-    )
-    assert set(out) == {"watch_s", "completed", "liked", "commented", "shared", "followed", "profile_click"}
-    assert all(len(v) == 0 for v in out.values())
+    out = view_outcomes(np.empty(0), Video(topic="a"), Behaviour(), propensity_spread=0.5, rng=np.random.default_rng(0))
+    assert len(out) == 0 and len(out.completed) == 0
+    assert set(out.actions) == set(ACTION_COLUMNS)
+    assert all(len(v) == 0 for v in out.actions.values())
 
 
 # -- the KPI gate ----------------------------------------------------------------------------
@@ -336,62 +344,100 @@ def test_next_by_affinity_gives_distinct_unreached_users_in_affinity_order() -> 
     already = rng.choice(pop.n, size=5_000, replace=False)  # e.g. followers, reached first
     pop.reach(already)
     seen = set(already.tolist())
-    a, b = pop.alpha, (len(pop.topics) - 1) * pop.alpha
     last_q = 1.0
     for k in [200, 1_000, 5_000, 20_000]:
-        users = pop.next_by_affinity(k)
+        users, q = pop.next_by_affinity(k)
         assert len(users) == k
         assert len(np.unique(users)) == k
         assert not seen.intersection(users.tolist())
-        assert not pop.is_reached(users).any()
-        slots = pop.reach(users)  # the engine reaches every cohort member it delivers to
+        assert pop.is_reached(users).all()  # ranked users count as reached
         seen.update(users.tolist())
-        # affinity quantile of each user; users come in non-increasing order, up to one bucket
-        q = stats.beta.cdf(pop.ranking_interest(slots), a, b)
-        running_min = np.minimum.accumulate(np.concatenate([[last_q], q]))[:-1]
-        assert np.all(q <= running_min + 1.0 / BUCKETS + 1e-6)
-        last_q = float(min(last_q, q.min()))
+        assert np.all(np.diff(q) <= 0) and q[0] <= last_q  # non-increasing quantiles
+        last_q = float(q[-1])
     assert pop.reached_count == len(seen)
+    assert pop.available == pop.n - len(seen)
+
+
+def test_ranking_quantiles_are_the_order_statistics() -> None:
+    # the k-th highest of m uniforms is Beta(m - k + 1, k): the push's cut after 1 % of the users
+    n, k = 100_000, 1_000
+    cuts = []
+    for seed in range(200):
+        pop = make_population(users=n, seed=seed)
+        pop.set_ranking_topic("t0")
+        cuts.append(pop.next_by_affinity(k)[1][-1])
+    # mean of Beta(n - k + 1, k) is (n - k + 1) / (n + 1); tolerance 5 standard errors
+    sd = math.sqrt(k * (n - k + 1) / ((n + 1) ** 2 * (n + 2))) / math.sqrt(len(cuts))
+    assert abs(np.mean(cuts) - (n - k + 1) / (n + 1)) < 5 * sd
+
+
+def test_users_reached_outside_the_ranking_are_below_its_frontier() -> None:
+    pop = make_population(users=20_000)
+    pop.set_ranking_topic("t0")
+    _, q = pop.next_by_affinity(5_000)
+    others = np.setdiff1d(np.arange(pop.n), np.flatnonzero(pop.is_reached(np.arange(pop.n))))[:3_000]
+    q_other = pop.reach(others)
+    assert np.all(q_other <= q[-1])
+    # uniform below the frontier: Kolmogorov-Smirnov
+    assert stats.kstest(q_other / q[-1], "uniform").pvalue > 1e-3
+
+
+def test_ranked_users_are_uniformly_random_members_of_the_pool() -> None:
+    pop = make_population(users=1_000)
+    pop.set_ranking_topic("t0")
+    pop.withhold(7)
+    counts = np.zeros(pop.n)
+    for _ in range(400):
+        pop = make_population(users=1_000, seed=int(counts.sum()) + 1)
+        pop.set_ranking_topic("t0")
+        pop.withhold(7)
+        counts[pop.next_by_affinity(10)[0]] += 1
+    assert counts[7] == 0  # the withheld creator is never ranked
+    others = np.delete(counts, 7)
+    assert stats.chisquare(others).pvalue > 1e-3
 
 
 def test_next_by_affinity_runs_out() -> None:
     pop = make_population(users=3_000)
     pop.set_ranking_topic("t1")
-    first = pop.next_by_affinity(2_000)
-    pop.reach(first)
-    rest = pop.next_by_affinity(2_000)
+    first, _ = pop.next_by_affinity(2_000)
+    rest, _ = pop.next_by_affinity(2_000)
     assert len(rest) == 1_000
-    pop.reach(rest)
     assert np.array_equal(np.sort(np.concatenate([first, rest])), np.arange(3_000))
-    assert len(pop.next_by_affinity(10)) == 0
+    assert len(pop.next_by_affinity(10)[0]) == 0 and pop.available == 0
 
 
-@pytest.mark.parametrize(("topics", "alpha"), [(3, 0.3), (6, 0.3), (4, 1.0)])
+@pytest.mark.parametrize(("topics", "alpha"), [(3, 0.3), (6, 0.3), (4, 1.0), (3, 5.0)])
 def test_top_users_interest_is_the_beta_upper_tail(topics: int, alpha: float) -> None:
     n, top = 200_000, 2_000  # the first 1 %
     pop = make_population(users=n, topics=topics, alpha=alpha, seed=topics)
     pop.set_ranking_topic("t0")
-    users = pop.next_by_affinity(top)
-    x = pop.ranking_interest(pop.reach(users))
+    _, q = pop.next_by_affinity(top)
+    x = pop.ranking_interest(q)
     a, b = alpha, (topics - 1) * alpha
     for p in [0.05, 0.25, 0.5, 0.75, 0.95]:
         # the p-quantile of the top 1 % is the (1 - 0.01 (1 - p))-quantile of Beta(a, (T-1) a);
         # tolerance 0.001 in quantile space (~5 standard errors of the cut and of the quantile)
-        q = 1 - (top / n) * (1 - p)
-        lo, hi = stats.beta.ppf([q - 1e-3, min(q + 1e-3, 1.0)], a, b)
+        qq = 1 - (top / n) * (1 - p)
+        lo, hi = stats.beta.ppf([qq - 1e-3, min(qq + 1e-3, 1.0)], a, b)
         assert lo <= np.quantile(x, p) <= hi, (p, np.quantile(x, p), lo, hi)
     # the video is about the ranking topic alone: its interest is the ranking interest
-    attrs = pop.attributes(np.arange(top))
-    np.testing.assert_allclose(attrs["interest"], x, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(pop.interest(q, rng=np.random.default_rng(0)), x)
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.3, 0.6), (0.3, 1.5), (1.0, 3.0), (5.0, 10.0), (0.05, 0.1), (2.0, 0.3)])
+def test_beta_quantile_function_is_exact(a: float, b: float) -> None:
+    q = np.concatenate([np.linspace(0, 1, 10_001), 1 - np.logspace(-9, -1, 50), np.logspace(-9, -1, 50)])
+    np.testing.assert_allclose(beta_ppf(q, a, b), stats.beta.ppf(q, a, b), rtol=1e-5, atol=2e-7)
 
 
 def test_interest_in_another_topic_follows_the_dirichlet() -> None:
     # a video about t1 ranked (misrecognised) by t0: E[x_t1 | x_t0] = (1 - x_t0) / (T - 1)
     pop = make_population(users=200_000, topics=4, alpha=0.3, mix={"t1": 1.0}, seed=3)
     pop.set_ranking_topic("t0")
-    slots = pop.reach(pop.next_by_affinity(50_000))
-    x_r = pop.ranking_interest(slots)
-    x_t = pop.attributes(slots)["interest"].astype(float)
+    _, q = pop.next_by_affinity(50_000)
+    x_r = pop.ranking_interest(q)
+    x_t = pop.interest(q, rng=np.random.default_rng(1))
     assert np.all((x_t >= 0) & (x_t <= 1 - x_r + 1e-6))
     expected = (1 - x_r) / 3
     # conditional variance of (1 - x_r) Beta(a, 2a) is at most 1/4 a draw; tolerance 5 standard errors
@@ -406,19 +452,15 @@ def test_reached_users_attributes() -> None:
         sessions_per_day={"median": 6.0, "spread": 0.8},
         timezone_offsets_h=[-5.0, 1.0],
         timezone_weights=[0.25, 0.75],
-        propensity_spread=0.5,
     )
-    pop.set_ranking_topic("t0")
-    slots = pop.reach(np.arange(100_000))
-    attrs = pop.attributes(slots)
-    rate_per_day = attrs["rate_per_h"].astype(float) * 24
+    rate, tz = pop.sessions(100_000, rng=np.random.default_rng(2))
+    assert isinstance(rate, np.ndarray) and isinstance(tz, np.ndarray)
+    rate_per_day = rate.astype(float) * 24
     # log-normal sessions per day: median 6, sigma 0.8; tolerance 3 % on the median (~8 standard errors)
     assert np.median(rate_per_day) == pytest.approx(6.0, rel=0.03)
     assert np.std(np.log(rate_per_day)) == pytest.approx(0.8, rel=0.02)
-    assert set(np.unique(attrs["tz_h"]).tolist()) == {-5.0, 1.0}
-    assert binomial_close(int(np.sum(attrs["tz_h"] == 1.0)), 100_000, 0.75)
-    # propensity multipliers have mean 1 (log-normal, sigma 0.5); tolerance 1 %
-    np.testing.assert_allclose(attrs["propensity"].mean(axis=0), 1.0, rtol=0.01)
+    assert set(np.unique(tz).tolist()) == {-5.0, 1.0}
+    assert binomial_close(int(np.sum(tz == 1.0)), 100_000, 0.75)
 
 
 # -- the session clock ---------------------------------------------------------------------------

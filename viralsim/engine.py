@@ -8,7 +8,7 @@ that carries the resolved scenario. No IO, no printing, no global randomness.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import simpy
@@ -17,10 +17,10 @@ from viralsim._version import __version__
 from viralsim.model.graph import ContactGraph, CSRGraph, build_graph
 from viralsim.model.population import Population
 from viralsim.processes import upload
-from viralsim.result import RunResult, reach_curve, summarise
+from viralsim.result import RunResult, reach_curve, summarise, views_log
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario, problems
-from viralsim.state import VIEW_COLUMNS, RunState
+from viralsim.state import VIEW_COLUMNS, Batch, RunState
 
 __all__ = ["simulate"]
 
@@ -44,6 +44,7 @@ def simulate(
     *,
     run: int = 0,
     graph: Any = None,
+    record: Literal["full", "summary"] = "full",
 ) -> RunResult:
     """Simulate one video on one platform.
 
@@ -62,11 +63,19 @@ def simulate(
     graph
         An explicit social graph (``CSRGraph`` or networkx graph with nodes
         ``0..N-1``) overriding the scenario's generator; required for ``edge_list``.
+    record
+        ``"full"`` returns the views log (one row per view, sorted by time);
+        ``"summary"`` leaves ``views`` as zero-length columns (same keys and dtypes)
+        and skips building the log, so that ensembles of big runs stay small in
+        memory and when pickled. Everything else (summary, stages, moderation,
+        reach curve) is identical in both modes for the same seed.
 
     Returns
     -------
     RunResult
     """
+    if record not in ("full", "summary"):
+        raise ValueError(f"record must be 'full' or 'summary', got {record!r}")
     sc = scenario.variant(variant)
     bad = problems(sc)
     if bad:
@@ -83,40 +92,41 @@ def simulate(
     env.run(until=sc.horizon_h)
     if state.stop_reason is None:
         state.stop("horizon", sc.horizon_h)
-    return _finish(state, seed, run, variant)
+    return _finish(state, seed, run, variant, record)
 
 
-def _finish(state: RunState, seed: int, run: int, variant: str | None) -> RunResult:
+def _renumber(batches: list[Batch]) -> list[Batch]:
+    """Append indices (``start``, ``parent``) of batches that lost their last views."""
+    old = np.array([b.start for b in batches], dtype=np.int64)
+    new = np.cumsum([0] + [len(b) for b in batches[:-1]])
+    for b, start in zip(batches, new.tolist(), strict=True):
+        if b.parent is not None:
+            j = np.searchsorted(old, b.parent, side="right") - 1  # the batch each parent view is in
+            b.parent = b.parent - old[j] + new[j]
+        b.start = start
+    return batches
+
+
+def _finish(state: RunState, seed: int, run: int, variant: str | None, record: str) -> RunResult:
     sc = state.scenario
     batches, state.batches = state.batches, []
-    state.stage_batches.clear()  # free memory before the columns are copied
-    times = np.concatenate([b["time_h"] for b in batches]) if batches else np.empty(0)
-    order = np.argsort(times, kind="stable")  # append index of each view, in time order
+    state.stage_batches.clear()
     if state.removed_h is not None:  # views after a take-down never happen (children come after parents)
-        order = order[: int(np.searchsorted(times[order], state.removed_h, side="right"))]
-    rank = np.full(len(times), -1, dtype=np.int64)  # append index -> row of the views log (-1: dropped)
-    rank[order] = np.arange(len(order))
-    bounds = np.cumsum([0] + [len(b["time_h"]) for b in batches])
-    views = {}
-    for k, dt in VIEW_COLUMNS.items():
-        col: np.ndarray = np.empty(len(order), dtype=dt)
-        for b, lo, hi in zip(batches, bounds[:-1], bounds[1:], strict=True):
-            # scatter each batch into time order: one copy, no concatenation
-            where, values = rank[lo:hi], b.pop(k)
-            if state.removed_h is not None:
-                values, where = values[where >= 0], where[where >= 0]
-            col[where] = values
-        views[k] = col
-    par = views["parent"]
-    np.copyto(par, rank[np.maximum(par, 0)], where=par >= 0)
+        at = state.removed_h
+        batches = _renumber([b.head(int(np.searchsorted(b.time_h, at, side="right"))) for b in batches])
+    if record == "full":
+        views = views_log(batches)
+    else:
+        views = {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
     summary = summarise(
-        views,
+        batches,
         state.stages,
         population=sc.population.users,
         stages_reached=state.stages_reached,
         stop_reason=state.stop_reason,
         deliveries=state.deliveries,
         upload_h=sc.video.upload_h,
+        sorted_h=views["time_h"] if record == "full" else None,
     )
     summary["recognised_topic"] = state.recognised_topic
     summary["stop_h"] = state.stop_h
@@ -134,6 +144,7 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None) -> RunRes
         stages=state.stages,
         moderation=moderation,
         summary=summary,
-        reach_curve=reach_curve(views["time_h"], views["source"], sc.horizon_h),
+        reach_curve=reach_curve(batches, sc.horizon_h),
         version=__version__,
+        record=record,
     )

@@ -22,7 +22,7 @@ import simpy
 
 from viralsim.model.platform import classifier_path, classifier_score, human_removes, recognise, review_time_h
 from viralsim.scenario import KPI_NAMES
-from viralsim.state import RunState
+from viralsim.state import Batch, RunState
 
 __all__ = ["background_reviews", "following_feed", "push", "share_generation", "upload"]
 
@@ -97,7 +97,9 @@ def upload(env: simpy.Environment, run: RunState) -> Proc:
     if removed:
         run.stop("removed_by_moderation", env.now)
         return
-    topic = recognise(sc.video.main_topic(), list(sc.population.topics), sc.platform.recognition, rng=run.streams["recognition"])
+    topic = recognise(
+        sc.video.main_topic(), list(sc.population.topics), sc.platform.recognition, rng=run.streams["recognition"]
+    )
     run.recognised_topic = topic
     run.population.set_ranking_topic(topic)
     env.process(following_feed(env, run))
@@ -114,39 +116,37 @@ def following_feed(env: simpy.Environment, run: RunState) -> Proc:
     followers = run.graph.followers(run.creator, sc.creator.followers, rng=rng)
     if run.creator is not None:
         followers = followers[followers != run.creator]
-    start, batch = run.deliver(followers, "following", env.now, sc.platform.following.watch_probability, rng=rng)
-    _spread(env, run, start, batch)
+    batch = run.deliver(followers, "following", env.now, sc.platform.following.watch_probability, rng=rng)
+    _spread(env, run, batch)
     yield env.timeout(0)  # a process must be a generator
 
 
-def _spread(env: simpy.Environment, run: RunState, start: int, batch: dict[str, np.ndarray]) -> None:
+def _spread(env: simpy.Environment, run: RunState, batch: Batch) -> None:
     """Start the share generation of the views in ``batch`` (only where shares propagate)."""
     if run.scenario.platform.push.mode == "content":
         return
-    sharers = np.flatnonzero(batch["shared"])
+    sharers = batch.outcomes.actions["shared"]
     if len(sharers):
-        env.process(share_generation(env, run, batch, sharers, start))
+        env.process(share_generation(env, run, batch, sharers))
 
 
-def share_generation(
-    env: simpy.Environment, run: RunState, batch: dict[str, np.ndarray], sharers: np.ndarray, offset: int
-) -> Proc:
+def share_generation(env: simpy.Environment, run: RunState, batch: Batch, sharers: np.ndarray) -> Proc:
     """One generation of the share cascade: every sharer's recipients, in one vectorised step."""
     sc = run.scenario
     rng = run.streams["shares"]
-    times = batch["time_h"][sharers]
+    times = batch.time_h[sharers]
     yield env.timeout(max(0.0, float(times.min()) - env.now))
     if run.removed_h is not None:  # a removed video cannot be shared any more
         keep = times <= run.removed_h
         sharers, times = sharers[keep], times[keep]
     sharing = sc.platform.sharing
-    who, rec = run.graph.recipients(batch["user"][sharers], sharing.recipients_per_share, rng=rng)
+    who, rec = run.graph.recipients(batch.user[sharers], sharing.recipients_per_share, rng=rng)
     opened = rng.random(len(rec)) < sharing.open_probability
     who, rec = who[opened], rec[opened]
     order = np.argsort(times[who], kind="stable")  # earliest share first wins a repeated recipient
     who, rec = who[order], rec[order]
-    start, new = run.deliver(rec, "share", times[who], 1.0, rng=rng, parent=offset + sharers[who])
-    _spread(env, run, start, new)
+    new = run.deliver(rec, "share", times[who], 1.0, rng=rng, parent=batch.start + sharers[who])
+    _spread(env, run, new)
 
 
 def push(env: simpy.Environment, run: RunState) -> Proc:
@@ -156,8 +156,7 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
     pop = run.population
     for stage, size in enumerate(cfg.cohort_sizes(), start=1):
         rng = run.streams[f"push.stage.{stage}"]
-        cohort = pop.next_by_affinity(size)
-        if len(cohort) == 0:
+        if pop.available == 0:
             run.stop("population_exhausted", env.now)
             return
         run.stages_reached = stage
@@ -165,19 +164,21 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
         delivered = 0
         last_h = env.now
         early: Any = None
-        for j in range(0, len(cohort), cfg.delivery_batch):
+        # the cohort is the next `size` users by affinity, ranked batch by batch as it is delivered
+        for j in range(0, size, cfg.delivery_batch):
             if j > 0:
                 yield env.timeout(cfg.batch_interval_h)
                 check = run.evaluate_stage(stage, env.now)
                 if check.views >= cfg.min_views_to_evaluate and not check.passed:
                     early = check
                     break
-            before = run.deliveries["for_you"]
-            first, batch = run.deliver(cohort[j : j + cfg.delivery_batch], "for_you", env.now, cfg.watch_probability,
-                               rng=rng, stage=stage, distinct=True)  # fmt: skip
-            delivered += run.deliveries["for_you"] - before
+            k = min(cfg.delivery_batch, size - j)
+            sent, batch = run.deliver_push(k, stage, env.now, rng=rng)
+            delivered += sent
             last_h = env.now
-            _spread(env, run, first, batch)
+            _spread(env, run, batch)
+            if sent < k:  # the population ran out
+                break
         if early is None:
             t_eval = max(env.now, run.stage_eval_time(stage, delivered, last_h))
             yield env.timeout(t_eval - env.now)

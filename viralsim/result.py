@@ -8,16 +8,18 @@ and networkx are imported only when a conversion asks for them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from viralsim.model.metrics import tree_stats
+from viralsim.model.behaviour import ACTION_COLUMNS
+from viralsim.model.metrics import cascade_stats
 from viralsim.scenario import Scenario
-from viralsim.state import SOURCES
+from viralsim.state import SOURCES, VIEW_COLUMNS, Batch
 
-__all__ = ["SOURCES", "RunResult", "reach_curve", "summarise"]
+__all__ = ["SOURCES", "RunResult", "reach_curve", "summarise", "views_log"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class RunResult:
     views
         Columns of the views log (see ``viralsim.state.VIEW_COLUMNS``), sorted by
         ``time_h`` (hours); ``source`` is a code into :data:`SOURCES`; ``parent`` is
-        the row of the view this one came from by a share, -1 otherwise.
+        the row of the view this one came from by a share, -1 otherwise. Zero-length
+        columns (same keys and dtypes) when the run recorded only its summary.
     stages
         One dict per evaluated push stage: cohort, timing, every KPI, thresholds, decision.
     moderation
@@ -42,6 +45,10 @@ class RunResult:
         Summary metrics (see :func:`summarise`).
     reach_curve
         ``time_h`` grid and cumulative views in total and by source.
+    version
+        viralsim version that ran.
+    record
+        ``"full"`` (with the views log) or ``"summary"`` (``views`` left empty).
     """
 
     scenario: Scenario
@@ -54,6 +61,7 @@ class RunResult:
     summary: dict[str, Any]
     reach_curve: dict[str, np.ndarray]
     version: str = field(default="")
+    record: str = field(default="full")
 
     def views_frame(self) -> Any:
         """The views log as a pandas DataFrame (``source`` as category names)."""
@@ -103,31 +111,56 @@ class RunResult:
         }
 
 
-def reach_curve(time_h: np.ndarray, source: np.ndarray, horizon_h: float, points: int = 241) -> dict[str, np.ndarray]:
+def reach_curve(batches: Sequence[Batch], horizon_h: float, points: int = 241) -> dict[str, np.ndarray]:
     """Cumulative views, total and by source, on a regular grid over ``[0, horizon_h]``."""
     grid = np.linspace(0.0, horizon_h, points)
-    out = {"time_h": grid, "total": np.searchsorted(time_h, grid, side="right")}
+    by_source = np.zeros((len(SOURCES), points), dtype=np.int64)
+    for b in batches:  # each batch is sorted by time and has one source
+        by_source[b.source] += np.searchsorted(b.time_h, grid, side="right")
+    out = {"time_h": grid, "total": by_source.sum(axis=0)}
     for code, name in enumerate(SOURCES):
-        out[name] = np.searchsorted(time_h[source == code], grid, side="right")
+        out[name] = by_source[code]
     return out
 
 
-def _distinct(users: np.ndarray, population: int) -> int:
-    """Number of distinct users (a mask over the population: O(n), no sort)."""
-    if len(users) * 8 < population:
-        return int(len(np.unique(users)))
-    seen = np.zeros(population, dtype=bool)
-    seen[users] = True
-    return int(np.count_nonzero(seen))
+def views_log(batches: Sequence[Batch]) -> dict[str, np.ndarray]:
+    """The views log: one row per view, sorted by time; ``parent`` is a row of the log."""
+    n = sum(len(b) for b in batches)
+    if n == 0:
+        return {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
+    times = np.concatenate([b.time_h for b in batches])
+    order = np.argsort(times)  # times are continuous: ties are (almost) impossible ...
+    sorted_h = times[order]
+    if np.any(sorted_h[1:] == sorted_h[:-1]):  # ... but if there is one, earlier views (parents) come first
+        order = np.argsort(times, kind="stable")
+        sorted_h = times[order]
+    rank = np.empty(n, dtype=np.int64)  # append index -> row of the log
+    rank[order] = np.arange(n)
+    views: dict[str, np.ndarray] = {k: np.empty(n, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
+    views["time_h"] = sorted_h
+    views["video"][:] = 0
+    for col in ACTION_COLUMNS:
+        views[col][:] = False
+    for b in batches:  # scatter each batch into time order: one copy per column
+        rows = rank[b.start : b.start + len(b)]
+        views["user"][rows] = b.user
+        views["source"][rows] = b.source
+        views["stage"][rows] = b.stage
+        views["watch_s"][rows] = b.outcomes.watch_s
+        views["completed"][rows] = b.outcomes.completed
+        for col, at in b.outcomes.actions.items():
+            views[col][rows[at]] = True
+        views["parent"][rows] = -1 if b.parent is None else rank[b.parent]
+    return {k: views[k] for k in VIEW_COLUMNS}
 
 
 def _time_to(time_h: np.ndarray, n: int, since_h: float) -> float | None:
-    """Hours from ``since_h`` until the n-th view (None if there were fewer)."""
-    return float(time_h[n - 1]) - since_h if len(time_h) >= n else None
+    """Hours from ``since_h`` until the n-th view (None if there were fewer); any order of ``time_h``."""
+    return float(np.partition(time_h, n - 1)[n - 1]) - since_h if len(time_h) >= n else None
 
 
 def summarise(
-    views: dict[str, np.ndarray],
+    batches: Sequence[Batch],
     stages: list[dict[str, Any]],
     *,
     population: int,
@@ -135,28 +168,51 @@ def summarise(
     stop_reason: str | None,
     deliveries: dict[str, int],
     upload_h: float,
+    sorted_h: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Summary metrics of a sorted views log."""
-    t = views["time_h"]
-    n = len(t)
-    by_source = {name: int(np.count_nonzero(views["source"] == code)) for code, name in enumerate(SOURCES)}
-    shares = int(np.count_nonzero(views["shared"]))
-    # the spread tree: node 0 is the upload, view i is node i + 1
-    parent = np.concatenate([[-1], np.where(views["parent"] < 0, 0, views["parent"] + 1)])
-    tree = tree_stats(parent)
+    """Summary metrics of a run's view batches (independent of their order).
+
+    ``sorted_h``, every view time in order (the views log's), saves a selection;
+    it does not change any value.
+    """
+    n = sum(len(b) for b in batches)
+    by_source = dict.fromkeys(SOURCES, 0)
+    counts = dict.fromkeys(("completed", *ACTION_COLUMNS), 0)
+    for b in batches:
+        by_source[SOURCES[b.source]] += len(b)
+        counts["completed"] += int(np.count_nonzero(b.outcomes.completed))
+        for col, at in b.outcomes.actions.items():
+            counts[col] += len(at)
+    if sorted_h is None:
+        t = np.concatenate([b.time_h for b in batches]) if batches else np.empty(0)
+        time_to = {k: _time_to(t, k, upload_h) for k in (10_000, 100_000)}
+    else:
+        t = sorted_h
+        time_to = {k: float(t[k - 1]) - upload_h if len(t) >= k else None for k in (10_000, 100_000)}
+    # the spread tree: the upload, one node per view; share views hang from the view they came from
+    shares_in = [b for b in batches if b.parent is not None and len(b)]
+    child = (
+        np.concatenate([b.start + np.arange(len(b)) for b in shares_in]) if shares_in else np.empty(0, dtype=np.int64)
+    )
+    parent = (
+        np.concatenate([b.parent for b in shares_in if b.parent is not None])
+        if shares_in
+        else np.empty(0, dtype=np.int64)
+    )
+    tree = cascade_stats(n, child, parent)
     hist = np.bincount(np.floor(t).astype(np.int64)) if n else np.zeros(1, dtype=np.int64)
-    cascade = views["source"] == SOURCES.index("share")
+    shares = counts["shared"]
     return {
         "views": n,
-        "unique_viewers": _distinct(views["user"], population),
+        "unique_viewers": n,  # a user is delivered to at most once, so every view has its own viewer
         "population": population,
         "deliveries": dict(deliveries),
-        "likes": int(np.count_nonzero(views["liked"])),
-        "comments": int(np.count_nonzero(views["commented"])),
+        "likes": counts["liked"],
+        "comments": counts["commented"],
         "shares": shares,
-        "follows": int(np.count_nonzero(views["followed"])),
-        "profile_clicks": int(np.count_nonzero(views["profile_click"])),
-        "completions": int(np.count_nonzero(views["completed"])),
+        "follows": counts["followed"],
+        "profile_clicks": counts["profile_click"],
+        "completions": counts["completed"],
         "share_to_view": shares / n if n else 0.0,
         "views_by_source": by_source,
         "algorithmic_share": by_source["for_you"] / n if n else 0.0,
@@ -165,9 +221,9 @@ def summarise(
         "stop_reason": stop_reason,
         "peak_rate_h": float(np.argmax(hist)) if n else None,
         "peak_rate_views_per_h": int(hist.max()) if n else 0,
-        "time_to_10k_views_h": _time_to(t, 10_000, upload_h),
-        "time_to_100k_views_h": _time_to(t, 100_000, upload_h),
-        "cascade_views": int(np.count_nonzero(cascade)),
+        "time_to_10k_views_h": time_to[10_000],
+        "time_to_100k_views_h": time_to[100_000],
+        "cascade_views": by_source["share"],
         "cascade_depth": tree["depth"] - 1 if n else 0,
         "cascade_max_breadth": max(tree["breadth_by_depth"][2:], default=0),
         "structural_virality": tree["structural_virality"],

@@ -5,28 +5,26 @@ their decisions in vectorised batches: :meth:`RunState.deliver` turns a batch
 of deliveries into views (who watches, when, and what they do),
 :meth:`RunState.evaluate_stage` runs the KPI gate on what a stage has
 collected so far, and :meth:`RunState.record_stage` / :meth:`RunState.stop`
-keep the history. Views are appended as column batches (never one object per
-viewer) and become tables only in :mod:`viralsim.result`.
+keep the history. Views are appended as :class:`Batch` es of columns, each in
+time order (never one object per viewer), and become tables only in
+:mod:`viralsim.result`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from viralsim.model.behaviour import view_outcomes
+from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes, viewing
 from viralsim.model.graph import ContactGraph
-from viralsim.model.kpi import KPI_COLUMNS as _KPI_COLUMNS
 from viralsim.model.kpi import GateResult, evaluate_counts
 from viralsim.model.population import Population
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario
 
-__all__ = ["SOURCES", "VIEW_COLUMNS", "RunState"]
-
-# KPI columns kept as running counts per stage batch (watch_s is summed in seconds beside them)
-_COUNTED = tuple(c for c in _KPI_COLUMNS if c != "watch_s")
+__all__ = ["SOURCES", "VIEW_COLUMNS", "Batch", "RunState"]
 
 #: View sources, by code: the For You push, the Following feed, a share.
 SOURCES = ("for_you", "following", "share")
@@ -49,8 +47,48 @@ VIEW_COLUMNS = {
 }
 
 
+@dataclass
+class Batch:
+    """The views that followed one batch of deliveries, sorted by time.
+
+    ``start`` is the index of the first view in the run's append order (the
+    order of batches, then of time within a batch); ``parent`` holds, for share
+    views, the append index of the view each came from.
+    """
+
+    start: int
+    source: int  # code into SOURCES
+    stage: int  # push stage (0: not the push)
+    time_h: np.ndarray
+    user: np.ndarray
+    outcomes: ViewOutcomes
+    parent: np.ndarray | None = None
+    # for the KPI gate (push batches): prefix sums of completions and seconds watched, and
+    # every action's view indices in one sorted array (action j's index i is j (n + 1) + i)
+    completed_upto: np.ndarray | None = None
+    watched_upto: np.ndarray | None = None
+    action_keys: np.ndarray | None = None
+
+    def gate_counts(self, k: int) -> tuple[int, float, np.ndarray]:
+        """Completions, seconds watched and count of each action among the first ``k`` views."""
+        assert self.completed_upto is not None and self.watched_upto is not None and self.action_keys is not None
+        base = np.arange(len(ACTION_COLUMNS)) * (len(self) + 1)
+        at = np.searchsorted(self.action_keys, np.concatenate([base, base + k]))
+        return int(self.completed_upto[k - 1]), float(self.watched_upto[k - 1]), at[len(base) :] - at[: len(base)]
+
+    def __len__(self) -> int:
+        return len(self.time_h)
+
+    def head(self, k: int) -> Batch:
+        """The first ``k`` views (those up to some time)."""
+        return Batch(
+            self.start, self.source, self.stage, self.time_h[:k], self.user[:k], self.outcomes.head(k),
+            None if self.parent is None else self.parent[:k],
+        )  # fmt: skip
+
+
 class RunState:
-    """Everything a run accumulates: the views log, stage history, moderation record."""
+    """Everything a run accumulates: the view batches, stage history, moderation record."""
 
     def __init__(
         self,
@@ -65,10 +103,13 @@ class RunState:
         self.population = population
         self.graph = graph
         self.creator = creator
-        self.batches: list[dict[str, np.ndarray]] = []
+        if creator is not None:
+            population.withhold(creator)  # the creator does not watch their own video
+        self.viewing = viewing(scenario.video, scenario.behaviour, scenario.population.propensity_spread)
+        self.batches: list[Batch] = []
         self.n_views = 0
         self.deliveries = dict.fromkeys(SOURCES, 0)
-        self.stage_batches: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self.stage_batches: dict[int, list[Batch]] = {}
         self.stages: list[dict[str, Any]] = []
         self.moderation: dict[str, Any] = {}
         self.recognised_topic: str | None = None
@@ -87,75 +128,97 @@ class RunState:
         watch_probability: float,
         *,
         rng: np.random.Generator,
-        stage: int = 0,
         parent: np.ndarray | None = None,
-        distinct: bool = False,
-    ) -> tuple[int, dict[str, np.ndarray]]:
+    ) -> Batch:
         """Deliver the video to ``users`` at time(s) ``t_h``; append the views that follow.
 
-        Users already reached, and repeats within the batch, are skipped (the
-        first delivery wins); ``distinct=True`` promises there are no repeats. A delivered user watches with
-        ``watch_probability`` at their next session, if that is within the
-        horizon. Returns the index of the first new view and the batch of new views.
+        Users already reached (and the creator), and repeats within the batch, are
+        skipped: the first delivery wins. ``parent`` (share deliveries) is the append
+        index of the view each delivery came from. Returns the batch of new views.
         """
         pop = self.population
         users = np.asarray(users, dtype=np.int64)
-        t = np.broadcast_to(np.asarray(t_h, dtype=float), users.shape)
         keep = ~pop.is_reached(users)
-        if not distinct:  # keep the first delivery to each user
+        if len(users) > 1:  # keep the first delivery to each user
             _, first = np.unique(users, return_index=True)
             once = np.zeros(len(users), dtype=bool)
             once[first] = True
             keep &= once
-        if self.creator is not None:
-            keep &= users != self.creator  # the creator does not watch their own video
-        users, t = users[keep], t[keep]
+        users = users[keep]
+        t = t_h if np.ndim(t_h) == 0 else np.asarray(t_h, dtype=float)[keep]
         if parent is not None:
             parent = parent[keep]
-        slots = pop.reach(users)
+        quantile = pop.reach(users, rng=rng)
+        return self._views(users, quantile, source, t, watch_probability, rng=rng, parent=parent)
+
+    def deliver_push(self, k: int, stage: int, t_h: float, *, rng: np.random.Generator) -> tuple[int, Batch]:
+        """Deliver to the next ``k`` users by affinity (a batch of a push stage).
+
+        Returns how many users were delivered to (fewer than ``k`` when the
+        population runs out) and the batch of new views.
+        """
+        users, quantile = self.population.next_by_affinity(k)
+        push = self.scenario.platform.push
+        batch = self._views(users, quantile, "for_you", t_h, push.watch_probability, rng=rng, stage=stage)
+        # prefix sums let the gate count the stage's views up to any time cheaply
+        batch.completed_upto = np.cumsum(batch.outcomes.completed, dtype=np.int32)
+        batch.watched_upto = np.cumsum(batch.outcomes.watch_s, dtype=np.float64)
+        step = len(batch) + 1
+        batch.action_keys = np.concatenate([j * step + batch.outcomes.actions[c] for j, c in enumerate(ACTION_COLUMNS)])
+        self.stage_batches.setdefault(stage, []).append(batch)
+        return len(users), batch
+
+    def _views(
+        self,
+        users: np.ndarray,
+        quantile: np.ndarray,
+        source: str,
+        t_h: float | np.ndarray,
+        watch_probability: float,
+        *,
+        rng: np.random.Generator,
+        stage: int = 0,
+        parent: np.ndarray | None = None,
+    ) -> Batch:
+        """Who of the reached ``users`` watches, when, and what they do: append the views."""
+        pop = self.population
         self.deliveries[source] += len(users)
-        attrs = pop.attributes(slots)
-        when = pop.clock.next_session(t, attrs["rate_per_h"], attrs["tz_h"], rng=rng)
-        watched = (rng.random(len(users)) < watch_probability) & (when <= self.scenario.horizon_h)
-        idx = np.flatnonzero(watched)
-        idx = idx[np.argsort(when[idx])]  # each batch is kept in time order (times are continuous: no ties)
-        out = view_outcomes(
-            attrs["interest"][idx], attrs["propensity"][idx], self.scenario.video, self.scenario.behaviour, rng=rng
+        # a delivered user watches with watch_probability at their next session, if before the horizon
+        idx = np.flatnonzero(rng.random(len(users), dtype=np.float32) < np.float32(watch_probability))
+        rate, tz = pop.sessions(len(idx), rng=rng)
+        t = t_h if isinstance(t_h, float) or np.ndim(t_h) == 0 else np.asarray(t_h)[idx]
+        when = pop.clock.next_session(t, rate, tz, rng=rng, size=len(idx))
+        order = np.argsort(when)  # each batch is kept in time order (times are continuous: no ties)
+        when = when[order]
+        order = order[: int(np.searchsorted(when, self.scenario.horizon_h, side="right"))]
+        idx = idx[order]
+        batch = Batch(
+            start=self.n_views,
+            source=SOURCES.index(source),
+            stage=stage,
+            time_h=when[: len(order)],
+            user=users[idx],
+            outcomes=self.viewing.outcomes(pop.interest(quantile[idx], rng=rng), rng=rng),
+            parent=None if parent is None else parent[idx],
         )
-        n = len(idx)
-        batch: dict[str, np.ndarray] = {
-            "time_h": when[idx],
-            "user": users[idx],
-            "video": np.zeros(n, dtype=np.int32),
-            "source": np.full(n, SOURCES.index(source), dtype=np.int8),
-            "stage": np.full(n, stage, dtype=np.int16),
-            **out,
-            "parent": parent[idx] if parent is not None else np.full(n, -1, dtype=np.int64),
-        }
-        start = self.n_views
         self.batches.append(batch)
-        self.n_views += n
-        if stage:
-            # prefix sums of the KPI columns let the gate count views up to any time cheaply
-            # (int32 counts for the action columns, float64 seconds for watch_s)
-            counts = np.cumsum(np.stack([batch[c] for c in _COUNTED]), axis=1, dtype=np.int32)
-            watched_s = np.cumsum(batch["watch_s"], dtype=np.float64)
-            self.stage_batches.setdefault(stage, []).append((batch["time_h"], counts, watched_s))
-        return start, batch
+        self.n_views += len(batch)
+        return batch
 
     def evaluate_stage(self, stage: int, at_h: float) -> GateResult:
         """The KPI gate on the views of ``stage`` that have happened by ``at_h``."""
-        totals = np.zeros(len(_COUNTED), dtype=np.int64)
-        seconds = 0.0
-        n = 0
-        for times, counts, watched_s in self.stage_batches.get(stage, []):
-            k = int(np.searchsorted(times, at_h, side="right"))
+        n, completed, seconds = 0, 0, 0.0
+        actions = np.zeros(len(ACTION_COLUMNS), dtype=np.int64)
+        for b in self.stage_batches.get(stage, []):
+            k = int(np.searchsorted(b.time_h, at_h, side="right"))
             if k:
+                done, watched, acted = b.gate_counts(k)
                 n += k
-                totals += counts[:, k - 1]
-                seconds += float(watched_s[k - 1])
-        sums: dict[str, float] = {c: float(v) for c, v in zip(_COUNTED, totals.tolist(), strict=True)}
-        sums["watch_s"] = seconds
+                completed += done
+                seconds += watched
+                actions += acted
+        sums = {"completed": float(completed), "watch_s": seconds}
+        sums.update(zip(ACTION_COLUMNS, map(float, actions.tolist()), strict=True))
         push = self.scenario.platform.push
         return evaluate_counts(
             n, sums, self.scenario.video.duration_s,
@@ -166,7 +229,7 @@ class RunState:
         """When the stage is evaluated: once a fraction of its cohort watched, or the window."""
         push = self.scenario.platform.push
         window = last_delivery_h + push.eval_window_h
-        parts = [b[0] for b in self.stage_batches.get(stage, [])]
+        parts = [b.time_h for b in self.stage_batches.get(stage, [])]
         times = np.concatenate(parts) if parts else np.empty(0)
         # round first: 0.55 * 100 is 55.000000000000007 in floating point, not 56 views
         k = int(np.ceil(round(push.evaluate_after_fraction * delivered, 9)))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["structural_virality", "tree_depths", "tree_stats"]
+__all__ = ["cascade_stats", "structural_virality", "tree_depths", "tree_stats"]
 
 
 def _deep_walk(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,9 +47,13 @@ def tree_depths(parent: np.ndarray) -> np.ndarray:
     return depth
 
 
-def _wiener(parent: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Wiener index of the tree (sum over edges of size(subtree) x (n - size)), with the deep walk."""
-    n = len(parent)
+def _wiener(parent: np.ndarray, n: int | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+    """Wiener index of the tree (sum over edges of size(subtree) x (n - size)), with the deep walk.
+
+    ``n`` is the number of nodes of the whole tree when ``parent`` holds only the root,
+    the nodes below depth 1 and their parents (every other node is a leaf of the root).
+    """
+    n = len(parent) if n is None else n
     if np.count_nonzero(parent < 0) != 1:
         raise ValueError("a tree needs exactly one root (parent -1)")
     deep, depth, is_root = _deep_walk(parent)
@@ -88,7 +92,29 @@ def tree_stats(parent: np.ndarray) -> dict[str, Any]:
     n = len(parent)
     if n == 0:
         return {"size": 0, "depth": 0, "max_breadth": 0, "breadth_by_depth": [], "structural_virality": 0.0}
-    wiener, deep, depth = _wiener(parent)
+    return _stats(parent, n)
+
+
+def cascade_stats(views: int, child: np.ndarray, parent: np.ndarray) -> dict[str, Any]:
+    """:func:`tree_stats` of a spread tree given by its cascades only.
+
+    The tree has a root (the upload) and ``views`` view nodes ``0 .. views-1``;
+    view ``child[i]`` hangs from view ``parent[i]`` and every other view from the
+    root. Only the cascades are touched: O(len(child)), whatever ``views`` is.
+    """
+    child = np.asarray(child, dtype=np.int64)
+    parent = np.asarray(parent, dtype=np.int64)
+    # a compact tree: node 0 the root, then every view that is a child or a parent
+    nodes, inv = np.unique(np.concatenate([child, parent]), return_inverse=True)
+    compact = np.zeros(len(nodes) + 1, dtype=np.int64)
+    compact[0] = -1
+    compact[1 + inv[: len(child)]] = 1 + inv[len(child) :]
+    return _stats(compact, views + 1)
+
+
+def _stats(parent: np.ndarray, n: int) -> dict[str, Any]:
+    """Tree statistics of ``parent`` (possibly compact, see :func:`_wiener`) with ``n`` nodes in all."""
+    wiener, deep, depth = _wiener(parent, n)
     breadth = np.bincount(depth, minlength=2)
     breadth[0], breadth[1] = 1, n - 1 - len(deep)
     max_depth = int(depth.max()) if len(deep) else int(n > 1)

@@ -1,39 +1,51 @@
-"""The population: users as rows of arrays, drawn lazily, ranked by affinity.
+"""The population: who is reached, in which order, and what each reached user is like.
 
-Users are integers ``0 .. N-1``. Only two arrays have one entry per user: the
-user's *affinity bucket* for the recognised topic (``uint16``: which of 65 536
-equal-probability slices of the interest distribution the user falls in) and a
-*slot* (``int32``, -1 until the user is reached). Everything else about a user
-(exact interest, sessions per day, time zone, action propensities) is drawn
-from its distribution the first time the user is reached and stored in the
-slot, so a user reached twice is the same user and a run pays only for the
-users it reaches.
+Users are integers ``0 .. N-1``. Only one array has an entry per user: whether
+the user is *taken* (reached already, or withheld from the push like the
+creator), one byte a user. Nothing else is stored: a user is delivered to at
+most once, so each attribute (interest, sessions per day, time zone) is drawn
+from its distribution when the user is reached and used right away, and a run
+pays only for the users it reaches (DESIGN §3, an implicit population).
 
-Interests follow a symmetric Dirichlet(alpha) over T topics. The interest in
-the recognised topic r is Beta(alpha, (T-1) alpha): a user's bucket plus a
-uniform offset is its quantile. Interests in other topics (a misrecognised
-video's true topic, a topic mixture) are drawn from their exact conditional
-distribution given the interest in r (stick-breaking of the remainder).
-This module is pure: no IO, no printing, explicit generators only.
+The ranking (the content graph). Interests follow a symmetric Dirichlet(alpha)
+over T topics, so the interest in the recognised topic r is
+Beta(alpha, (T-1) alpha) and a user's quantile in it is uniform. The platform's
+"next k users with the highest affinity to r not reached yet" are therefore the
+next order statistics of the quantiles still in the *pool* (users not taken):
+if the pool holds m users whose quantiles are iid uniform below the frontier f
+(the quantile of the last user ranked), the next one has quantile
+``f U^(1/m)`` and is a uniformly random member of the pool. A user reached in
+another way (Following feed, a share: chosen without regard to interests) is a
+uniformly random pool member whose quantile is uniform below f. This is exactly
+the distribution of sorting N iid quantiles, at a cost proportional to the
+users reached.
+
+Interests in other topics (a misrecognised video's true topic, a topic mixture)
+are drawn from their exact conditional distribution given the interest in r
+(stick-breaking of the remainder). This module is pure: no IO, no printing,
+explicit generators only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
 
 import numpy as np
 
 from viralsim.scenario import Population as PopulationConfig
 
-__all__ = ["ACTIONS", "BUCKETS", "Population", "SessionClock"]
+__all__ = ["ACTIONS", "Population", "SessionClock", "beta_ppf", "beta_quantile_table"]
 
-#: Number of equal-probability affinity slices in the ranking.
-BUCKETS = 65_536
 #: The actions a viewer can take, each with its own propensity multiplier.
 ACTIONS = ("like", "comment", "share", "follow", "profile_click")
 
-# Largest population whose two per-user arrays (6 bytes a user) we build.
+# Largest population whose per-user array (1 byte a user, 5 while users are drawn at random) we build.
 MAX_MATERIALISED_USERS = 400_000_000
+
+# The Beta quantile function is tabulated on a uniform grid of this many cells, used
+# between _EDGE and 1 - _EDGE; the tails use the exact (logit-logit) interpolation.
+_CELLS = 1 << 14
+_EDGE = 1.0 / 256
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -45,29 +57,64 @@ def _expit(y: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -y))
 
 
-def beta_quantile_table(a: float, b: float, points: int = 40_001) -> tuple[np.ndarray, np.ndarray]:
+def beta_quantile_table(a: float, b: float, step: float = 0.001) -> tuple[np.ndarray, np.ndarray]:
     """Tabulate the Beta(a, b) quantile function as (logit u, logit x) pairs.
 
     In ``y = logit(x)`` the Beta density is proportional to ``x**a (1-x)**b``,
-    smooth and fast-decaying at both ends, so a fine trapezoid rule gives the
-    CDF to ~1e-9 without special functions; both tails are accumulated from
-    their own end so that small tail probabilities keep their precision.
+    smooth and decaying exponentially at both ends, so a trapezoid rule gives the
+    CDF to ~1e-9 without special functions. The nodes are ``y = sinh(z)`` for ``z``
+    spaced ``step`` apart: fine (~0.001) where the mass is, coarse far out in the
+    tails, where ``logit u`` is nearly linear in ``y``. Both tails are accumulated
+    from their own end so that small tail probabilities keep their precision.
     """
     half = min(4000.0, max(60.0, 45.0 / min(a, b)))  # both tails below ~exp(-45)
-    y = np.linspace(-half, half, points)
+    top = float(np.arcsinh(half))
+    z = np.linspace(-top, top, 2 * int(np.ceil(top / step)) + 1)
+    y = np.sinh(z)
     log_x = -np.logaddexp(0.0, -y)
     log_1mx = -np.logaddexp(0.0, y)
-    logf = a * log_x + b * log_1mx
+    logf = a * log_x + b * log_1mx + np.log(np.cosh(z))  # density in z: f(y(z)) dy/dz
     f = np.exp(logf - logf.max())
-    seg = 0.5 * (f[1:] + f[:-1]) * (y[1] - y[0])
+    seg = 0.5 * (f[1:] + f[:-1]) * (z[1] - z[0])
     lower = np.concatenate([[0.0], np.cumsum(seg)])
     upper = np.concatenate([np.cumsum(seg[::-1])[::-1], [0.0]])
-    total = lower[-1]
-    # logit(u) = log(lower) - log(upper); drop the ends where one side underflows
+    # logit(u) = log(lower) - log(upper) (the total cancels); drop the ends where one side underflows
     ok = (lower > 0) & (upper > 0)
-    lu = np.log(lower[ok] / total) - np.log(upper[ok] / total)
+    lu = np.log(lower[ok]) - np.log(upper[ok])
     keep = np.concatenate([[True], np.diff(lu) > 0])
     return lu[keep], y[ok][keep]
+
+
+@functools.lru_cache(maxsize=32)
+def _beta_ppf_tables(a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(logit table, uniform-grid values and slopes) of the Beta(a, b) quantile function."""
+    lu, lx = beta_quantile_table(a, b)
+    q = np.arange(_CELLS + 1) / _CELLS
+    x = _expit(np.interp(_logit(q), lu, lx))
+    x[0], x[-1] = 0.0, 1.0
+    tables = (lu, lx, x[:-1].copy(), np.diff(x))
+    for t in tables:
+        t.flags.writeable = False  # shared by every run with these parameters
+    return tables
+
+
+def beta_ppf(q: np.ndarray, a: float, b: float) -> np.ndarray:
+    """Quantile function of Beta(a, b) at ``q`` in [0, 1] (absolute error below ~1e-7).
+
+    A uniform table (``2**14`` cells) between ``1/256`` and ``1 - 1/256``; the
+    tails, where the function can be steep, interpolate the logit-logit table.
+    """
+    lu, lx, base, slope = _beta_ppf_tables(float(a), float(b))
+    q = np.asarray(q, dtype=float)
+    pos = q * _CELLS
+    i = pos.astype(np.intp)
+    np.minimum(i, _CELLS - 1, out=i)
+    x = base[i] + (pos - i) * slope[i]
+    tail = np.flatnonzero((q < _EDGE) | (q > 1.0 - _EDGE))
+    if len(tail):
+        x[tail] = _expit(np.interp(_logit(q[tail]), lu, lx))
+        x[tail[q[tail] >= 1.0]] = 1.0
+    return x
 
 
 class SessionClock:
@@ -75,37 +122,74 @@ class SessionClock:
 
     ``profile`` holds the relative intensity of each local hour; it is
     normalised to mean 1, so a user with ``rate_per_h`` has that many sessions
-    per hour on average over a day.
+    per hour on average over a day. The next session comes from time-change
+    inversion: the cumulative intensity ``W`` is piecewise linear in the local
+    hour, so ``W`` and its inverse are evaluated by arithmetic, not by search.
     """
+
+    _CELLS_PER_H = 64  # resolution of the table that finds the hour of a cumulative intensity
 
     def __init__(self, profile: list[float]) -> None:
         w = np.asarray(profile, dtype=float) + 1e-9
         w = w * 24.0 / w.sum()
-        self._cum = np.concatenate([[0.0], np.cumsum(w)])  # W(h) at h = 0..24
-        self._hours = np.arange(25, dtype=float)
+        cum = np.concatenate([[0.0], np.cumsum(w)])
+        cum[-1] = 24.0  # W(24) = 24 exactly: a day of intensity is 24 hours at mean rate
+        self._cum = cum  # W(h) at h = 0..24
+        self._w = np.diff(cum)  # intensity of each local hour
+        edges = np.arange(24 * self._CELLS_PER_H + 1) / self._CELLS_PER_H
+        # the hour whose segment of W contains the left edge of each cell of W ...
+        hour = np.minimum(np.searchsorted(cum, edges, side="right") - 1, 23)
+        self._cell_hour = hour[:-1]
+        # ... and, where the cell lies inside that segment, the inverse as intercept + slope x W
+        self._cell_mixed = cum[hour[:-1] + 1] < edges[1:]  # the cell holds the end of an hour
+        self._cell_a = hour[:-1] - cum[hour[:-1]] / self._w[hour[:-1]]
+        self._cell_b = 1.0 / self._w[hour[:-1]]
+
+    def cumulative(self, local_h: np.ndarray | float) -> np.ndarray:
+        """``W(local_h)``: expected sessions (at rate 1 per hour) from local time 0 to ``local_h``."""
+        local = np.asarray(local_h, dtype=float)
+        days = np.floor(local / 24.0)
+        h = local - days * 24.0
+        i = np.minimum(h.astype(np.intp), 23)
+        return days * 24.0 + self._cum[i] + self._w[i] * (h - i)
+
+    def inverse(self, w: np.ndarray) -> np.ndarray:
+        """The local time at which the cumulative intensity reaches ``w`` (the inverse of ``W``)."""
+        days = np.floor(w / 24.0)
+        r = w - days * 24.0
+        cell = np.minimum((r * self._CELLS_PER_H).astype(np.intp), 24 * self._CELLS_PER_H - 1)
+        local = self._cell_a[cell] + self._cell_b[cell] * r
+        mixed = np.flatnonzero(self._cell_mixed[cell])
+        if len(mixed):  # cells that hold the end of an hour (or of several near-empty hours)
+            rm = r[mixed]
+            i = self._cell_hour[cell[mixed]]
+            while True:
+                ahead = (rm >= self._cum[i + 1]) & (i < 23)
+                if not ahead.any():
+                    break
+                i = i + ahead
+            local[mixed] = i + (rm - self._cum[i]) / self._w[i]
+        return days * 24.0 + local
 
     def next_session(
-        self, t_h: np.ndarray, rate_per_h: np.ndarray, tz_h: np.ndarray, *, rng: np.random.Generator
+        self,
+        t_h: np.ndarray | float,
+        rate_per_h: np.ndarray | float,
+        tz_h: np.ndarray | float,
+        *,
+        rng: np.random.Generator,
+        size: int | None = None,
     ) -> np.ndarray:
-        """Time (hours) of each user's next session after ``t_h`` (time-change inversion)."""
-        local = np.asarray(t_h, dtype=float) + tz_h
-        days = np.floor(local / 24.0)
-        w_now = days * 24.0 + np.interp(local - days * 24.0, self._hours, self._cum)
-        target = w_now + rng.exponential(size=local.shape) / rate_per_h
-        tdays = np.floor(target / 24.0)
-        local_next = tdays * 24.0 + np.interp(target - tdays * 24.0, self._cum, self._hours)
-        return np.maximum(local_next - tz_h, t_h)
+        """Time (hours) of each user's next session after ``t_h`` (time-change inversion).
 
-
-@dataclass
-class _Attributes:
-    """Attributes of reached users, indexed by slot (append-only, grown by doubling)."""
-
-    interest: np.ndarray  # interest in the video's true topic mixture, [0, 1]
-    rate_per_h: np.ndarray  # sessions per hour
-    tz_h: np.ndarray  # time-zone offset, hours
-    propensity: np.ndarray  # (slots, len(ACTIONS)) multipliers, mean 1
-    size: int = 0
+        ``size`` is the number of users when every argument is a scalar.
+        """
+        shape = np.broadcast_shapes(
+            np.shape(t_h), np.shape(rate_per_h), np.shape(tz_h), () if size is None else (size,)
+        )
+        w_now = self.cumulative(np.add(t_h, tz_h))  # a scalar when every user shares t_h and tz_h
+        target = w_now + rng.standard_exponential(shape) / rate_per_h
+        return np.maximum(self.inverse(target) - tz_h, t_h)
 
 
 class Population:
@@ -118,14 +202,15 @@ class Population:
     video_mix
         The video's true topic mixture: topic name -> weight (sums to 1).
     rng
-        Generator for every draw of this population (ranking and attributes).
+        Generator of the ranking (order statistics and who is next), and the default
+        generator of the other draws.
     """
 
     def __init__(self, config: PopulationConfig, video_mix: dict[str, float], *, rng: np.random.Generator):
         if config.users > MAX_MATERIALISED_USERS:
             raise ValueError(
                 f"population.users = {config.users:,} is too large to materialise"
-                f" (limit {MAX_MATERIALISED_USERS:,}, 6 bytes a user)"
+                f" (limit {MAX_MATERIALISED_USERS:,}, up to 5 bytes a user)"
             )
         self.config = config
         self.n = config.users
@@ -134,159 +219,144 @@ class Population:
         self.video_mix = video_mix
         self.rng = rng
         self.clock = SessionClock(config.diurnal_profile)
-        self.slot = np.full(self.n, -1, dtype=np.int32)
         self.topic: str | None = None
-        self._bucket: np.ndarray | None = None
-        self._quantile = np.empty(0)  # per slot: quantile of interest in the ranking topic
-        cap = 1024
-        self._attr = _Attributes(
-            interest=np.empty(cap, dtype=np.float32),
-            rate_per_h=np.empty(cap, dtype=np.float32),
-            tz_h=np.empty(cap, dtype=np.float32),
-            propensity=np.empty((cap, len(ACTIONS)), dtype=np.float32),
-        )
-        self._quantile = np.empty(cap)
+        self._taken = np.zeros(self.n, dtype=bool)  # reached, or withheld from the push
+        self._stamp: np.ndarray | None = None  # scratch for removing repeats among random users
+        self._pool = self.n  # users not taken
+        self._reached = 0
+        self._log_frontier = 0.0  # log of the ranking quantile of the last user ranked
         tzw = np.asarray(config.timezone_weights or [1.0] * len(config.timezone_offsets_h), dtype=float)
-        self._tz_p = tzw / tzw.sum()
+        self._tz_cdf = np.cumsum(tzw / tzw.sum())[:-1]
         self._tz = np.asarray(config.timezone_offsets_h, dtype=float)
-        self._cursor = BUCKETS - 1  # highest bucket not yet exhausted by the ranking
-        self._inv_table: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- ranking (the content graph) -------------------------------------------------
     def set_ranking_topic(self, topic: str) -> None:
         """Fix the topic the platform ranks users by (the recognised topic)."""
         if self.topic is not None and topic != self.topic:
             raise ValueError("a population ranks by one recognised topic per run")
-        if self.topic is None:
-            self.topic = topic
-            self._bucket = self.rng.integers(0, BUCKETS, size=self.n, dtype=np.uint16)
+        self.topic = topic
 
-    def next_by_affinity(self, k: int) -> np.ndarray:
-        """The next ``k`` unreached users by descending affinity to the ranking topic.
+    def withhold(self, user: int) -> None:
+        """Keep ``user`` (the creator) out of the ranking and out of every delivery."""
+        if not self._taken[user]:
+            self._taken[user] = True
+            self._pool -= 1
 
-        Users are ordered by affinity bucket (1/65 536 of the distribution);
-        ties inside the boundary bucket are broken at random. Fewer than ``k``
-        users are returned when the population runs out.
+    @property
+    def available(self) -> int:
+        """Users neither reached nor withheld: who the push can still rank."""
+        return self._pool
+
+    def next_by_affinity(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Reach the next ``k`` users by descending affinity to the ranking topic.
+
+        Returns the users (distinct, not reached before; fewer than ``k`` when the
+        population runs out) and their quantiles of interest in the ranking topic,
+        in non-increasing order. The users count as reached from now on.
         """
-        b = self._require_ranking()
-        taken: list[np.ndarray] = []
-        need = k
-        while need > 0 and self._cursor >= 0:
-            # widen the bucket window until it plausibly holds `need` unreached users
-            width = max(1, int(np.ceil(need * 1.1 * BUCKETS / self.n)) + 2)
-            lo = max(0, self._cursor - width + 1)
-            cand = np.flatnonzero((b >= lo) & (b <= self._cursor))
-            cand = cand[self.slot[cand] < 0]
-            cb = b[cand]
-            order = np.argsort(np.uint16(BUCKETS - 1) - cb, kind="stable")  # radix sort
-            cand, cb = cand[order], cb[order]
-            if len(cand) <= need:
-                taken.append(cand)
-                need -= len(cand)
-                self._cursor = lo - 1
-                continue
-            edge = cb[need - 1]  # the bucket the cut falls in
-            full = cand[cb > edge]
-            part = cand[cb == edge]
-            pick = self.rng.permutation(part)[: need - len(full)]
-            taken.append(np.concatenate([full, pick]))
-            need = 0
-            self._cursor = int(edge)
-        return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)
+        self._require_ranking()
+        k = min(int(k), self._pool)
+        if k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        users = self._draw_pool(k)
+        pool = self._pool - np.arange(k, dtype=float)  # pool size before each draw
+        log_q = self._log_frontier - np.cumsum(self.rng.standard_exponential(k) / pool)
+        self._log_frontier = float(log_q[-1])
+        self._pool -= k
+        self._reached += k
+        return users, np.exp(log_q)
 
-    def _require_ranking(self) -> np.ndarray:
-        if self._bucket is None:
+    def _draw_pool(self, k: int) -> np.ndarray:
+        """``k`` distinct, uniformly random users of the pool, in random order, marked taken."""
+        rng, taken = self.rng, self._taken
+        if 4 * k >= self._pool:  # a large part of what is left: list the pool
+            users = rng.permutation(np.flatnonzero(~taken))[:k]
+        else:  # rejection: random users, minus the taken ones and the repeats
+            if self._stamp is None:
+                self._stamp = np.empty(self.n, dtype=np.int32)
+            stamp = self._stamp
+            parts: list[np.ndarray] = []
+            need, left = k, self._pool
+            while need:
+                ids = rng.integers(0, self.n, size=int(need * 1.05 * self.n / left) + 16)
+                ids = ids[~taken[ids]]
+                pos = np.arange(len(ids), dtype=np.int32)
+                stamp[ids] = pos  # a repeated user keeps one position: exactly one of its copies matches
+                ids = ids[stamp[ids] == pos][:need]
+                taken[ids] = True
+                parts.append(ids)
+                need -= len(ids)
+                left -= len(ids)
+            return np.concatenate(parts) if len(parts) > 1 else parts[0]
+        taken[users] = True
+        return users
+
+    def _require_ranking(self) -> None:
+        if self.topic is None:
             raise RuntimeError("set_ranking_topic() must be called before users are reached")
-        return self._bucket
 
     # -- reached users and their attributes ---------------------------------------------
     def is_reached(self, users: np.ndarray) -> np.ndarray:
-        """Boolean mask: which of ``users`` have been reached (delivered to) already."""
-        return self.slot[users] >= 0
+        """Boolean mask: which of ``users`` were reached already (or are withheld)."""
+        return self._taken[users]
 
     @property
     def reached_count(self) -> int:
         """Number of distinct users reached so far."""
-        return self._attr.size
+        return self._reached
 
-    def reach(self, users: np.ndarray) -> np.ndarray:
-        """Mark distinct, unreached ``users`` as reached, drawing their attributes; return slots."""
-        b = self._require_ranking()
+    def reach(self, users: np.ndarray, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Reach distinct, unreached ``users`` outside the ranking; return their ranking quantiles.
+
+        Such users were not chosen by interest, so each is a random member of the pool:
+        its quantile is uniform below the frontier of the ranking.
+        """
+        self._require_ranking()
         n = len(users)
-        a = self._attr
-        start = a.size
-        if start + n > len(a.interest):
-            self._grow(start + n)
-        slots = np.arange(start, start + n, dtype=np.int32)
-        self.slot[users] = slots
-        rng = self.rng
-        q = (b[users] + rng.random(n)) / BUCKETS
-        self._quantile[start : start + n] = q
-        a.interest[start : start + n] = self._interest(q, rng)
-        c = self.config
-        z = rng.standard_normal((n, 1 + len(ACTIONS)), dtype=np.float32)
-        a.rate_per_h[start : start + n] = c.sessions_per_day.median * np.exp(c.sessions_per_day.spread * z[:, 0]) / 24.0
-        a.tz_h[start : start + n] = (
-            self._tz[rng.choice(len(self._tz), size=n, p=self._tz_p)] if len(self._tz) > 1 else self._tz[0]
-        )
-        s = c.propensity_spread
-        a.propensity[start : start + n] = np.exp(s * z[:, 1:] - np.float32(s * s / 2))
-        a.size = start + n
-        return slots
+        self._taken[users] = True
+        self._pool -= n
+        self._reached += n
+        return np.exp(self._log_frontier) * (rng or self.rng).random(n)
 
-    def _grow(self, need: int) -> None:
-        a = self._attr
-        cap = max(need, 2 * len(a.interest))
-        for name in ("interest", "rate_per_h", "tz_h"):
-            old = getattr(a, name)
-            new = np.empty(cap, dtype=np.float32)
-            new[: a.size] = old[: a.size]
-            setattr(a, name, new)
-        prop = np.empty((cap, len(ACTIONS)), dtype=np.float32)
-        prop[: a.size] = a.propensity[: a.size]
-        a.propensity = prop
-        q = np.empty(cap)
-        q[: a.size] = self._quantile[: a.size]
-        self._quantile = q
+    def sessions(self, n: int, *, rng: np.random.Generator) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Sessions per hour and time-zone offset (hours) of ``n`` reached users.
 
-    def attributes(self, slots: np.ndarray) -> dict[str, np.ndarray]:
-        """Attributes of reached users by slot: interest, rate_per_h, tz_h, propensity."""
-        a = self._attr
-        return {
-            "interest": a.interest[slots],
-            "rate_per_h": a.rate_per_h[slots],
-            "tz_h": a.tz_h[slots],
-            "propensity": a.propensity[slots],
-        }
+        Either is a scalar when it is the same for everyone (no spread, one time zone).
+        """
+        c = self.config.sessions_per_day
+        rate: np.ndarray | float = c.median / 24.0
+        if c.spread > 0:
+            rate = np.float32(rate) * np.exp(np.float32(c.spread) * rng.standard_normal(n, dtype=np.float32))
+        if len(self._tz) == 1:
+            return rate, float(self._tz[0])
+        u = rng.random(n)
+        which = np.zeros(n, dtype=np.intp)
+        for edge in self._tz_cdf:  # a few time zones: one comparison each
+            which += u >= edge
+        return rate, self._tz[which]
 
-    def ranking_interest(self, slots: np.ndarray) -> np.ndarray:
-        """Interest of reached users in the ranking (recognised) topic."""
-        return self._beta_quantile(self._quantile[slots])
-
-    # -- interest model -----------------------------------------------------------------
-    def _beta_quantile(self, q: np.ndarray) -> np.ndarray:
-        """Quantile function of Beta(alpha, (T-1) alpha) (tabulated once, see :func:`beta_quantile_table`)."""
+    def ranking_interest(self, quantile: np.ndarray) -> np.ndarray:
+        """Interest in the ranking (recognised) topic of users at these quantiles, in [0, 1]."""
         t = len(self.topics)
         if t == 1:
-            return np.ones_like(q)
-        if self._inv_table is None:
-            self._inv_table = beta_quantile_table(self.alpha, (t - 1) * self.alpha)
-        lu_grid, lx = self._inv_table
-        return _expit(np.interp(_logit(q), lu_grid, lx))
+            return np.ones(len(quantile))
+        return beta_ppf(quantile, self.alpha, (t - 1) * self.alpha)
 
-    def _interest(self, q: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def interest(self, quantile: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
         """Interest in the video's true topic mixture, given the ranking-topic quantile."""
-        x_r = self._beta_quantile(q)
+        x_r = self.ranking_interest(quantile)
         t = len(self.topics)
         out = self.video_mix.get(self.topic or "", 0.0) * x_r
         others = [k for k in self.topics if k != self.topic and self.video_mix.get(k, 0.0) > 0]
+        if not others:
+            return out
         rest = 1.0 - x_r
         for j, topic in enumerate(others):
             remaining_topics = t - 1 - j  # topics left to share `rest` among, this one included
             if remaining_topics <= 1:
                 share = rest
             else:
-                share = rest * rng.beta(self.alpha, (remaining_topics - 1) * self.alpha, size=len(q))
+                share = rest * rng.beta(self.alpha, (remaining_topics - 1) * self.alpha, size=len(quantile))
             out = out + self.video_mix[topic] * share
             rest = rest - share
         return out
