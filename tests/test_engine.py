@@ -591,3 +591,62 @@ def test_cascade_breadth_counts_share_generations_only(tiny: Scenario) -> None:
 def test_creator_node_outside_the_population_is_refused(tiny: Scenario) -> None:
     with pytest.raises(ValueError, match="creator.user: must be < population.users"):
         simulate(with_(tiny, creator={"user": 10**6}), seed=1)
+
+
+# -- record = "summary" ------------------------------------------------------------------------
+
+
+def summary_mode_cases(tiny: Scenario) -> list[tuple[Scenario, str | None]]:
+    take_down = with_(tiny, platform={"push": {"human_review_after_stage": 2},
+                                      "moderation": {"human_accuracy": 0.0}}, behaviour={"p_share": 0.05})  # fmt: skip
+    cascades = with_(tiny, behaviour={"p_share": 0.2}, platform={"sharing": {"open_probability": 0.9}})
+    cases: list[tuple[Scenario, str | None]] = [(tiny, v) for v in (None, *tiny.variants)]
+    return [*cases, (take_down, None), (cascades, None), (load_scenario(ROOT / "scenarios" / "bees_bike.toml"), None)]
+
+
+def test_summary_record_gives_the_same_run_without_the_views_log(tiny: Scenario) -> None:
+    from viralsim.state import VIEW_COLUMNS
+
+    for sc, variant in summary_mode_cases(tiny):
+        seeds = (1, 2) if sc.population.users > 100_000 else (1, 2, 3, 4)
+        for seed in seeds:
+            full = simulate(sc, seed=seed, variant=variant)
+            small = simulate(sc, seed=seed, variant=variant, record="summary")
+            assert (full.record, small.record) == ("full", "summary")
+            # identical: summary (cascade depth and breadth, structural virality, time to 10k ...),
+            # stages, moderation record and reach curve
+            assert small.summary == full.summary, (sc.name, variant, seed)
+            assert small.stages == full.stages
+            assert small.moderation == full.moderation
+            assert small.reach_curve.keys() == full.reach_curve.keys()
+            for k in full.reach_curve:
+                assert np.array_equal(small.reach_curve[k], full.reach_curve[k]), k
+            # the views log: same columns and dtypes, no rows
+            assert list(small.views) == list(VIEW_COLUMNS) == list(full.views)
+            for k, dt in VIEW_COLUMNS.items():
+                assert small.views[k].dtype == full.views[k].dtype == np.dtype(dt)
+                assert len(small.views[k]) == 0
+            assert len(full.views["time_h"]) == full.summary["views"]
+
+
+def test_summary_record_covers_take_downs_and_cascades(tiny: Scenario) -> None:
+    # the cases above really exercise what only the views log could get wrong
+    cases = summary_mode_cases(tiny)
+    take_down, cascades = cases[-3][0], cases[-2][0]
+    reasons = {simulate(take_down, seed=s, record="summary").summary["stop_reason"] for s in range(1, 5)}
+    assert "removed_at_stage_review" in reasons
+    deep = [simulate(cascades, seed=s, record="summary").summary for s in range(1, 5)]
+    assert max(s["cascade_depth"] for s in deep) >= 2 and max(s["cascade_views"] for s in deep) > 0
+
+
+def test_summary_record_is_small_when_pickled(tiny: Scenario) -> None:
+    import pickle
+
+    full = simulate(tiny, seed=1)
+    small = simulate(tiny, seed=1, record="summary")
+    assert len(pickle.dumps(small)) < len(pickle.dumps(full)) / 4
+
+
+def test_unknown_record_is_refused(tiny: Scenario) -> None:
+    with pytest.raises(ValueError, match="record"):
+        simulate(tiny, seed=1, record="views")  # type: ignore[arg-type]
