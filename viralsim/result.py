@@ -17,7 +17,7 @@ import numpy as np
 from viralsim.model.behaviour import ACTION_COLUMNS
 from viralsim.model.metrics import cascade_stats
 from viralsim.scenario import Scenario
-from viralsim.state import SOURCES, VIEW_COLUMNS, Batch
+from viralsim.state import SOURCES, VIEW_COLUMNS, Batch, time_order
 
 __all__ = ["SOURCES", "RunResult", "reach_curve", "summarise", "views_log"]
 
@@ -129,18 +129,13 @@ def views_log(batches: Sequence[Batch]) -> dict[str, np.ndarray]:
     if n == 0:
         return {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
     times = np.concatenate([b.time_h for b in batches])
-    order = np.argsort(times)  # times are continuous: ties are (almost) impossible ...
-    sorted_h = times[order]
-    if np.any(sorted_h[1:] == sorted_h[:-1]):  # ... but if there is one, earlier views (parents) come first
-        order = np.argsort(times, kind="stable")
-        sorted_h = times[order]
+    order = time_order(times)
     rank = np.empty(n, dtype=np.int64)  # append index -> row of the log
     rank[order] = np.arange(n)
     views: dict[str, np.ndarray] = {k: np.empty(n, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
-    views["time_h"] = sorted_h
-    views["video"][:] = 0
-    for col in ACTION_COLUMNS:
-        views[col][:] = False
+    views["time_h"] = times[order]
+    for col in ("video", *ACTION_COLUMNS):
+        views[col] = np.zeros(n, dtype=VIEW_COLUMNS[col])
     for b in batches:  # scatter each batch into time order: one copy per column
         rows = rank[b.start : b.start + len(b)]
         views["user"][rows] = b.user

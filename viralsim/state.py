@@ -24,7 +24,7 @@ from viralsim.model.population import Population
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario
 
-__all__ = ["SOURCES", "VIEW_COLUMNS", "Batch", "RunState"]
+__all__ = ["SOURCES", "VIEW_COLUMNS", "Batch", "RunState", "time_order"]
 
 #: View sources, by code: the For You push, the Following feed, a share.
 SOURCES = ("for_you", "following", "share")
@@ -45,6 +45,34 @@ VIEW_COLUMNS = {
     "profile_click": np.bool_,
     "parent": np.int64,
 }
+
+def time_order(times: np.ndarray) -> np.ndarray:
+    """A stable argsort of non-negative ``times`` (equal times keep their append order).
+
+    Sorting integers is ~1.5x faster than an argsort of floats: each time is
+    quantised to the high bits of an int64 and its index fills the low bits. If
+    two views are closer than the quantum (~1e-8 h) and the quantum put them out
+    of order, fall back to a plain stable argsort.
+    """
+    n = len(times)
+    bits = max(1, (n - 1).bit_length())
+    top = float(times.max()) if n else 0.0
+    if n < 2 or bits > 40 or top <= 0.0:
+        return np.argsort(times, kind="stable")
+    key = (times * (float(2 ** (63 - bits) - 1) / top)).astype(np.int64)
+    key <<= bits
+    key |= np.arange(n)
+    key.sort()
+    order = key & ((1 << bits) - 1)
+    t = times[order]
+    if np.any(t[1:] < t[:-1]):
+        return np.argsort(times, kind="stable")
+    return order
+
+
+# searchsorted queries of the gate: (start, end) of each action's first k views in action_keys
+_ACTION_BASE = np.repeat(np.arange(len(ACTION_COLUMNS)), 2)
+_ACTION_UPTO = np.tile([0, 1], len(ACTION_COLUMNS))
 
 
 @dataclass
@@ -72,9 +100,9 @@ class Batch:
     def gate_counts(self, k: int) -> tuple[int, float, np.ndarray]:
         """Completions, seconds watched and count of each action among the first ``k`` views."""
         assert self.completed_upto is not None and self.watched_upto is not None and self.action_keys is not None
-        base = np.arange(len(ACTION_COLUMNS)) * (len(self) + 1)
-        at = np.searchsorted(self.action_keys, np.concatenate([base, base + k]))
-        return int(self.completed_upto[k - 1]), float(self.watched_upto[k - 1]), at[len(base) :] - at[: len(base)]
+        base = _ACTION_BASE * (len(self) + 1)
+        at = np.searchsorted(self.action_keys, base + _ACTION_UPTO * k)
+        return int(self.completed_upto[k - 1]), float(self.watched_upto[k - 1]), at[1::2] - at[::2]
 
     def __len__(self) -> int:
         return len(self.time_h)
@@ -188,7 +216,7 @@ class RunState:
         rate, tz = pop.sessions(len(idx), rng=rng)
         t = t_h if isinstance(t_h, float) or np.ndim(t_h) == 0 else np.asarray(t_h)[idx]
         when = pop.clock.next_session(t, rate, tz, rng=rng, size=len(idx))
-        order = np.argsort(when)  # each batch is kept in time order (times are continuous: no ties)
+        order = time_order(when)  # each batch is kept in time order
         when = when[order]
         order = order[: int(np.searchsorted(when, self.scenario.horizon_h, side="right"))]
         idx = idx[order]

@@ -151,7 +151,7 @@ class Viewing:
             tails[1, row] = np.interp(-lu_tail, lu, lx)
         table[:, 0], table[:, -1] = 0.0, 1.0
         self._watch = table.ravel()
-        self._tails = tails
+        self._tails = tails.ravel()
         e_fine = lo + self._width * np.linspace(0.0, 1.0, _P_ROWS)
         lift = (e_fine / 0.5) ** b.engagement_elasticity
         self._p = {
@@ -208,19 +208,16 @@ class Viewing:
         return ViewOutcomes(top, completed, self._actions(fine, rng))
 
     def _tail_quantile(self, fe: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Watch fractions of uniform draws ``u`` in the first or last cell (bilinear in e, log2 t)."""
+        """Watch fractions of uniform draws ``u`` in the first or last cell (nearest e row, linear in log2 t)."""
         upper = u > 0.5
-        t = np.where(upper, 1.0 - u.astype(float), u.astype(float))
-        fs = (np.clip(-np.log2(np.maximum(t, 1e-300)), _TAIL_LOG2[0], _TAIL_LOG2[-1]) - _TAIL_LOG2[0]) / _TAIL_STEP
+        t = np.where(upper, 1.0 - u.astype(float), u)
+        with np.errstate(divide="ignore"):  # u = 0: the far end of the grid
+            fs = np.minimum(-np.log2(t) - _TAIL_LOG2[0], _TAIL_LOG2[-1] - _TAIL_LOG2[0]) / _TAIL_STEP
         j = np.minimum(fs.astype(np.intp), len(_TAIL_LOG2) - 2)
-        ws = fs - j
-        row = np.minimum(fe.astype(np.intp), _E_ROWS - 2)
-        we = fe - row
-        side = upper.astype(np.intp)
-        tab = self._tails
-        lo = tab[side, row, j] + ws * (tab[side, row, j + 1] - tab[side, row, j])
-        hi = tab[side, row + 1, j] + ws * (tab[side, row + 1, j + 1] - tab[side, row + 1, j])
-        return np.exp(-np.logaddexp(0.0, -(lo + we * (hi - lo))))
+        k = ((upper * _E_ROWS) + (fe + 0.5).astype(np.intp)) * len(_TAIL_LOG2) + j
+        lo = self._tails[k]
+        logit = lo + (fs - j) * (self._tails[k + 1] - lo)
+        return np.exp(-np.logaddexp(0.0, -logit))
 
     def _actions(self, pos: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Sorted indices of the views taking each action, the probability of view i being ``table(pos[i])``.
