@@ -430,5 +430,67 @@ def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: 
     click.echo(output)
 
 
+# --- the interactive HTML report --------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="The report file (.html): one self-contained page that works offline.")  # fmt: skip
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed).")
+@click.option("--runs", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Paired runs per variant for the medians and 90 % intervals.")  # fmt: skip
+@click.option("--variants", default=None, metavar="A,B",
+              help="Variants to compare with the base, comma-separated (default: all of them).")  # fmt: skip
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Local worker processes for the runs (default: one per core for large work; 1: in this process).")  # fmt: skip
+def report(file: str, output: str, seed: int | None, runs: int, variants: str | None,
+           processes: int | None) -> None:  # fmt: skip
+    """Write an interactive HTML report of the scenario FILE: the scenario in words, the animated push, the variants."""
+    from viralsim.ensemble import BASE
+    from viralsim.executors import ExecutorError, make_executor
+    from viralsim.io.graph_file import GraphFileError, load_graph
+    from viralsim.io.outputs import OutputError, check_writable
+
+    sc = _load(file)
+    if Path(output).suffix.lower() not in {".html", ".htm"}:
+        _fail(f"{output}: -o: a report is an .html file, got {Path(output).suffix or 'no extension'!r}")
+    names = None if variants is None else list(dict.fromkeys(v.strip() for v in variants.split(",") if v.strip()))
+    if names is not None and BASE in names:
+        _fail(f"{file}: --variants: {BASE!r} is the scenario itself, not a variant")
+    for name in names or []:
+        try:
+            sc.variant(name)
+        except KeyError as err:
+            _fail(f"{file}: --variants: {err.args[0]}")
+    try:
+        check_writable(output, folder=False)
+        graph = load_graph(sc, file)
+        executor = make_executor(processes=processes, work=runs * (1 + len(sc.variants if names is None else names))
+                                 * sc.population.users)  # fmt: skip
+    except (OutputError, GraphFileError, ExecutorError) as err:
+        _fail(str(err))
+    if sys.stderr.isatty():
+        click.echo(f"{sc.name}: one run and {runs} paired runs per variant ...", err=True)
+    from viralsim.report import build_report, write_report
+
+    try:
+        page = build_report(sc, seed=seed, runs=runs, variants=names, executor=executor, graph=graph)
+        write_report(page, output)
+    except OutputError as err:
+        _fail(str(err))
+    except KeyboardInterrupt:
+        _fail("interrupted: no report written")
+    except (ValueError, MemoryError) as err:
+        _fail(f"{file}: {err}")
+    except Exception as err:  # a bug, not bad input: still one line, unless debugging
+        if os.environ.get("VIRALSIM_DEBUG"):
+            raise
+        _fail(f"{file}: internal error: {type(err).__name__}: {err} (set VIRALSIM_DEBUG=1 for the traceback)")
+    finally:
+        executor.close()
+    click.echo(output)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

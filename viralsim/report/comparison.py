@@ -1,0 +1,167 @@
+"""The variants of a scenario side by side: key numbers over paired runs, and a chart.
+
+Reads an :class:`~viralsim.ensemble.EnsembleResult` of ``compare`` (base and
+variants on common random numbers) and one full run; returns table rows and a
+plotly figure. No file IO.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import numpy as np
+
+from viralsim.plots._base import PALETTE
+from viralsim.report.words import fmt_count, fmt_pct, stop_in_words
+from viralsim.result import RunResult
+
+__all__ = ["KEY_METRICS", "compare_figure", "differences_in_words", "ensemble_numbers", "run_numbers"]
+
+#: The key numbers of the report, in order: (summary key, label).
+KEY_METRICS = (
+    ("views", "views"),
+    ("shares", "shares"),
+    ("share_to_view", "share-to-view ratio"),
+    ("algorithmic_share", "views from the platform's push"),
+    ("stages_reached", "push stages reached"),
+    ("stop_reason", "why the push stopped"),
+    ("structural_virality", "structural virality"),
+)
+
+
+def _fmt(metric: str, x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if metric in ("share_to_view", "algorithmic_share"):
+        return fmt_pct(float(x))
+    if metric == "structural_virality":
+        return f"{float(x):.2f}"
+    return fmt_count(float(x))
+
+
+def run_numbers(result: RunResult) -> dict[str, str]:
+    """The key numbers of one run, formatted (metric -> text)."""
+    s = result.summary
+    n_stages = (
+        len(result.scenario.platform.push.cohort_sizes()) if result.scenario.platform.push.mode != "social" else 0
+    )
+    out = {m: _fmt(m, s.get(m)) for m, _ in KEY_METRICS if m != "stop_reason"}
+    if n_stages:
+        out["stages_reached"] = f"{s['stages_reached']} of {n_stages} ({s['stages_passed']} passed)"
+    out["stop_reason"] = stop_in_words(s.get("stop_reason"), s.get("stages_reached") or None)
+    return out
+
+
+def ensemble_numbers(ens: Any) -> dict[str, dict[str, str]]:
+    """Per variant label: metric -> ``"median [5 % – 95 %]"``; the stop reason: the most common one."""
+    metrics = [m for m, _ in KEY_METRICS if m != "stop_reason"]
+    table = ens.table(metrics)
+    out: dict[str, dict[str, str]] = {}
+    for _, row in table.iterrows():
+        label = str(row["variant"])
+        cells = {}
+        for m in metrics:
+            med, lo, hi = row[f"{m}_median"], row[f"{m}_q05"], row[f"{m}_q95"]
+            cells[m] = _fmt(m, med) if _fmt(m, lo) == _fmt(m, hi) else f"{_fmt(m, med)} [{_fmt(m, lo)} – {_fmt(m, hi)}]"
+        runs = ens.runs[ens.runs["variant"] == label]
+        reasons = runs["stop_reason"].fillna("none").value_counts()
+        if len(reasons):
+            top = str(reasons.index[0])
+            cells["stop_reason"] = f"{stop_in_words(top)} ({reasons.iloc[0]} of {len(runs)} runs)"
+        out[label] = cells
+    return out
+
+
+def differences_in_words(ens: Any, base: str = "base") -> list[str]:
+    """One sentence per variant (HTML, names escaped): its median views and the paired difference from the base."""
+    table = ens.table(["views", "algorithmic_share"]).set_index("variant")
+    diffs = ens.differences(["views"])
+    out = []
+    b = table.loc[base]
+    for _, row in diffs.iterrows():
+        label = str(row["variant"])
+        v = table.loc[label]
+        ratio = v["views_median"] / b["views_median"] if b["views_median"] else math.nan
+        rel = "" if math.isnan(ratio) else f" — {fmt_pct(ratio)} of the base's"
+        out.append(
+            f"<b>{html.escape(label)}</b>: a median of {fmt_count(v['views_median'])} views instead of "
+            f"{fmt_count(b['views_median'])}{rel}; run by run (same seeds), the difference is "
+            f"{_signed(row['views_median'])} views (90 % of runs between {_signed(row['views_q05'])} and "
+            f"{_signed(row['views_q95'])}). {fmt_pct(v['algorithmic_share_median'])} of its views come from the push."
+        )
+    return out
+
+
+def _signed(x: float) -> str:
+    return ("+" if x > 0 else "−" if x < 0 else "±") + fmt_count(abs(float(x)))
+
+
+def compare_figure(ens: Any, upload_h: float) -> Any:
+    """Reach bands (median and 90 % band of total views over time) and final views per variant.
+
+    Parameters
+    ----------
+    ens : EnsembleResult
+        The result of ``compare`` (base and variants, paired).
+    upload_h : float
+        Upload time (hours since Monday 00:00 UTC): the x axis starts there.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    bands = ens.bands
+    total = bands[bands["source"] == "total"]
+    labels = list(ens.plan.variants)
+    table = ens.table(["views"]).set_index("variant")
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.64, 0.36], horizontal_spacing=0.1,
+                        subplot_titles=["<b>Views over time</b>: median and 90 % band (log scale)",
+                                        "<b>Final views</b>: median and 90 % interval"])  # fmt: skip
+    ymax = 10.0
+    for i, label in enumerate(labels):
+        colour = PALETTE[i % len(PALETTE)]
+        d = total[total["variant"] == label]
+        if d.empty:
+            continue
+        keep = d["time_h"].to_numpy() >= upload_h
+        x = np.round(d["time_h"].to_numpy()[keep] - upload_h, 2)
+        lo, med, hi = (
+            np.where(d[q].to_numpy()[keep] > 0, d[q].to_numpy()[keep], np.nan) for q in ("q05", "q50", "q95")
+        )
+        ymax = max(ymax, float(np.nanmax(d["q95"].to_numpy(), initial=0)))
+        fill = _rgba(colour, 0.18)
+        fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False,
+                                 legendgroup=label), row=1, col=1)  # fmt: skip
+        fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=fill,
+                                 hoverinfo="skip", showlegend=False, legendgroup=label), row=1, col=1)  # fmt: skip
+        fig.add_trace(go.Scatter(x=x, y=med, mode="lines", name=label, line={"color": colour, "width": 2.5},
+                                 legendgroup=label,
+                                 hovertemplate=f"{label}: %{{y:,.0f}} views at %{{x:.0f}} h<extra></extra>"),
+                      row=1, col=1)  # fmt: skip
+        r = table.loc[label]
+        med_v, lo_v, hi_v = float(r["views_median"]), float(r["views_q05"]), float(r["views_q95"])
+        fig.add_trace(go.Bar(x=[label], y=[max(med_v, 0.5)], marker={"color": colour}, showlegend=False,
+                             error_y={"type": "data", "symmetric": False, "array": [max(0.0, hi_v - med_v)],
+                                      "arrayminus": [max(0.0, med_v - max(lo_v, 0.5))], "color": "#374151"},
+                             text=[fmt_count(med_v)], textposition="inside", insidetextanchor="end",
+                             textfont={"color": "white"},
+                             hovertemplate=f"{label}: median {fmt_count(med_v)} views [{fmt_count(lo_v)} – "
+                                           f"{fmt_count(hi_v)}]<extra></extra>"),
+                      row=1, col=2)  # fmt: skip
+    top = float(np.log10(ymax * 2))
+    fig.update_yaxes(type="log", range=[0, top], title_text="views", row=1, col=1)
+    fig.update_yaxes(type="log", range=[0, top], row=1, col=2)
+    fig.update_xaxes(title_text="hours after upload", row=1, col=1)
+    fig.update_layout(height=420, margin={"l": 70, "r": 30, "t": 60, "b": 60}, plot_bgcolor="white",
+                      legend={"orientation": "h", "x": 0, "y": -0.22},
+                      font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"})  # fmt: skip
+    fig.update_xaxes(showline=True, linecolor="#9ca3af", gridcolor="#f3f4f6")
+    fig.update_yaxes(showline=True, linecolor="#9ca3af", gridcolor="#e5e7eb")
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
