@@ -118,6 +118,10 @@ plot_funnel(stages)
 
 # %% [markdown]
 # ## Where and why did the push stop?
+#
+# Big cohorts are not sent all at once: the platform delivers them in batches
+# (`platform.push.delivery_batch`) and keeps checking the KPIs of the views so far. It stops the
+# push as soon as one of them misses its threshold, even in the middle of a stage.
 
 # %%
 last = stages.iloc[-1]

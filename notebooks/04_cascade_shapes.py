@@ -111,9 +111,10 @@ ax.grid(alpha=0.3, axis="y")
 fig
 
 # %% [markdown]
-# The pushed video has the most views but the most *broadcast* shape: the platform is the centre
-# of a huge star. The shareable video without a push reaches far fewer people, but along long
-# chains of friends. Size and virality are different things.
+# In `base`, where the push does the work, the tree is a huge star with the platform at its
+# centre: the most *broadcast* shape, close to 2. The shareable video without a push reaches far
+# fewer people, but along long chains of friends. With both (`shareable_hybrid`), the chains hang
+# from a big star, and the virality lands in between. Size and virality are different things.
 #
 # Bigger trees can look more viral just because they have more room for long chains, so
 # researchers compare virality at **similar sizes** (Juul and Ugander, 2021). Here every run is one
