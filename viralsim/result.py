@@ -129,11 +129,11 @@ def views_log(batches: Sequence[Batch]) -> dict[str, np.ndarray]:
     if n == 0:
         return {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
     times = np.concatenate([b.time_h for b in batches])
-    order = time_order(times)
+    order, sorted_h = time_order(times)
     rank = np.empty(n, dtype=np.int64)  # append index -> row of the log
     rank[order] = np.arange(n)
     views: dict[str, np.ndarray] = {k: np.empty(n, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
-    views["time_h"] = times[order]
+    views["time_h"] = sorted_h
     for col in ("video", *ACTION_COLUMNS):
         views[col] = np.zeros(n, dtype=VIEW_COLUMNS[col])
     for b in batches:  # scatter each batch into time order: one copy per column

@@ -46,8 +46,8 @@ VIEW_COLUMNS = {
     "parent": np.int64,
 }
 
-def time_order(times: np.ndarray) -> np.ndarray:
-    """A stable argsort of non-negative ``times`` (equal times keep their append order).
+def time_order(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A stable argsort of non-negative ``times`` (equal times keep their append order), and the sorted times.
 
     Sorting integers is ~1.5x faster than an argsort of floats: each time is
     quantised to the high bits of an int64 and its index fills the low bits. If
@@ -58,7 +58,8 @@ def time_order(times: np.ndarray) -> np.ndarray:
     bits = max(1, (n - 1).bit_length())
     top = float(times.max()) if n else 0.0
     if n < 2 or bits > 40 or top <= 0.0:
-        return np.argsort(times, kind="stable")
+        order = np.argsort(times, kind="stable")
+        return order, times[order]
     key = (times * (float(2 ** (63 - bits) - 1) / top)).astype(np.int64)
     key <<= bits
     key |= np.arange(n)
@@ -66,8 +67,9 @@ def time_order(times: np.ndarray) -> np.ndarray:
     order = key & ((1 << bits) - 1)
     t = times[order]
     if np.any(t[1:] < t[:-1]):
-        return np.argsort(times, kind="stable")
-    return order
+        order = np.argsort(times, kind="stable")
+        return order, times[order]
+    return order, t
 
 
 # searchsorted queries of the gate: (start, end) of each action's first k views in action_keys
@@ -216,8 +218,7 @@ class RunState:
         rate, tz = pop.sessions(len(idx), rng=rng)
         t = t_h if isinstance(t_h, float) or np.ndim(t_h) == 0 else np.asarray(t_h)[idx]
         when = pop.clock.next_session(t, rate, tz, rng=rng, size=len(idx))
-        order = time_order(when)  # each batch is kept in time order
-        when = when[order]
+        order, when = time_order(when)  # each batch is kept in time order
         order = order[: int(np.searchsorted(when, self.scenario.horizon_h, side="right"))]
         idx = idx[order]
         batch = Batch(
