@@ -46,6 +46,7 @@ VIEW_COLUMNS = {
     "parent": np.int64,
 }
 
+
 def time_order(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A stable argsort of non-negative ``times`` (equal times keep their append order), and the sorted times.
 
