@@ -203,8 +203,7 @@ def run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
 
 def _row(chunk: Chunk, key: tuple[str, int, int]) -> dict[str, Any]:
     label, point, run = key
-    kw = {"record": "summary"} if "record" in simulate.__code__.co_varnames else {}  # TEMP until record lands
-    res = simulate(chunk.scenarios[(label, point)], seed=chunk.seed, run=run, graph=chunk.graph, **kw)
+    res = simulate(chunk.scenarios[(label, point)], seed=chunk.seed, run=run, graph=chunk.graph, record="summary")
     s = res.summary
     row: dict[str, Any] = {"variant": label, "point": point, **chunk.params[point], "run": run, "seed": chunk.seed}
     for k in SUMMARY_COLUMNS:
