@@ -24,9 +24,15 @@ TREE_LIMIT = 20_000  # nodes; above this a drawing is a blot and takes minutes
 
 
 def pyplot() -> Any:
+    import os
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
+    # Agg only when nobody chose a backend: a notebook's inline backend or a user's
+    # MPLBACKEND / earlier pyplot import must stay as it is.
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
