@@ -116,7 +116,10 @@ def following_feed(env: simpy.Environment, run: RunState) -> Proc:
     followers = run.graph.followers(run.creator, sc.creator.followers, rng=rng)
     if run.creator is not None:
         followers = followers[followers != run.creator]
-    batch = run.deliver(followers, "following", env.now, sc.platform.following.watch_probability, rng=rng)
+    feed = sc.platform.following
+    batch = run.deliver(
+        followers, "following", env.now, feed.watch_probability, rng=rng, half_life_h=feed.freshness_half_life_h
+    )
     _spread(env, run, batch)
     yield env.timeout(0)  # a process must be a generator
 

@@ -303,6 +303,10 @@ class Following(_Strict):
     """The creator's followers see the video in their Following feed."""
 
     watch_probability: Probability = 0.35
+    #: Half-life of a post in a newest-first Following feed, in hours: a follower whose next
+    #: session comes ``w`` hours after the upload still finds the post (before newer posts bury
+    #: it) with probability ``2 ** (-w / freshness_half_life_h)``. None: it waits on top forever.
+    freshness_half_life_h: PositiveFloat | None = None
 
 
 class Sharing(_Strict):

@@ -160,12 +160,16 @@ class RunState:
         *,
         rng: np.random.Generator,
         parent: np.ndarray | None = None,
+        half_life_h: float | None = None,
     ) -> Batch:
         """Deliver the video to ``users`` at time(s) ``t_h``; append the views that follow.
 
         Users already reached (and the creator), and repeats within the batch, are
         skipped: the first delivery wins. ``parent`` (share deliveries) is the append
-        index of the view each delivery came from. Returns the batch of new views.
+        index of the view each delivery came from. ``half_life_h`` (a newest-first
+        feed) buries the post: a user whose next session comes ``w`` hours after the
+        delivery still finds it with probability ``2 ** (-w / half_life_h)``.
+        Returns the batch of new views.
         """
         pop = self.population
         users = np.asarray(users, dtype=np.int64)
@@ -180,7 +184,9 @@ class RunState:
         if parent is not None:
             parent = parent[keep]
         quantile = pop.reach(users, rng=rng)
-        return self._views(users, quantile, source, t, watch_probability, rng=rng, parent=parent)
+        return self._views(
+            users, quantile, source, t, watch_probability, rng=rng, parent=parent, half_life_h=half_life_h
+        )
 
     def deliver_push(self, k: int, stage: int, t_h: float, *, rng: np.random.Generator) -> tuple[int, Batch]:
         """Deliver to the next ``k`` users by affinity (a batch of a push stage).
@@ -210,6 +216,7 @@ class RunState:
         rng: np.random.Generator,
         stage: int = 0,
         parent: np.ndarray | None = None,
+        half_life_h: float | None = None,
     ) -> Batch:
         """Who of the reached ``users`` watches, when, and what they do: append the views."""
         pop = self.population
@@ -221,6 +228,11 @@ class RunState:
         when = pop.clock.next_session(t, rate, tz, rng=rng, size=len(idx))
         order, when = time_order(when)  # each batch is kept in time order
         order = order[: int(np.searchsorted(when, self.scenario.horizon_h, side="right"))]
+        if half_life_h is not None:  # buried under newer posts before the user's next session
+            wait = when[: len(order)] - (t if np.ndim(t) == 0 else np.asarray(t)[order])
+            found = rng.random(len(order)) < np.exp2(-wait / half_life_h)
+            when = when[: len(order)][found]
+            order = order[found]
         idx = idx[order]
         batch = Batch(
             start=self.n_views,
