@@ -24,6 +24,7 @@ from viralsim.io.outputs import OutputError
 from viralsim.report import build_report, write_report
 from viralsim.report.comparison import run_numbers
 from viralsim.report.words import scenario_in_words
+from viralsim.scenario import apply_variant
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.toml"
@@ -106,6 +107,16 @@ def test_animation_frames_and_controls(page):
     assert '"duration":50' in page.replace(" ", ""), "frames play at 50 ms"
     figures = page.split("plotly.js v", 1)[1].split("</script>", 1)[1]  # the page after the bundle
     assert "Plotly.animate" not in figures, "does not start playing by itself"
+
+
+def test_run_without_push(tiny):
+    """A base scenario without a push (social mode) shows its reach alone, and says why."""
+    social = apply_variant(tiny, {"platform": {"push": {"mode": "social"}}})  # variants dropped
+    page = build_report(social, seed=3, runs=2, frames=10)
+    assert "This run has no algorithmic push" in page and "no algorithmic push (social mode)" in page
+    animation = page.split("plotly.js v", 1)[1].split("</script>", 1)[1].split('id="variants-chart"')[0]
+    assert "after upload: %{y:,} views" in animation and "cohort of %{y:,} users" not in animation
+    assert "This scenario declares no variants" in page
 
 
 def test_write_report_atomic(tmp_path, monkeypatch):

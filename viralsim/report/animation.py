@@ -144,9 +144,10 @@ def _moving(result: RunResult, stages: list[_Stage], kpis: list[str], t: float, 
     data.append({"type": "scatter", "x": [t - t0, t - t0], "y": [1, ymax]})  # the "now" line
     colours = [_state_colour(s, t) for s in stages]
     seen = [int(np.searchsorted(s.view_times, t, side="right")) for s in stages]
-    data.append({"type": "bar", "marker": {"color": colours, "line": {"color": colours}}})
-    data.append({"type": "bar", "y": [n or None for n in seen], "marker": {"color": colours},
-                 "customdata": seen})  # fmt: skip
+    if stages:
+        data.append({"type": "bar", "marker": {"color": colours, "line": {"color": colours}}})
+        data.append({"type": "bar", "y": [n or None for n in seen], "marker": {"color": colours},
+                     "customdata": seen})  # fmt: skip
     for k in kpis:
         ys: list[float | None] = []
         col, text = [], []
@@ -183,6 +184,8 @@ def _moving(result: RunResult, stages: list[_Stage], kpis: list[str], t: float, 
             doing = "every stage passed"
         elif result.scenario.platform.push.mode == "social":
             doing = "no push: followers and shares only"
+        elif result.summary.get("stop_reason") == "removed_by_moderation":
+            doing = "removed by moderation: nobody is shown it"
         else:
             doing = "waiting for the first cohort"
     title = f"<b>{clock(t)}</b> — {t - t0:.0f} h after upload · <b>{fmt_count(total)}</b> views · {doing}"
@@ -213,6 +216,8 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
     kpis = _kpis_shown(result)
     stages = _stages(result, kpis)
     times = _frame_times(result, stages, max(2, frames))
+    if not any(np.isfinite(s.start_h) for s in stages):  # no push (social mode, removed): the reach alone
+        stages, kpis = [], []
     t0 = float(times[0])
     v = result.views
     curves: dict[str, np.ndarray] = {"total": np.searchsorted(v["time_h"], times, side="right")}
@@ -222,12 +227,15 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
             curves[name] = np.searchsorted(v["time_h"][mask], times, side="right")
     ymax = max(10.0, float(curves["total"][-1]) * 1.6)
     nk = len(kpis)
-    specs: list[list[Any]] = [[{"colspan": 2}, None], [{"rowspan": nk}, {}], *([None, {}] for _ in range(nk - 1))]
-    titles = ["<b>Reach</b>: cumulative views by where they came from (log scale)",
-              "<b>The staged push</b>: cohort per stage (outline), its views so far (solid)",
-              *[f"<b>{kpi_label(k)}</b> per stage vs threshold (black dash)" for k in kpis]]  # fmt: skip
-    fig = make_subplots(rows=1 + nk, cols=2, specs=specs, subplot_titles=titles, vertical_spacing=0.09,
-                        horizontal_spacing=0.08, row_heights=[0.44] + [0.56 / nk] * nk)  # fmt: skip
+    reach_title = "<b>Reach</b>: cumulative views by where they came from (log scale)"
+    if stages:
+        specs: list[list[Any]] = [[{"colspan": 2}, None], [{"rowspan": nk}, {}], *([None, {}] for _ in range(nk - 1))]
+        titles = [reach_title, "<b>The staged push</b>: cohort per stage (outline), its views so far (solid)",
+                  *[f"<b>{kpi_label(k)}</b> per stage vs threshold (black dash)" for k in kpis]]  # fmt: skip
+        fig = make_subplots(rows=1 + nk, cols=2, specs=specs, subplot_titles=titles, vertical_spacing=0.13,
+                            horizontal_spacing=0.08, row_heights=[0.44] + [0.56 / nk] * nk)  # fmt: skip
+    else:
+        fig = make_subplots(rows=1, cols=1, subplot_titles=[reach_title + " — no algorithmic push in this run"])
     moving: list[int] = []
 
     def add(trace: Any, row: int, col: int, move: bool = True) -> None:
@@ -245,10 +253,11 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
                    hoverinfo="skip", showlegend=False), 1, 1)  # fmt: skip
     labels = [f"{s.number}: {_short(s.cohort)}" for s in stages]
     cohorts = [s.cohort for s in stages]
-    add(go.Bar(x=labels, y=cohorts, width=0.8, opacity=0.35, showlegend=False, text=[_short(c) for c in cohorts],
+    if stages:
+        add(go.Bar(x=labels, y=cohorts, width=0.8, opacity=0.35, showlegend=False, text=[_short(c) for c in cohorts],
                textposition="outside", cliponaxis=False, marker={"line": {"width": 2}},
                hovertemplate="stage %{x}: cohort of %{y:,} users<extra></extra>"), 2, 1)  # fmt: skip
-    add(go.Bar(x=labels, width=0.4, showlegend=False,
+        add(go.Bar(x=labels, width=0.4, showlegend=False,
                hovertemplate="stage %{x}: %{customdata:,} views so far<extra></extra>"), 2, 1)  # fmt: skip
     for j, k in enumerate(kpis):
         add(go.Bar(x=labels, width=0.6, showlegend=False, textposition="outside", cliponaxis=False,
@@ -263,8 +272,12 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
 
     steps = []
     frame_list = []
+    top = {k: max([v or 0.0 for v in _threshold_values(stages, k)] or [0.0]) for k in kpis}  # highest value shown
+    n_reach = len(curves) + 1 + (2 if stages else 0)  # traces before the KPI bars
     for i, t in enumerate(times):
         data, title = _moving(result, stages, kpis, float(t), times, curves, ymax)
+        for k, d in zip(kpis, data[n_reach:], strict=False):
+            top[k] = max([top[k], *(y for y in d["y"] if y is not None)])
         name = f"f{i}"
         frame_list.append(go.Frame(name=name, data=data, traces=moving, layout={"title": {"text": title}}))
         steps.append({"label": f"{t - t0:.0f} h", "method": "animate",
@@ -280,38 +293,31 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
     fig.update_yaxes(
         type="log", range=[0, float(np.log10(ymax))], dtick=1, tickformat="~s", title_text="views", row=1, col=1
     )
-    lo, hi = np.log10(min(cohorts)), np.log10(max(cohorts))
-    fig.update_yaxes(
-        type="log",
-        range=[max(0.0, lo - 0.6), hi + 0.5],
-        dtick=1,
-        tickformat="~s",
-        title_text="users (log)",
-        row=2,
-        col=1,
-    )
+    if stages:
+        lo, hi = np.log10(min(cohorts)), np.log10(max(cohorts))
+        fig.update_yaxes(type="log", range=[max(0.0, lo - 0.6), hi + 0.5], dtick=1, tickformat="~s",
+                         title_text="users (log)", row=2, col=1)  # fmt: skip
     for j, k in enumerate(kpis):
-        vals = [_kpi_value(k, x) for s in stages for x in (*s.kpis.values(), s.thresholds[k] or 0.0)
-                if x is not None]  # fmt: skip
-        vals += [_kpi_value(k, float(r[-1])) for s in stages for kk, r in s.running.items() if kk == k and len(r)]
-        top = max(vals or [1.0]) * 1.35 or 1.0
-        fig.update_yaxes(range=[0, top], title_text="%" if k != "score" else "score", row=2 + j, col=2)
+        fig.update_yaxes(range=[0, top[k] * 1.35 or 1.0], title_text="%" if k != "score" else "score", row=2 + j, col=2)
     legend_colours = (f"<span style='color:{WAITING}'>■</span> waiting  <span style='color:{ACTIVE}'>■</span> "
                       f"being watched  <span style='color:{PASS_COLOUR}'>■</span> passed  "
                       f"<span style='color:{FAIL_COLOUR}'>■</span> push stopped")  # fmt: skip
-    fig.add_annotation(text=legend_colours, xref="paper", yref="paper", x=0.0, y=-0.075, showarrow=False,
-                       xanchor="left", font={"size": 13})  # fmt: skip
+    if stages:
+        fig.add_annotation(text=legend_colours, xref="paper", yref="paper", x=0.0, y=-0.075, showarrow=False,
+                           xanchor="left", font={"size": 13})  # fmt: skip
+    legend_y, controls_y = (fig.layout.yaxis.domain[0] - 0.035, -0.12) if stages else (-0.1, -0.24)
     fig.update_layout(
-        height=860,
+        height=860 if stages else 540,
         margin={"l": 70, "r": 30, "t": 90, "b": 120},
         title={"text": last_title, "x": 0.01, "font": {"size": 16}},
         barmode="overlay",
         plot_bgcolor="white",
-        legend={"orientation": "v", "x": 0.01, "y": 0.985, "yanchor": "top", "xanchor": "left",
-                "bgcolor": "rgba(255,255,255,0.85)", "bordercolor": "#e5e7eb", "borderwidth": 1},  # fmt: skip
+        # under the reach panel's time axis: inside it, the legend would hide a curve
+        legend={"orientation": "h", "x": 0.0, "y": legend_y, "yanchor": "top",
+                "xanchor": "left"},  # fmt: skip
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"},
         updatemenus=[{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.12,
+            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": controls_y,
             "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 10},
             "buttons": [
                 {"label": "▶ Play", "method": "animate",
@@ -323,7 +329,7 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
             ],
         }],
         sliders=[{
-            "active": len(steps) - 1, "steps": steps, "x": 0.16, "len": 0.84, "y": -0.12, "yanchor": "top",
+            "active": len(steps) - 1, "steps": steps, "x": 0.16, "len": 0.84, "y": controls_y, "yanchor": "top",
             "pad": {"t": 10, "b": 0}, "font": {"color": "rgba(0,0,0,0)"}, "ticklen": 3, "minorticklen": 0,
             "currentvalue": {"prefix": "time after upload: ", "font": {"size": 14, "color": "#111827"},
                              "xanchor": "left"},

@@ -46,7 +46,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
        color: var(--ink); background: var(--bg); }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
+main { max-width: 1260px; margin: 0 auto; padding: 24px 28px 48px; }
 header h1 { margin: 0 0 4px; font-size: 30px; }
 header .desc { margin: 0; font-size: 19px; color: var(--muted); }
 header .meta { margin: 6px 0 0; font-size: 14px; color: var(--muted); }
@@ -169,6 +169,9 @@ def build_report(
         "users watch, then turns green (its KPIs passed: the next, larger cohort gets the video) or red "
         "(a KPI missed its threshold: the push stops). Bottom right: each stage's KPIs (amber while the "
         "stage is being watched) against the threshold the platform demands (black dash).</p>",
+        '<p class="hint"><b>This run has no algorithmic push</b>: only its reach is shown.</p>'
+        if result.summary.get("stages_reached", 0) == 0
+        else "",
         _INTERRUPTED_ANIMATION,
         _figure_html(anim, "push-animation", first=True),
         "</section>",
