@@ -127,6 +127,7 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None, record: s
         deliveries=state.deliveries,
         upload_h=sc.video.upload_h,
         sorted_h=views["time_h"] if record == "full" else None,
+        fee=sc.creator.fee,
     )
     summary["recognised_topic"] = state.recognised_topic
     summary["stop_h"] = state.stop_h

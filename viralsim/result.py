@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.model.behaviour import ACTION_COLUMNS
+from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.model.metrics import cascade_stats
 from viralsim.scenario import Scenario
 from viralsim.state import SOURCES, VIEW_COLUMNS, Batch, time_order
 
-__all__ = ["SOURCES", "RunResult", "reach_curve", "summarise", "views_log"]
+__all__ = ["ENGAGED_BY", "SOURCES", "RunResult", "engaged_count", "reach_curve", "summarise", "views_log"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,21 @@ def views_log(batches: Sequence[Batch]) -> dict[str, np.ndarray]:
     return {k: views[k] for k in VIEW_COLUMNS}
 
 
+#: The actions that make a view *engaged* (besides completing it): a profile click alone does not.
+ENGAGED_BY = ("liked", "commented", "shared", "followed")
+
+
+def engaged_count(outcomes: ViewOutcomes) -> int:
+    """Views that were completed or took one of the :data:`ENGAGED_BY` actions (each counted once)."""
+    n = len(outcomes)
+    if n == 0:
+        return 0
+    mask = outcomes.completed.copy()
+    for col in ENGAGED_BY:
+        mask[outcomes.actions[col]] = True
+    return int(np.count_nonzero(mask))
+
+
 def _time_to(time_h: np.ndarray, n: int, since_h: float) -> float | None:
     """Hours from ``since_h`` until the n-th view (None if there were fewer); any order of ``time_h``."""
     return float(np.partition(time_h, n - 1)[n - 1]) - since_h if len(time_h) >= n else None
@@ -164,20 +179,25 @@ def summarise(
     deliveries: dict[str, int],
     upload_h: float,
     sorted_h: np.ndarray | None = None,
+    fee: float | None = None,
 ) -> dict[str, Any]:
     """Summary metrics of a run's view batches (independent of their order).
 
     ``sorted_h``, every view time in order (the views log's), saves a selection;
-    it does not change any value.
+    it does not change any value. ``fee`` (currency units, ``creator.fee``) gives
+    ``cost_per_engaged_view``; an *engaged view* is one that was completed or
+    liked, commented, shared or followed from (:data:`ENGAGED_BY`).
     """
     n = sum(len(b) for b in batches)
     by_source = dict.fromkeys(SOURCES, 0)
     counts = dict.fromkeys(("completed", *ACTION_COLUMNS), 0)
+    engaged = 0
     for b in batches:
         by_source[SOURCES[b.source]] += len(b)
         counts["completed"] += int(np.count_nonzero(b.outcomes.completed))
         for col, at in b.outcomes.actions.items():
             counts[col] += len(at)
+        engaged += engaged_count(b.outcomes)
     if sorted_h is None:
         t = np.concatenate([b.time_h for b in batches]) if batches else np.empty(0)
         time_to = {k: _time_to(t, k, upload_h) for k in (10_000, 100_000)}
@@ -208,6 +228,8 @@ def summarise(
         "follows": counts["followed"],
         "profile_clicks": counts["profile_click"],
         "completions": counts["completed"],
+        "engaged_views": engaged,
+        "cost_per_engaged_view": fee / engaged if fee is not None and engaged else None,
         "share_to_view": shares / n if n else 0.0,
         "views_by_source": by_source,
         "algorithmic_share": by_source["for_you"] / n if n else 0.0,

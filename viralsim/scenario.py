@@ -148,6 +148,11 @@ class Creator(_Strict):
     followers: Annotated[int, Field(ge=0)] = 200
     #: Node id of the creator in an ``edge_list`` graph (its out-edges are its followers).
     user: Annotated[int, Field(ge=0)] | None = None
+    #: What a campaign pays the creator for this video, in currency units (``fee_currency``);
+    #: gives the summary's ``cost_per_engaged_view``. None: no paid campaign.
+    fee: NonNegativeFloat | None = None
+    #: Label of the fee's currency (e.g. "USD"); informative only.
+    fee_currency: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
 
 class Video(_Strict):
