@@ -71,7 +71,7 @@ def test_self_contained_offline(page):
 
 def test_scenario_in_words(page, tiny):
     paragraphs = scenario_in_words(tiny)
-    text = " ".join(paragraphs)
+    text = " ".join(paragraphs).replace("\u00a0", " ")
     assert "20,000 users" in text and "300 followers" in text and "comedy" in text
     assert "100 users most interested in comedy" in text and "500, 2,500 and 10,000" in text
     assert "at least 12 % of views must be watched to the end" in text and "at least 3 % of views must be liked" in text

@@ -54,7 +54,7 @@ section { background: white; border: 1px solid var(--line); border-radius: 10px;
           margin-top: 22px; }
 h2 { margin: 0 0 10px; font-size: 22px; }
 .words p { margin: 0 0 10px; max-width: 72em; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin: 6px 0 16px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 12px; margin: 6px 0 16px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; background: var(--bg); }
 .card .v { font-size: 22px; font-weight: 700; }
 .card .k { font-size: 13px; color: var(--muted); }

@@ -69,7 +69,7 @@ def fmt_pct(fraction: float | None, *, trim: bool = False) -> str:
     text = f"{p:.2f}" if p >= 1 or p == 0 else f"{p:.2g}"
     if trim and "." in text and "e" not in text:
         text = text.rstrip("0").rstrip(".")
-    return f"{text} %"
+    return f"{text}\u00a0%"  # a no-break space: a line never starts with "%"
 
 
 def clock(t_h: float) -> str:
