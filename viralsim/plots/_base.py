@@ -23,19 +23,44 @@ MAX_SERIES = 8  # more overlaid curves than this are unreadable: thin the grid p
 TREE_LIMIT = 20_000  # nodes; above this a drawing is a blot and takes minutes
 
 
+class _Figures:
+    """The few pyplot calls the plots use, on figures pyplot does not manage.
+
+    A figure made with ``matplotlib.figure.Figure`` is never shown by a notebook's inline
+    backend behind the caller's back (only when the caller displays it), is never kept
+    alive by pyplot's figure registry, and needs no backend at all (it draws with Agg
+    when saved). So viralsim neither changes the user's backend nor leaks figures.
+    """
+
+    _FIGURE_KW = ("figsize", "dpi", "facecolor", "edgecolor", "constrained_layout", "layout", "linewidth")
+
+    @classmethod
+    def subplots(cls, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        from matplotlib.figure import Figure
+
+        fig = Figure(**{k: kwargs.pop(k) for k in cls._FIGURE_KW if k in kwargs})
+        return fig, fig.subplots(*args, **kwargs)
+
+    @staticmethod
+    def Circle(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 - pyplot's name
+        from matplotlib.patches import Circle
+
+        return Circle(*args, **kwargs)
+
+    @staticmethod
+    def get_cmap(name: str) -> Any:
+        import matplotlib
+
+        return matplotlib.colormaps[name]
+
+    @staticmethod
+    def close(fig: Any) -> None:
+        """Nothing to release: pyplot never saw the figure."""
+
+
 def pyplot() -> Any:
-    import os
-    import sys
-
-    import matplotlib
-
-    # Agg only when nobody chose a backend: a notebook's inline backend or a user's
-    # MPLBACKEND / earlier pyplot import must stay as it is.
-    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    """Figure factory with pyplot's names (``subplots``, ``Circle``, ``get_cmap``, ``close``); see :class:`_Figures`."""
+    return _Figures
 
 
 def fmt_thousands(x: float, _pos: Any = None) -> str:
