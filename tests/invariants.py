@@ -137,11 +137,17 @@ def check_invariants(r: RunResult) -> None:
         assert len(rows) == len(sizes) and all(row["passed"] for row in rows)
     elif reason == "removed_by_moderation":
         assert n == 0 and r.moderation["decision"] == "removed"
+    elif reason == "removed_after_publishing":  # published unreviewed, taken down by its late review
+        assert r.moderation["decision"] == "removed_after_publishing" and r.moderation.get("published_unreviewed")
+        assert n == 0 or float(r.views["time_h"].max()) <= r.moderation["reviewed_h"] or r.record == "summary"
     elif reason == "no_push_social_mode":
         assert mode == "social"
     else:
         assert reason in {"horizon", "population_exhausted", "removed_at_stage_review"}, reason
     if r.moderation.get("decision") == "pending":  # a human review still running at the horizon
         assert r.moderation["correct"] is None and n == 0
+    elif r.moderation.get("decision") == "published_unreviewed":  # its review still running at the horizon
+        assert r.moderation["correct"] == (not sc.video.violation)
     elif "decision" in r.moderation:
-        assert r.moderation["correct"] == ((r.moderation["decision"] == "removed") == sc.video.violation)
+        removed = r.moderation["decision"] in ("removed", "removed_after_publishing")
+        assert r.moderation["correct"] == (removed == sc.video.violation)

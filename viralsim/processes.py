@@ -51,6 +51,8 @@ def background_reviews(env: simpy.Environment, run: RunState, moderators: simpy.
     rng = run.streams["moderation.background"]
     waits: list[float] = []
     run.moderation["background_waits_h"] = waits
+    if mod.background_warmup_h is not None:  # the queue fills from warmup_h before the upload
+        yield env.timeout(max(0.0, run.scenario.video.upload_h - mod.background_warmup_h))
 
     def one(env: simpy.Environment) -> Proc:
         arrived = env.now
@@ -82,7 +84,19 @@ def upload(env: simpy.Environment, run: RunState) -> Proc:
     yield env.timeout(sc.video.upload_h)
     if path == "human":
         record.update(decision="pending", correct=None)  # what the record says if the horizon comes first
-        removed, waited, took = yield env.process(_human_review(env, run, moderators, "moderation"))
+        review = env.process(_human_review(env, run, moderators, "moderation"))
+        limit = mod.publish_unreviewed_after_h
+        yield review if limit is None else review | env.timeout(limit)
+        if not review.triggered:  # still queued: published unreviewed, the review goes on
+            record.update(
+                decision="published_unreviewed", correct=not sc.video.violation,
+                delay_h=env.now - sc.video.upload_h, decided_h=env.now, published_unreviewed=True,
+            )  # fmt: skip
+            env.process(_late_review(env, run, review, reviewed))
+            _distribute(env, run)
+            return
+        outcome: Any = review.value
+        removed, waited, took = outcome
         reviewed.succeed()
         record.update(queue_delay_h=waited, review_h=took)
     else:
@@ -97,6 +111,26 @@ def upload(env: simpy.Environment, run: RunState) -> Proc:
     if removed:
         run.stop("removed_by_moderation", env.now)
         return
+    _distribute(env, run)
+
+
+def _late_review(env: simpy.Environment, run: RunState, review: simpy.Process, reviewed: simpy.Event) -> Proc:
+    """The review of a video published unreviewed: a removal takes it down (earlier views stay)."""
+    removed, waited, took = yield review
+    reviewed.succeed()
+    violation = run.scenario.video.violation
+    run.moderation.update(
+        queue_delay_h=waited, review_h=took, reviewed_h=env.now,
+        decision="removed_after_publishing" if removed else "approved", correct=removed == violation,
+    )  # fmt: skip
+    if removed:
+        run.remove(env.now)
+        run.stop("removed_after_publishing", env.now)
+
+
+def _distribute(env: simpy.Environment, run: RunState) -> None:
+    """Recognise the topic, then start the following feed and (content/hybrid) the push."""
+    sc = run.scenario
     topic = recognise(
         sc.video.main_topic(), list(sc.population.topics), sc.platform.recognition, rng=run.streams["recognition"]
     )
@@ -171,6 +205,8 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
         for j in range(0, size, cfg.delivery_batch):
             if j > 0:
                 yield env.timeout(cfg.batch_interval_h)
+                if run.removed_h is not None:  # taken down by a late review
+                    return
                 check = run.evaluate_stage(stage, env.now)
                 if check.views >= cfg.min_views_to_evaluate and not check.passed:
                     early = check
@@ -185,6 +221,8 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
         if early is None:
             t_eval = max(env.now, run.stage_eval_time(stage, delivered, last_h))
             yield env.timeout(t_eval - env.now)
+            if run.removed_h is not None:  # taken down by a late review while the stage ran
+                return
             # evaluate at t_eval itself: env.now + (t_eval - env.now) may round to just below it,
             # which would leave out the view that completed the fraction
             gate = run.evaluate_stage(stage, t_eval)

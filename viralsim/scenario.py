@@ -211,6 +211,13 @@ class Moderation(_Strict):
     human_accuracy: Probability = 0.97
     #: Other uploads reaching the human queue per hour (they compete for moderators).
     background_reviews_per_h: NonNegativeFloat = 40.0
+    #: Hours before the upload at which those other uploads start arriving (a queue that has
+    #: been filling that long); None: from t = 0. They stop once the video's review is done.
+    background_warmup_h: NonNegativeFloat | None = None
+    #: A doubtful upload still waiting for a moderator this many hours after the upload is
+    #: published anyway; its review goes on, and a removal then takes the video down (views
+    #: before it stay counted). None: it waits for its review.
+    publish_unreviewed_after_h: PositiveFloat | None = None
 
 
 class Recognition(_Strict):
