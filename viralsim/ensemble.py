@@ -455,6 +455,15 @@ class EnsembleResult:
         return ["variant", "point", *self.plan.params] if self.plan.params else ["variant"]
 
 
+def _interval(x: np.ndarray) -> tuple[float, float, float]:
+    """5 %, 50 % and 95 % quantiles; whole-number data get whole-number ends (empirical quantiles)."""
+    if not len(x):
+        return math.nan, math.nan, math.nan
+    method = "inverted_cdf" if np.all(x == np.round(x)) else "linear"
+    lo, hi = np.quantile(x, (0.05, 0.95), method=method)
+    return float(lo), float(np.median(x)), float(hi)
+
+
 def summary_table(runs: Any, metrics: Sequence[str], by: Sequence[str] = ("variant",)) -> Any:
     """Median, 5 % and 95 % quantiles of ``metrics`` per group, groups in their first-seen order."""
     import pandas as pd
@@ -467,8 +476,8 @@ def summary_table(runs: Any, metrics: Sequence[str], by: Sequence[str] = ("varia
         for m in metrics:
             x = pd.to_numeric(group[m], errors="coerce").to_numpy(dtype=np.float64)
             x = x[~np.isnan(x)]
-            lo, med, hi = np.quantile(x, (0.05, 0.5, 0.95)) if len(x) else (math.nan,) * 3
-            row[f"{m}_median"], row[f"{m}_q05"], row[f"{m}_q95"] = float(med), float(lo), float(hi)
+            lo, med, hi = _interval(x)
+            row[f"{m}_median"], row[f"{m}_q05"], row[f"{m}_q95"] = med, lo, hi
         out.append(row)
     return pd.DataFrame(out)
 
@@ -488,7 +497,7 @@ def paired_differences(runs: Any, metrics: Sequence[str], baseline: str = BASE) 
                 pd.to_numeric(g.loc[common, m], errors="coerce") - pd.to_numeric(base.loc[common, m], errors="coerce")
             ).to_numpy(dtype=np.float64)
             d = d[~np.isnan(d)]
-            lo, med, hi = np.quantile(d, (0.05, 0.5, 0.95)) if len(d) else (math.nan,) * 3
-            row[f"{m}_median"], row[f"{m}_q05"], row[f"{m}_q95"] = float(med), float(lo), float(hi)
+            lo, med, hi = _interval(d)
+            row[f"{m}_median"], row[f"{m}_q05"], row[f"{m}_q95"] = med, lo, hi
         out.append(row)
     return pd.DataFrame(out)
