@@ -1,8 +1,9 @@
 """The population: who is reached, in which order, and what each reached user is like.
 
-Users are integers ``0 .. N-1``. Only one array has an entry per user: whether
-the user is *taken* (reached already, or withheld from the push like the
-creator), one byte a user. Nothing else is stored: a user is delivered to at
+Users are integers ``0 .. N-1``. One array has an entry per user: whether the
+user is *taken* (reached already, or withheld from the push like the creator),
+one byte a user (plus an int32 scratch array used to drop repeated random
+draws). Nothing else is stored: a user is delivered to at
 most once, so each attribute (interest, sessions per day, time zone) is drawn
 from its distribution when the user is reached and used right away, and a run
 pays only for the users it reaches (DESIGN §3, an implicit population).
