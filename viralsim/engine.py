@@ -8,6 +8,7 @@ that carries the resolved scenario. No IO, no printing, no global randomness.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal
 
 import numpy as np
@@ -82,7 +83,22 @@ def simulate(
         loc, msg = bad[0]
         raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")
     seed = sc.seed if seed is None else seed
-    streams = Streams(seed, run)
+    state = _run(sc, graph, Streams(seed, run))
+    first = _finish(state, seed, run, variant, record)
+    second = sc.second_platform()
+    if second is None:
+        return _with_platforms(first, None)
+    assert sc.cross_post is not None
+    at = sc.video.upload_h + sc.cross_post.after_h
+    if _views_by(state.finished_batches, at) < sc.cross_post.if_views_at_least:
+        return _with_platforms(first, None)
+    # the second platform: its own users, graph and streams, the same video, later
+    other = _run(second, graph if sc.social_graph.kind == "edge_list" else None, Streams(seed, run, "cross_post"))
+    return _with_platforms(first, _finish(other, seed, run, variant, record))
+
+
+def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
+    """Build one platform's world and run it to the horizon."""
     population = Population(sc.population, sc.video.mix(), rng=streams["population"])
     g = _graph(sc, graph, streams)
     creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None
@@ -92,7 +108,25 @@ def simulate(
     env.run(until=sc.horizon_h)
     if state.stop_reason is None:
         state.stop("horizon", sc.horizon_h)
-    return _finish(state, seed, run, variant, record)
+    return state
+
+
+def _views_by(batches: list[Batch], at_h: float) -> int:
+    """Views that happened by ``at_h`` (each batch is in time order)."""
+    return sum(int(np.searchsorted(b.time_h, at_h, side="right")) for b in batches)
+
+
+def _with_platforms(first: RunResult, second: RunResult | None) -> RunResult:
+    """``first`` with the cross-post's result and the per-platform summary keys."""
+    s = first.summary
+    n2 = 0 if second is None else int(second.summary["views"])
+    s.update(
+        cross_posted=second is not None,
+        views_first=s["views"],
+        views_second=n2,
+        views_total=s["views"] + n2,
+    )
+    return dataclasses.replace(first, second_platform=second) if second is not None else first
 
 
 def _renumber(batches: list[Batch]) -> list[Batch]:
@@ -114,6 +148,7 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None, record: s
     if state.removed_h is not None:  # views after a take-down never happen (children come after parents)
         at = state.removed_h
         batches = _renumber([b.head(int(np.searchsorted(b.time_h, at, side="right"))) for b in batches])
+    state.finished_batches = batches
     if record == "full":
         views = views_log(batches)
     else:

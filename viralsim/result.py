@@ -49,6 +49,11 @@ class RunResult:
         viralsim version that ran.
     record
         ``"full"`` (with the views log) or ``"summary"`` (``views`` left empty).
+    second_platform
+        The cross-post's own result (its views, stages, moderation, summary) when the
+        scenario has a ``cross_post`` table and the video qualified, else ``None``; the
+        summary's ``cross_posted``, ``views_first``, ``views_second`` and
+        ``views_total`` split the views by platform (``views`` stays the first's).
     """
 
     scenario: Scenario
@@ -62,6 +67,8 @@ class RunResult:
     reach_curve: dict[str, np.ndarray]
     version: str = field(default="")
     record: str = field(default="full")
+    #: The run on the second platform when the scenario cross-posted the video (``cross_post``).
+    second_platform: RunResult | None = field(default=None)
 
     def views_frame(self) -> Any:
         """The views log as a pandas DataFrame (``source`` as category names)."""

@@ -30,16 +30,20 @@ class Streams:
     in which order they were asked for.
     """
 
-    def __init__(self, seed: int, run: int = 0) -> None:
+    def __init__(self, seed: int, run: int = 0, namespace: str = "") -> None:
         self.seed = seed
         self.run = run
+        #: Prefix of every name (``"cross_post"``: the streams of a second platform in the same
+        #: run, independent of the first platform's); ``""`` leaves the names as they are.
+        self.namespace = namespace
         self._root = run_seed_sequence(seed, run)
         self._cache: dict[str, np.random.Generator] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         gen = self._cache.get(name)
         if gen is None:
-            key = zlib.crc32(name.encode("utf-8"))
+            full = f"{self.namespace}/{name}" if self.namespace else name
+            key = zlib.crc32(full.encode("utf-8"))
             ss = np.random.SeedSequence(
                 self._root.entropy, spawn_key=(*self._root.spawn_key, key)
             )

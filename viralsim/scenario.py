@@ -21,6 +21,7 @@ __all__ = [
     "KPI_NAMES",
     "Behaviour",
     "Creator",
+    "CrossPost",
     "Following",
     "Moderation",
     "Platform",
@@ -367,6 +368,26 @@ class Platform(_Strict):
     sharing: Sharing = Sharing()
 
 
+class CrossPost(_Strict):
+    """Post the video again on a second platform, if it did well on the first.
+
+    The second platform has its own users (a population drawn like the first's,
+    from its own random streams), its own social graph from the same generator,
+    the creator's ``followers`` there, and its own ``platform`` table. The same
+    video (appeal, topic, behaviour) goes up there ``after_h`` hours after the
+    first upload, if by then it had at least ``if_views_at_least`` views.
+    """
+
+    #: Hours after the first upload at which its views are counted and the video cross-posted.
+    after_h: PositiveFloat = 48.0
+    #: Views on the first platform (by ``after_h``) the video needs to be cross-posted (0: always).
+    if_views_at_least: Annotated[int, Field(ge=0)] = 0
+    #: The creator's followers on the second platform.
+    followers: Annotated[int, Field(ge=0)] = 200
+    #: The second platform: moderation, recognition, push (or none: mode = "social"), feeds.
+    platform: Platform = Platform()
+
+
 class Scenario(_Strict):
     """One simulated world: population, graph, creator, video, platform, behaviour."""
 
@@ -380,6 +401,8 @@ class Scenario(_Strict):
     video: Video = Video()
     platform: Platform = Platform()
     behaviour: Behaviour = Behaviour()
+    #: A second platform the video is cross-posted to if it did well (None: one platform).
+    cross_post: CrossPost | None = None
     #: Named variants: tables overriding any field of the base scenario.
     variants: dict[str, dict[str, Any]] = {}
 
@@ -391,6 +414,22 @@ class Scenario(_Strict):
             known = ", ".join(sorted(self.variants)) or "none"
             raise KeyError(f"unknown variant {name!r} (known: {known})")
         return apply_variant(self, self.variants[name])
+
+    def second_platform(self) -> Scenario | None:
+        """The world of the cross-post: this scenario on ``cross_post.platform`` (None without one).
+
+        The creator has ``cross_post.followers`` there (no node of an edge list), the
+        video goes up ``cross_post.after_h`` after the first upload, and the campaign fee
+        stays with the first platform.
+        """
+        cp = self.cross_post
+        if cp is None:
+            return None
+        data = self.model_dump(exclude={"variants", "cross_post"}, exclude_none=True)
+        data["platform"] = cp.platform.model_dump(exclude_none=True)
+        data["creator"] = {"followers": cp.followers}
+        data["video"]["upload_h"] = self.video.upload_h + cp.after_h
+        return Scenario.model_validate(data)
 
 
 def merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -633,6 +672,20 @@ def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tup
         out.append(
             (("population", "users"), f"{pop.users} users are more than a population can hold ({MAX_MATERIALISED_USERS})")
         )
+    cp = sc.cross_post
+    if cp is not None:
+        at = video.upload_h + cp.after_h
+        if at >= sc.horizon_h:
+            out.append(
+                (("cross_post", "after_h"), f"the cross-post (upload_h + after_h = {at:g} h) must come before horizon_h ({sc.horizon_h:g})")
+            )
+        second = sc.second_platform()
+        assert second is not None
+        for loc, msg in problems(second, memory_limit=2**62):
+            if loc[0] == "platform":
+                out.append((("cross_post", *loc), msg))
+            elif loc == ("creator", "followers"):
+                out.append((("cross_post", "followers"), msg))
     memory = _memory_problem(sc, machine_memory() if memory_limit is None else memory_limit)
     if memory is not None:
         out.append(memory)

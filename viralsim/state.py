@@ -149,6 +149,7 @@ class RunState:
         self.stages_reached = 0
         self.removed_h: float | None = None  # when the platform took the video down, if it did
         self.moderators: Any = None  # the human moderators' simpy.Resource, set by upload()
+        self.finished_batches: list[Batch] = []  # the batches as the result kept them (after a take-down)
 
     # -- views ----------------------------------------------------------------------------
     def deliver(
