@@ -151,3 +151,22 @@ def check_invariants(r: RunResult) -> None:
     elif "decision" in r.moderation:
         removed = r.moderation["decision"] in ("removed", "removed_after_publishing")
         assert r.moderation["correct"] == (removed == sc.video.violation)
+
+    # engaged views (completed, or liked, commented, shared, followed) and what each cost
+    if n or r.record == "full":
+        engaged = v["completed"] | v["liked"] | v["commented"] | v["shared"] | v["followed"]
+        assert r.record != "full" or s["engaged_views"] == int(np.count_nonzero(engaged))
+    assert s["completions"] <= s["engaged_views"] <= s["views"]
+    fee = sc.creator.fee
+    assert s["cost_per_engaged_view"] == (fee / s["engaged_views"] if fee is not None and s["engaged_views"] else None)
+
+    # a cross-post: the second platform's run is a run of its own, and the views split by platform
+    second = r.second_platform
+    assert s["cross_posted"] == (second is not None)
+    assert s["views_first"] == s["views"]
+    assert s["views_second"] == (0 if second is None else second.summary["views"])
+    assert s["views_total"] == s["views_first"] + s["views_second"]
+    if second is not None:
+        assert sc.cross_post is not None and second.scenario == sc.second_platform()
+        assert second.moderation.get("decided_h", sc.horizon_h) >= sc.video.upload_h + sc.cross_post.after_h
+        check_invariants(second)

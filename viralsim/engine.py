@@ -94,7 +94,7 @@ def simulate(
         return _with_platforms(first, None)
     # the second platform: its own users, graph and streams, the same video, later
     other = _run(second, graph if sc.social_graph.kind == "edge_list" else None, Streams(seed, run, "cross_post"))
-    return _with_platforms(first, _finish(other, seed, run, variant, record))
+    return _with_platforms(first, _with_platforms(_finish(other, seed, run, variant, record), None))
 
 
 def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:

@@ -679,13 +679,14 @@ def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tup
             out.append(
                 (("cross_post", "after_h"), f"the cross-post (upload_h + after_h = {at:g} h) must come before horizon_h ({sc.horizon_h:g})")
             )
-        second = sc.second_platform()
-        assert second is not None
-        for loc, msg in problems(second, memory_limit=2**62):
-            if loc[0] == "platform":
-                out.append((("cross_post", *loc), msg))
-            elif loc == ("creator", "followers"):
-                out.append((("cross_post", "followers"), msg))
+        else:  # (a huge upload_h + after_h could overflow: the second world is built only when it is not)
+            second = sc.second_platform()
+            assert second is not None
+            for loc, msg in problems(second, memory_limit=2**62):
+                if loc[0] == "platform":
+                    out.append((("cross_post", *loc), msg))
+                elif loc == ("creator", "followers"):
+                    out.append((("cross_post", "followers"), msg))
     memory = _memory_problem(sc, machine_memory() if memory_limit is None else memory_limit)
     if memory is not None:
         out.append(memory)
