@@ -51,7 +51,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "mean_following": draw(st.floats(2.0, 30.0 if kind != "barabasi_albert" else 8.0)),
             "rewire_probability": draw(prob),
         },
-        "creator": {"followers": draw(st.integers(0, min(2_000, users - 1)))},
+        "creator": {
+            "followers": draw(st.integers(0, min(2_000, users - 1))),
+            "fee": draw(st.none() | st.floats(0.0, 10_000.0)),
+        },
         "video": {
             "topic": draw(st.sampled_from(topics)),
             "duration_s": draw(st.floats(5.0, 120.0)),
@@ -68,6 +71,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 "moderators": draw(st.integers(1, 5)),
                 "background_reviews_per_h": draw(st.floats(0.0, 100.0)),
                 "human_accuracy": draw(st.floats(0.8, 1.0)),
+                "background_warmup_h": draw(st.none() | st.floats(0.0, 24.0)),
+                "publish_unreviewed_after_h": draw(st.none() | st.floats(0.05, 12.0)),
             },
             "recognition": {"accuracy": draw(prob)},
             "push": {
@@ -82,7 +87,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 "thresholds": {k: x for k, x in thresholds.items() if x is not None},
                 "human_review_after_stage": draw(st.none() | st.integers(1, stages)),
             },
-            "following": {"watch_probability": draw(prob)},
+            "following": {
+                "watch_probability": draw(prob),
+                "freshness_half_life_h": draw(st.none() | st.floats(0.1, 48.0)),
+            },
             "sharing": {
                 "recipients_per_share": draw(st.integers(1, 10) | st.just("all")),
                 "open_probability": draw(prob),
@@ -96,6 +104,21 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "p_follow": draw(st.floats(0.0, 0.02)),
         },
     }
+    room_h = data["horizon_h"] - data["video"]["upload_h"]
+    if room_h > 1.0 and draw(st.booleans()):  # a second platform, cross-posted to if the video did well
+        data["cross_post"] = {
+            "after_h": draw(st.floats(0.1, 0.9)) * room_h,
+            "if_views_at_least": draw(st.integers(0, 500)),
+            "followers": draw(st.integers(0, min(2_000, users - 1))),
+            "platform": {
+                "push": {
+                    "mode": draw(st.sampled_from(["content", "social", "hybrid"])),
+                    **cohort_cfg,
+                    "thresholds": {k: x for k, x in thresholds.items() if x is not None},
+                },
+                "following": {"watch_probability": draw(prob)},
+            },
+        }
     sc = Scenario.model_validate(data)
     assert problems(sc) == []
     return sc
