@@ -89,8 +89,9 @@ def simulate(
     if second is None:
         return _with_platforms(first, None)
     assert sc.cross_post is not None
-    at = sc.video.upload_h + sc.cross_post.after_h
-    if _views_by(state.finished_batches, at) < sc.cross_post.if_views_at_least:
+    views_by = _views_by(state.finished_batches, sc.video.upload_h + sc.cross_post.after_h)
+    del state  # the first world's population and graph are not needed any more
+    if views_by < sc.cross_post.if_views_at_least:
         return _with_platforms(first, None)
     # the second platform: its own users, graph and streams, the same video, later
     other = _run(second, graph if sc.social_graph.kind == "edge_list" else None, Streams(seed, run, "cross_post"))

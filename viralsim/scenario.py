@@ -491,6 +491,8 @@ def memory_parts(sc: Scenario) -> dict[str, float]:
         (at most the population; share cascades are assumed to add few);
         ``"social_graph"``: the edges of a generated graph while it is built (an
         ``edge_list`` counts its row index only: its size is known once the file is read).
+        ``"second_platform"`` (a ``cross_post`` scenario): all of the above for the
+        second platform's world.
         Floats, so that absurd scenarios do not overflow.
     """
     n = float(sc.population.users)
@@ -504,11 +506,19 @@ def memory_parts(sc: Scenario) -> dict[str, float]:
     push = sc.platform.push
     pushed = float(sum(push.cohort_sizes())) if push.mode != "social" else 0.0
     reached = min(n, pushed + sc.creator.followers)
-    return {
+    parts = {
         "population": n * BYTES_PER_USER,
         "reached": reached * BYTES_PER_REACHED_USER,
         "social_graph": edges * BYTES_PER_EDGE.get(graph.kind, 0) + (n + 1) * 8.0 * (graph.kind != "random_powerlaw"),
     }
+    if sc.cross_post is not None:  # the second platform's world is built while the first's result is kept
+        try:
+            second = sc.second_platform()
+        except ValueError:  # upload_h + after_h overflows: problems() reports it
+            second = None
+        if second is not None:
+            parts["second_platform"] = sum(memory_parts(second).values())
+    return parts
 
 
 def memory_estimate(sc: Scenario) -> int:
