@@ -689,14 +689,15 @@ def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tup
             out.append(
                 (("cross_post", "after_h"), f"the cross-post (upload_h + after_h = {at:g} h) must come before horizon_h ({sc.horizon_h:g})")
             )
-        else:  # (a huge upload_h + after_h could overflow: the second world is built only when it is not)
+        try:
             second = sc.second_platform()
-            assert second is not None
-            for loc, msg in problems(second, memory_limit=2**62):
-                if loc[0] == "platform":
-                    out.append((("cross_post", *loc), msg))
-                elif loc == ("creator", "followers"):
-                    out.append((("cross_post", "followers"), msg))
+        except ValueError:  # upload_h + after_h overflows to inf: reported above
+            second = None
+        for loc, msg in problems(second, memory_limit=2**62) if second is not None else []:
+            if loc[0] == "platform":
+                out.append((("cross_post", *loc), msg))
+            elif loc == ("creator", "followers"):
+                out.append((("cross_post", "followers"), msg))
     memory = _memory_problem(sc, machine_memory() if memory_limit is None else memory_limit)
     if memory is not None:
         out.append(memory)
