@@ -21,21 +21,36 @@ __all__ = ["cascade_stats", "structural_virality", "tree_depths", "tree_stats"]
 
 
 def _deep_walk(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nodes below depth 1, their depths, and the root mask of the forest ``parent``."""
+    """The nodes below depth 1, their depths, and the root mask of the forest ``parent``.
+
+    Breadth first from the depth-1 nodes that have children, over the edges below
+    depth 1 only (sorted once by parent): O(D log D) for D deep nodes, whatever
+    the depth — a 50-generation cascade costs no more than a shallow one.
+    """
     is_root = parent < 0
     child = np.flatnonzero(~is_root)
     deep = child[~is_root[parent[child]]]  # grandchildren of a root and below
-    depth = np.full(len(deep), 2, dtype=np.int64)
-    anc = parent[parent[deep]]  # the grandparent of each deep node
-    active = anc >= 0
-    active[active] = parent[anc[active]] >= 0
-    while active.any():
-        depth[active] += 1
-        anc[active] = parent[anc[active]]
-        active[active] = parent[anc[active]] >= 0
-        if depth.max() > len(parent):
-            raise ValueError("parent array has a cycle")
-    return deep, depth, is_root
+    if not len(deep):
+        return deep, np.empty(0, dtype=np.int64), is_root
+    up = parent[deep]
+    order = np.argsort(up, kind="stable")
+    kids, ups = deep[order], up[order]
+    depth = np.zeros(len(parent), dtype=np.int64)
+    frontier = np.unique(ups[is_root[parent[ups]]])  # depth-1 nodes with children
+    level, reached = 1, 0
+    while len(frontier):
+        lo = np.searchsorted(ups, frontier, side="left")
+        cnt = np.searchsorted(ups, frontier, side="right") - lo
+        total = int(cnt.sum())
+        if not total:
+            break
+        frontier = kids[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(total)]
+        level += 1
+        depth[frontier] = level
+        reached += total
+    if reached != len(deep):  # a node below depth 1 that no root reaches sits on a cycle
+        raise ValueError("parent array has a cycle")
+    return deep, depth[deep], is_root
 
 
 def tree_depths(parent: np.ndarray) -> np.ndarray:
