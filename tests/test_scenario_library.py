@@ -150,7 +150,6 @@ def test_micro_vs_macro_engagement_beats_followers_on_cost() -> None:
     assert np.all(_col(runs["micro_bland"], "stages_reached") == 1)
 
 
-@pytest.mark.slow
 def test_moderation_backlog_delays_and_lets_violations_through() -> None:
     """One moderator: >= 2 h median queue delay (8: < 0.1 h); clean videos removed by mistake at the
     human error rate; violating videos seen (published unreviewed) >= 3x as often."""
