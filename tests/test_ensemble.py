@@ -365,7 +365,12 @@ def test_bees_content_vs_social_gap_is_plain():
     assert table.loc[BASE, "views_median"] > 100 * table.loc["social", "views_median"]
     assert table.loc["social", "algorithmic_share_median"] == 0
     diff = res.differences().set_index("variant")
-    assert diff.loc["social", "views_q95"] < -100_000  # every paired run loses >100k views without the push
+    assert diff.loc["social", "views_median"] < -500_000
+    # paired: without the push nearly every run loses >100k views (a run whose topic was
+    # misrecognised stalls at the first cohort on its own, ~1 run in 10)
+    runs = res.runs.set_index(["variant", "run"])["views"]
+    lost = runs.loc["social"].to_numpy() - runs.loc[BASE].to_numpy()
+    assert (lost < -100_000).sum() >= 4
 
 
 # --- property: results depend on neither the order of variants nor the executor ------------------
