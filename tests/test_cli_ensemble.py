@@ -131,3 +131,12 @@ def test_sweep_table_plot_and_plot_command(tmp_path):
     assert line.startswith(str(out)) and "tree" in line
     line = _one_line_error("plot", str(tmp_path / "missing"), "--kind", "reach", "-o", str(tmp_path / "t.png"))
     assert "missing" in line
+
+
+def test_compare_metrics_option():
+    code, stdout, stderr = _run("compare", TINY, "--runs", "4", "--variants", "social", "--json",
+                                "--metrics", "engaged_views,views_following")  # fmt: skip
+    assert code == 0, stderr
+    row = json.loads(stdout)["table"][0]
+    assert "engaged_views_median" in row and "views_following_median" in row and "views_median" not in row
+    assert "unknown metric 'vews'" in _one_line_error("compare", TINY, "--runs", "2", "--metrics", "views,vews")

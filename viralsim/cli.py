@@ -199,6 +199,15 @@ def _ensemble_options(default_runs: int) -> Any:
     return wrap
 
 
+def _numeric_metrics() -> list[str]:
+    """Per-run metrics a table or a sweep can summarise."""
+    from viralsim.ensemble import SUMMARY_COLUMNS
+    from viralsim.result import SOURCES
+
+    out = [c for c in SUMMARY_COLUMNS if c not in ("stop_reason", "recognised_topic", "cross_posted")]
+    return out + [f"views_{s}" for s in SOURCES] + ["moderation_delay_h", "moderation_queue_delay_h"]
+
+
 def _check_plot_path(plot_path: str | None) -> None:
     """A figure path with a known type, in a writable place: checked before any run starts."""
     from viralsim.io.outputs import OutputError, check_writable
@@ -326,13 +335,22 @@ def _ensemble_run(file: str, sc: Any, runs: int, seed: int | None, variant: str 
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--variants", default=None, metavar="A,B",
               help="Variants to compare with the base, comma-separated (default: all of them).")  # fmt: skip
+@click.option("--metrics", default=None, metavar="A,B",
+              help="Metrics to show, comma-separated (default: views, shares, share_to_view, algorithmic_share, "
+                   "stages_reached, structural_virality).")  # fmt: skip
 @_ensemble_options(default_runs=100)
-def compare(file: str, variants: str | None, runs: int, seed: int | None, out_dir: str | None, as_json: bool,
-            plot_path: str | None, processes: int | None, workers: int | None, scheduler: str | None) -> None:  # fmt: skip
+def compare(file: str, variants: str | None, metrics: str | None, runs: int, seed: int | None, out_dir: str | None,
+            as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
+            scheduler: str | None) -> None:  # fmt: skip
     """Run the base scenario FILE and its variants on the same seeds; show them side by side."""
     from viralsim.ensemble import BASE, COMPARE_METRICS, Plan
     from viralsim.io.graph_file import GraphFileError, load_graph
 
+    shown = list(COMPARE_METRICS) if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
+    bad = [m for m in shown if m not in _numeric_metrics()]
+    if bad or not shown:
+        _fail(f"--metrics {metrics}: unknown metric {bad[0] if bad else '(none)'!r} "
+              f"(use some of: {', '.join(_numeric_metrics())})")  # fmt: skip
     sc = _load(file)
     _check_plot_path(plot_path)
     names = list(sc.variants) if variants is None else [v.strip() for v in variants.split(",") if v.strip()]
@@ -350,11 +368,11 @@ def compare(file: str, variants: str | None, runs: int, seed: int | None, out_di
                       scheduler=scheduler, graph=graph, what=f"{sc.name}: {len(plan.variants)} variants × {runs} runs")  # fmt: skip
     _save_plot(result, plot_path, "reach")
     if as_json:
-        _ensemble_json(result, list(COMPARE_METRICS), out_dir)
+        _ensemble_json(result, shown, out_dir)
     else:
         from viralsim.console import print_compare
 
-        print_compare(result, list(COMPARE_METRICS))
+        print_compare(result, shown)
 
 
 @main.command()
@@ -368,17 +386,14 @@ def sweep(file: str, params: tuple[str, ...], variant: str | None, metric: str, 
           out_dir: str | None, as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
           scheduler: str | None) -> None:  # fmt: skip
     """Run the scenario FILE over a grid of parameter values (every combination of the --param values)."""
-    from viralsim.ensemble import SUMMARY_COLUMNS, sweep_plan
+    from viralsim.ensemble import sweep_plan
     from viralsim.io.graph_file import GraphFileError, load_graph
     from viralsim.io.params import ParamError, parse_params
-    from viralsim.result import SOURCES
 
     sc = _load(file)
     _check_plot_path(plot_path)
-    numeric = [c for c in SUMMARY_COLUMNS if c not in ("stop_reason", "recognised_topic")]
-    numeric += [f"views_{s}" for s in SOURCES]
-    if metric not in numeric:
-        _fail(f"--metric {metric}: unknown metric (use one of: {', '.join(numeric)})")
+    if metric not in _numeric_metrics():
+        _fail(f"--metric {metric}: unknown metric (use one of: {', '.join(_numeric_metrics())})")
     try:
         base = sc.variant(variant)
         grid = parse_params(params, base)

@@ -99,6 +99,10 @@ _METRIC_FORMAT: dict[str, tuple[str, Any]] = {
     "stages_reached": ("stages reached", lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"),
     "structural_virality": ("structural virality", lambda x: f"{x:.2f}"),
     "time_to_100k_views_h": ("hours to 100k views", lambda x: f"{x:.1f}"),
+    "engaged_views": ("engaged views", lambda x: f"{x:,.0f}"),
+    "cost_per_engaged_view": ("cost per engaged view", lambda x: f"{x:,.4g}"),
+    "views_total": ("views on both platforms", lambda x: f"{x:,.0f}"),
+    "views_second": ("views on the second platform", lambda x: f"{x:,.0f}"),
     "cascade_depth": ("cascade depth", lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"),
 }
 
@@ -110,7 +114,8 @@ def metric_label(metric: str) -> str:
 def _fmt(metric: str, x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    fmt = _METRIC_FORMAT.get(metric, (None, lambda v: f"{v:,.4g}"))[1]
+    counted = metric.startswith("views") or metric in ("comments", "profile_clicks", "completions", "cascade_views")
+    fmt = _METRIC_FORMAT.get(metric, (None, (lambda v: f"{v:,.0f}") if counted else (lambda v: f"{v:,.4g}")))[1]
     return fmt(x)
 
 

@@ -63,6 +63,8 @@ SUMMARY_COLUMNS = (
     "follows",
     "profile_clicks",
     "completions",
+    "engaged_views",
+    "cost_per_engaged_view",
     "share_to_view",
     "algorithmic_share",
     "stages_reached",
@@ -77,11 +79,15 @@ SUMMARY_COLUMNS = (
     "cascade_depth",
     "cascade_max_breadth",
     "structural_virality",
+    "cross_posted",
+    "views_second",
+    "views_total",
 )
 #: What ``compare`` puts side by side.
 COMPARE_METRICS = ("views", "shares", "share_to_view", "algorithmic_share", "stages_reached", "structural_virality")
 _CURVES = ("total", *SOURCES)
-_NAN_WHEN_NONE = {"stop_h", "peak_rate_h", "time_to_10k_views_h", "time_to_100k_views_h", "structural_virality"}
+_NAN_WHEN_NONE = {"stop_h", "peak_rate_h", "time_to_10k_views_h", "time_to_100k_views_h", "structural_virality",
+                  "cost_per_engaged_view", "views_second", "views_total"}  # fmt: skip
 
 
 def dotted_override(path: str, value: Any) -> dict[str, Any]:
@@ -212,11 +218,17 @@ def _row(chunk: Chunk, key: tuple[str, int, int]) -> dict[str, Any]:
     for name in SOURCES:
         row[f"views_{name}"] = s["views_by_source"][name]
     row["moderation_decision"] = res.moderation.get("decision")
+    row["moderation_delay_h"] = _float(res.moderation.get("delay_h"))
+    row["moderation_queue_delay_h"] = _float(res.moderation.get("queue_delay_h"))
     curve = res.reach_curve
     row["curve_time_h"] = np.asarray(curve["time_h"], dtype=np.float64)
     for name in _CURVES:
         row[f"curve_{name}"] = np.asarray(curve[name], dtype=np.int64)
     return row
+
+
+def _float(x: Any) -> float:
+    return math.nan if x is None else float(x)
 
 
 # --- running a plan ----------------------------------------------------------------------------
@@ -459,8 +471,10 @@ def _interval(x: np.ndarray) -> tuple[float, float, float]:
     """5 %, 50 % and 95 % quantiles; whole-number data get whole-number ends (empirical quantiles)."""
     if not len(x):
         return math.nan, math.nan, math.nan
-    method = "inverted_cdf" if np.all(x == np.round(x)) else "linear"
-    lo, hi = np.quantile(x, (0.05, 0.95), method=method)
+    if np.all(x == np.round(x)):
+        lo, hi = np.quantile(x, [0.05, 0.95], method="inverted_cdf")
+    else:
+        lo, hi = np.quantile(x, [0.05, 0.95])
     return float(lo), float(np.median(x)), float(hi)
 
 
