@@ -215,11 +215,37 @@ class DaskExecutor(_Bounded):
 
 
 def _viralsim_version() -> str | None:
+    """Prepare a Dask worker and return its viralsim version (None if it cannot import it).
+
+    Run once per worker on connecting. It imports the engine, so that a worker's first
+    chunk does not pay for importing numpy, SimPy, pydantic and the model (~0.5 s), and
+    it undoes the effect of the Dask nanny's ``MALLOC_TRIM_THRESHOLD_=65536``: that
+    setting switches off glibc's adaptive mmap threshold, so every array over 128 KiB is
+    mapped and page-faulted afresh, which made a bees_bike run ~50 % slower in a worker
+    (0.13 s vs 0.085 s measured). Arrays up to 64 MiB are then reused from the heap, and
+    up to 128 MiB of free heap is kept instead of being returned at once.
+    """
     try:
+        import viralsim.ensemble  # noqa: F401 - warms the worker
         from viralsim._version import __version__
     except ImportError:
         return None
+    if os.environ.get("MALLOC_TRIM_THRESHOLD_") is not None:
+        _tune_malloc()
     return __version__
+
+
+def _tune_malloc() -> None:
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 128 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to undo
+        pass
 
 
 def make_executor(
