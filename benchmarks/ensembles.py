@@ -6,7 +6,7 @@ Three measurements, each repeated and reported as medians (the machine is shared
     ``viralsim run scenarios/bees_bike.toml --runs 1000 --processes 2 --json`` as a whole
     process (start, 1000 simulations in summary mode, bands, JSON out). Target: <= 60 s.
 ``speedup``
-    the same command with ``--runs N`` (default 200) and ``--processes 1`` (in-process) vs
+    the same command with ``--runs N`` (default 400) and ``--processes 1`` (in-process) vs
     ``--processes 2``, alternated in one invocation; speed-up = median(1) / median(2).
     Target: >= 1.8x on 2 cores.
 ``dask_overhead``
@@ -162,7 +162,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--runs", type=int, default=1000, help="runs of the bees_1000 benchmark")
-    ap.add_argument("--speedup-runs", type=int, default=200)
+    ap.add_argument("--speedup-runs", type=int, default=400)
     ap.add_argument("--dask-runs", type=int, default=192)
     ap.add_argument("--only", default="bees_1000,speedup,dask_overhead")
     ap.add_argument("--write-readme", action="store_true")
