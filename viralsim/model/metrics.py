@@ -23,34 +23,29 @@ __all__ = ["cascade_stats", "structural_virality", "tree_depths", "tree_stats"]
 def _deep_walk(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The nodes below depth 1, their depths, and the root mask of the forest ``parent``.
 
-    Breadth first from the depth-1 nodes that have children, over the edges below
-    depth 1 only (sorted once by parent): O(D log D) for D deep nodes, whatever
-    the depth — a 50-generation cascade costs no more than a shallow one.
+    Pointer jumping: every node keeps a jump (an ancestor) and its distance to it;
+    each pass adds the jump's own distance and doubles the jump, so log2(depth)
+    vectorised passes reach every root — a 50-generation cascade takes 6 passes,
+    a 150 000-node chain 18, with no sort and no Python loop per generation.
     """
     is_root = parent < 0
     child = np.flatnonzero(~is_root)
     deep = child[~is_root[parent[child]]]  # grandchildren of a root and below
     if not len(deep):
         return deep, np.empty(0, dtype=np.int64), is_root
-    up = parent[deep]
-    order = np.argsort(up, kind="stable")
-    kids, ups = deep[order], up[order]
-    depth = np.zeros(len(parent), dtype=np.int64)
-    frontier = np.unique(ups[is_root[parent[ups]]])  # depth-1 nodes with children
-    level, reached = 1, 0
-    while len(frontier):
-        lo = np.searchsorted(ups, frontier, side="left")
-        cnt = np.searchsorted(ups, frontier, side="right") - lo
-        total = int(cnt.sum())
-        if not total:
+    jump = np.where(is_root, np.arange(len(parent)), parent)
+    dist = (~is_root).astype(np.int64)
+    for _ in range(int(np.log2(len(parent))) + 2):
+        up = jump[jump]
+        if np.array_equal(up, jump):
             break
-        frontier = kids[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(total)]
-        level += 1
-        depth[frontier] = level
-        reached += total
-    if reached != len(deep):  # a node below depth 1 that no root reaches sits on a cycle
+        dist += dist[jump]
+        jump = up
+    else:
         raise ValueError("parent array has a cycle")
-    return deep, depth[deep], is_root
+    if not is_root[jump].all():  # a jump that settled on a node that is not a root: a cycle
+        raise ValueError("parent array has a cycle")
+    return deep, dist[deep], is_root
 
 
 def tree_depths(parent: np.ndarray) -> np.ndarray:
