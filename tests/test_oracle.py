@@ -29,8 +29,9 @@ import networkx as nx
 import numpy as np
 import pytest
 from scipy import stats
+from worlds import cascade_scenario
 
-from viralsim import CSRGraph, Scenario, simulate
+from viralsim import CSRGraph, simulate
 
 EoN = pytest.importorskip("EoN")
 
@@ -45,43 +46,6 @@ FAMILIES: dict[str, tuple[Any, float]] = {
     "barabasi_albert": (lambda: nx.barabasi_albert_graph(USERS, 3, seed=23), 0.15),
     "directed_gnp": (lambda: nx.gnp_random_graph(USERS, 4 / (USERS - 1), seed=24, directed=True), 0.40),
 }
-
-
-def cascade_scenario(users: int, p: float) -> Scenario:
-    """An independent cascade with edge probability ``p`` from one random root, in social mode.
-
-    The mapping: ``behaviour.p_share = 1`` with ``engagement_elasticity = 0`` and
-    ``propensity_spread = 0`` makes every viewer share with probability exactly 1;
-    ``recipients_per_share = "all"`` sends each share along every out-edge (both
-    directions of an undirected edge) once; each recipient opens with
-    ``open_probability = p`` (one independent draw per edge) and an opened share is
-    always watched; a user already reached is never reached again. The root is the
-    creator's single follower, a uniform random user (the creator is not a node of the
-    graph). Moderation always auto-approves; the horizon is far beyond any cascade.
-    """
-    return Scenario.model_validate(
-        {
-            "name": "independent_cascade",
-            "horizon_h": 1e6,
-            "population": {
-                "users": users,
-                "topics": ["a"],
-                "sessions_per_day": {"median": 24.0, "spread": 0.0},
-                "diurnal_profile": [1.0] * 24,
-                "propensity_spread": 0.0,
-            },
-            "social_graph": {"kind": "small_world"},  # ignored: the graph is passed to simulate()
-            "creator": {"followers": 1},
-            "video": {"topic": "a", "upload_h": 0.0},
-            "platform": {
-                "moderation": {"auto_approve_below": 1.0, "auto_remove_above": 1.0},
-                "push": {"mode": "social", "cohorts": [1]},
-                "following": {"watch_probability": 1.0},
-                "sharing": {"recipients_per_share": "all", "open_probability": p},
-            },
-            "behaviour": {"p_share": 1.0, "engagement_elasticity": 0.0},
-        }
-    )
 
 
 @functools.cache
