@@ -140,3 +140,19 @@ def test_compare_metrics_option():
     row = json.loads(stdout)["table"][0]
     assert "engaged_views_median" in row and "views_following_median" in row and "views_median" not in row
     assert "unknown metric 'vews'" in _one_line_error("compare", TINY, "--runs", "2", "--metrics", "views,vews")
+
+
+def test_edge_list_ensembles_read_the_graph_once_and_use_it_in_every_run(tmp_path):
+    from test_cli import EDGE_SCENARIO
+
+    (tmp_path / "graph").mkdir()
+    edges = [f"0 {v}" for v in range(1, 41)]
+    (tmp_path / "graph" / "edges.txt").write_text("\n".join(edges) + "\n", encoding="utf-8")
+    (tmp_path / "edges.toml").write_text(EDGE_SCENARIO, encoding="utf-8")
+    code, stdout, stderr = _run("run", str(tmp_path / "edges.toml"), "--runs", "6", "--json", "--processes", "2")
+    assert code == 0, stderr
+    row = json.loads(stdout)["table"][0]
+    assert 30 <= row["views_q05"] and row["views_q95"] <= 40  # the creator's 40 followers, in every run
+    (tmp_path / "graph" / "edges.txt").write_text("0 1\n0 999\n", encoding="utf-8")
+    line = _one_line_error("sweep", str(tmp_path / "edges.toml"), "--param", "video.appeal=0.5", "--runs", "2")
+    assert "edges.txt:2:" in line

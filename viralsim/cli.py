@@ -223,12 +223,22 @@ def _check_plot_path(plot_path: str | None) -> None:
 
 
 def _execute(file: str, plan: Any, *, out_dir: str | None, as_json: bool, processes: int | None,
-             workers: int | None, scheduler: str | None, graph: Any, what: str) -> Any:  # fmt: skip
-    """Run ``plan`` with progress on stderr, into ``out_dir`` if given; one clean line on any failure."""
+             workers: int | None, scheduler: str | None, what: str) -> Any:  # fmt: skip
+    """Run ``plan`` with progress on stderr, into ``out_dir`` if given; one clean line on any failure.
+
+    An ``edge_list`` graph is read once here (from the first scenario of the plan) and
+    sent with every chunk.
+    """
     from viralsim.console import progress_bar
     from viralsim.ensemble import execute
     from viralsim.executors import ExecutorError, make_executor
+    from viralsim.io.graph_file import GraphFileError, load_graph
     from viralsim.io.outputs import OutputError
+
+    try:
+        graph = load_graph(plan.resolved(plan.variants[0], 0), file)
+    except GraphFileError as err:
+        _fail(str(err))
 
     store = None
     try:
@@ -294,6 +304,24 @@ def _save_plot(result: Any, plot_path: str | None, kind: str, metric: str = "vie
         _fail(f"{plot_path}: {err}")
 
 
+def _report(result: Any, plot_path: str | None, plot_kind: str, metrics: list[str], as_json: bool,
+            out_dir: str | None) -> None:  # fmt: skip
+    """The figure, then the JSON object or the table that fits the kind of plan."""
+    _save_plot(result, plot_path, plot_kind, metrics[0])
+    if as_json:
+        _ensemble_json(result, metrics, out_dir)
+        return
+    from viralsim import console
+
+    kind = result.plan.kind
+    if kind == "sweep":
+        console.print_sweep(result, metrics[0])
+    elif kind == "compare":
+        console.print_compare(result, metrics)
+    else:
+        console.print_ensemble(result, metrics)
+
+
 def _plan_or_fail(file: str, build: Any) -> Any:
     try:
         return build()
@@ -307,7 +335,6 @@ def _ensemble_run(file: str, sc: Any, runs: int, seed: int | None, variant: str 
                   as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
                   scheduler: str | None) -> None:  # fmt: skip
     from viralsim.ensemble import BASE, Plan
-    from viralsim.io.graph_file import GraphFileError, load_graph
 
     _check_plot_path(plot_path)
     try:
@@ -316,19 +343,9 @@ def _ensemble_run(file: str, sc: Any, runs: int, seed: int | None, variant: str 
         _fail(f"{file}: --variant: {err.args[0]}")
     plan = _plan_or_fail(file, lambda: Plan("ensemble", sc, sc.seed if seed is None else seed, runs,
                                             variants=(variant or BASE,)))  # fmt: skip
-    try:
-        graph = load_graph(plan.resolved(plan.variants[0], 0), file)
-    except GraphFileError as err:
-        _fail(str(err))
     result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
-                      scheduler=scheduler, graph=graph, what=f"{sc.name}: {runs} runs")  # fmt: skip
-    _save_plot(result, plot_path, "reach")
-    if as_json:
-        _ensemble_json(result, _ENSEMBLE_METRICS, out_dir)
-    else:
-        from viralsim.console import print_ensemble
-
-        print_ensemble(result, _ENSEMBLE_METRICS)
+                      scheduler=scheduler, what=f"{sc.name}: {runs} runs")  # fmt: skip
+    _report(result, plot_path, "reach", _ENSEMBLE_METRICS, as_json, out_dir)
 
 
 @main.command()
@@ -344,7 +361,6 @@ def compare(file: str, variants: str | None, metrics: str | None, runs: int, see
             scheduler: str | None) -> None:  # fmt: skip
     """Run the base scenario FILE and its variants on the same seeds; show them side by side."""
     from viralsim.ensemble import BASE, COMPARE_METRICS, Plan
-    from viralsim.io.graph_file import GraphFileError, load_graph
 
     shown = list(COMPARE_METRICS) if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
     bad = [m for m in shown if m not in _numeric_metrics()]
@@ -360,19 +376,9 @@ def compare(file: str, variants: str | None, metrics: str | None, runs: int, see
         _fail(f"{file}: --variants: {BASE!r} is the scenario itself, not a variant")
     seed = sc.seed if seed is None else seed
     plan = _plan_or_fail(file, lambda: Plan("compare", sc, seed, runs, variants=(BASE, *dict.fromkeys(names))))
-    try:
-        graph = load_graph(sc, file)
-    except GraphFileError as err:
-        _fail(str(err))
     result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
-                      scheduler=scheduler, graph=graph, what=f"{sc.name}: {len(plan.variants)} variants × {runs} runs")  # fmt: skip
-    _save_plot(result, plot_path, "reach")
-    if as_json:
-        _ensemble_json(result, shown, out_dir)
-    else:
-        from viralsim.console import print_compare
-
-        print_compare(result, shown)
+                      scheduler=scheduler, what=f"{sc.name}: {len(plan.variants)} variants × {runs} runs")  # fmt: skip
+    _report(result, plot_path, "reach", shown, as_json, out_dir)
 
 
 @main.command()
@@ -387,7 +393,6 @@ def sweep(file: str, params: tuple[str, ...], variant: str | None, metric: str, 
           scheduler: str | None) -> None:  # fmt: skip
     """Run the scenario FILE over a grid of parameter values (every combination of the --param values)."""
     from viralsim.ensemble import sweep_plan
-    from viralsim.io.graph_file import GraphFileError, load_graph
     from viralsim.io.params import ParamError, parse_params
 
     sc = _load(file)
@@ -402,19 +407,9 @@ def sweep(file: str, params: tuple[str, ...], variant: str | None, metric: str, 
     except ParamError as err:
         _fail(str(err))
     plan = _plan_or_fail(file, lambda: sweep_plan(sc, grid, runs, seed, variant))
-    try:
-        graph = load_graph(plan.resolved(plan.variants[0], 0), file)
-    except GraphFileError as err:
-        _fail(str(err))
     result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
-                      scheduler=scheduler, graph=graph, what=f"{sc.name}: {len(plan.points)} points × {runs} runs")  # fmt: skip
-    _save_plot(result, plot_path, "sweep", metric)
-    if as_json:
-        _ensemble_json(result, [metric], out_dir)
-    else:
-        from viralsim.console import print_sweep
-
-        print_sweep(result, metric)
+                      scheduler=scheduler, what=f"{sc.name}: {len(plan.points)} points × {runs} runs")  # fmt: skip
+    _report(result, plot_path, "sweep", [metric], as_json, out_dir)
 
 
 @main.command()
