@@ -47,6 +47,27 @@ VIEW_COLUMNS = {
 }
 
 
+def _first_occurrences(users: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence of each user in ``users`` (non-negative ints).
+
+    One plain sort of ``user * k + position`` keys (faster than the stable argsort
+    behind ``np.unique(..., return_index=True)``): within a user, positions sort in order.
+    """
+    k = len(users)
+    once = np.zeros(k, dtype=bool)
+    top = int(users.max()) + 1
+    if top * k >= 2**62:  # keys would overflow: the general way
+        _, first = np.unique(users, return_index=True)
+        once[first] = True
+        return once
+    keys = np.sort(users * k + np.arange(k))
+    head = np.empty(k, dtype=bool)
+    head[0] = True
+    np.not_equal(keys[1:] // k, keys[:-1] // k, out=head[1:])
+    once[keys[head] % k] = True
+    return once
+
+
 def time_order(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A stable argsort of non-negative ``times`` (equal times keep their append order), and the sorted times.
 
@@ -176,10 +197,7 @@ class RunState:
         users = np.asarray(users, dtype=np.int64)
         keep = ~pop.is_reached(users)
         if len(users) > 1:  # keep the first delivery to each user
-            _, first = np.unique(users, return_index=True)
-            once = np.zeros(len(users), dtype=bool)
-            once[first] = True
-            keep &= once
+            keep &= _first_occurrences(users)
         users = users[keep]
         t = t_h if np.ndim(t_h) == 0 else np.asarray(t_h, dtype=float)[keep]
         if parent is not None:
