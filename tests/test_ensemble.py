@@ -239,12 +239,13 @@ def _start_and_wait_for_chunks(cmd: list[str], out: Path, at_least: int) -> subp
     return proc
 
 
-SWEEP = ["sweep", str(TINY), "--param", "video.appeal=0.6,0.9", "--runs", "60", "--seed", "9"]
+# 300 runs: after two chunks are in, several seconds of work remain to be interrupted
+SWEEP = ["sweep", str(TINY), "--param", "video.appeal=0.6,0.9", "--runs", "150", "--seed", "9"]
 
 
 @pytest.fixture(scope="module")
 def reference_sweep(tiny):
-    plan = sweep_plan(tiny, {"video.appeal": [0.6, 0.9]}, runs=60, seed=9)
+    plan = sweep_plan(tiny, {"video.appeal": [0.6, 0.9]}, runs=150, seed=9)
     return execute(plan, InProcess()).runs
 
 

@@ -258,7 +258,7 @@ def _execute(file: str, plan: Any, *, out_dir: str | None, as_json: bool, proces
         if store is not None:
             store.finish(result)
     except KeyboardInterrupt:
-        executor.close()
+        executor.abort()  # finished chunks are saved; running ones would only delay the exit
         if store is None:
             _fail("interrupted")
         _fail(f"interrupted; {len(store.done())} of {len(plan.keys())} runs are saved in {out_dir}: "

@@ -49,6 +49,8 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
+    def abort(self) -> None: ...
+
 
 class InProcess:
     """Every chunk in this process, in order."""
@@ -62,6 +64,9 @@ class InProcess:
             yield fn(item)
 
     def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
         pass
 
     def __repr__(self) -> str:
@@ -116,6 +121,7 @@ class LocalProcesses(_Bounded):
         try:  # a dead worker breaks the pool: seen by submit() or by a result
             yield from self._run(lambda item: pool.submit(fn, item), items, 4 * self.workers)
         except BrokenProcessPool:
+            self.abort()  # the survivors may wait forever on a queue the dead one held
             raise ExecutorError(
                 "a worker process died (killed, or out of memory); finished chunks are kept: "
                 "rerun the same command to resume"
@@ -125,6 +131,19 @@ class LocalProcesses(_Bounded):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def abort(self) -> None:
+        """Stop now: cancel what waits, terminate the workers (their running chunks are lost)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=10)
 
     def __repr__(self) -> str:
         return f"LocalProcesses(workers={self.workers})"
@@ -201,6 +220,10 @@ class DaskExecutor(_Bounded):
                     f"Dask: {type(err).__name__}: {err}; finished chunks are kept: rerun the same command to resume"
                 ) from None
             raise
+
+    def abort(self) -> None:
+        """Stop now: the client and a local cluster are closed (running chunks are lost)."""
+        self.close()
 
     def close(self) -> None:
         client, cluster = getattr(self, "_client", None), self._cluster
