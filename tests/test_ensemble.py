@@ -230,7 +230,10 @@ def _chunks(out: Path) -> int:
 
 
 def _start_and_wait_for_chunks(cmd: list[str], out: Path, at_least: int) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # a shell without job control starts background jobs with SIGINT ignored, and children
+    # inherit that: give the command the default disposition, as in a terminal
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     deadline = time.monotonic() + 120
     while _chunks(out) < at_least:
         assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
