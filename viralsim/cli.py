@@ -26,6 +26,13 @@ def _fail(lines: str | list[str]) -> NoReturn:
     sys.exit(1)
 
 
+def _internal_error(file: str, err: Exception) -> NoReturn:
+    """A bug, not bad input: one line, or the traceback with VIRALSIM_DEBUG=1."""
+    if os.environ.get("VIRALSIM_DEBUG"):
+        raise err
+    _fail(f"{file}: internal error: {type(err).__name__}: {err} (set VIRALSIM_DEBUG=1 for the traceback)")
+
+
 def _load(path: str) -> Any:
     from viralsim.io.scenario_file import ScenarioError, load_scenario
 
@@ -100,9 +107,7 @@ def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, a
     except (ValueError, MemoryError) as err:
         _fail(f"{file}: {err}")
     except Exception as err:  # a bug, not bad input: still one line, unless debugging
-        if os.environ.get("VIRALSIM_DEBUG"):
-            raise
-        _fail(f"{file}: internal error: {type(err).__name__}: {err} (set VIRALSIM_DEBUG=1 for the traceback)")
+        _internal_error(file, err)
     try:
         if out_dir is not None:
             write_run(result, out_dir)
@@ -268,9 +273,7 @@ def _execute(file: str, plan: Any, *, out_dir: str | None, as_json: bool, proces
     except (ValueError, MemoryError) as err:
         _fail(f"{file}: {err}")
     except Exception as err:  # a bug, not bad input: still one line, unless debugging
-        if os.environ.get("VIRALSIM_DEBUG"):
-            raise
-        _fail(f"{file}: internal error: {type(err).__name__}: {err} (set VIRALSIM_DEBUG=1 for the traceback)")
+        _internal_error(file, err)
     finally:
         executor.close()
     return result
@@ -494,9 +497,7 @@ def report(file: str, output: str, seed: int | None, runs: int, variants: str | 
     except (ValueError, MemoryError) as err:
         _fail(f"{file}: {err}")
     except Exception as err:  # a bug, not bad input: still one line, unless debugging
-        if os.environ.get("VIRALSIM_DEBUG"):
-            raise
-        _fail(f"{file}: internal error: {type(err).__name__}: {err} (set VIRALSIM_DEBUG=1 for the traceback)")
+        _internal_error(file, err)
     finally:
         executor.close()
     click.echo(output)
