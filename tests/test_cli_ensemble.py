@@ -156,3 +156,17 @@ def test_edge_list_ensembles_read_the_graph_once_and_use_it_in_every_run(tmp_pat
     (tmp_path / "graph" / "edges.txt").write_text("0 1\n0 999\n", encoding="utf-8")
     line = _one_line_error("sweep", str(tmp_path / "edges.toml"), "--param", "video.appeal=0.5", "--runs", "2")
     assert "edges.txt:2:" in line
+
+
+def test_a_bug_is_one_line_unless_debugging(monkeypatch):
+    import viralsim.ensemble
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(viralsim.ensemble, "simulate", broken)
+    line = _one_line_error("run", TINY, "--runs", "2", "--processes", "1")
+    assert line.endswith("internal error: RuntimeError: boom (set VIRALSIM_DEBUG=1 for the traceback)")
+    monkeypatch.setenv("VIRALSIM_DEBUG", "1")
+    res = CliRunner().invoke(main, ["run", TINY, "--runs", "2", "--processes", "1"])
+    assert isinstance(res.exception, RuntimeError)
