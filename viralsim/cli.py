@@ -337,15 +337,14 @@ def _plan_or_fail(file: str, build: Any) -> Any:
 def _ensemble_run(file: str, sc: Any, runs: int, seed: int | None, variant: str | None, out_dir: str | None,
                   as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
                   scheduler: str | None) -> None:  # fmt: skip
-    from viralsim.ensemble import BASE, Plan
+    from viralsim.ensemble import ensemble_plan
 
     _check_plot_path(plot_path)
     try:
         sc.variant(variant)
     except KeyError as err:
         _fail(f"{file}: --variant: {err.args[0]}")
-    plan = _plan_or_fail(file, lambda: Plan("ensemble", sc, sc.seed if seed is None else seed, runs,
-                                            variants=(variant or BASE,)))  # fmt: skip
+    plan = _plan_or_fail(file, lambda: ensemble_plan(sc, runs, seed, variant))
     result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
                       scheduler=scheduler, what=f"{sc.name}: {runs} runs")  # fmt: skip
     _report(result, plot_path, "reach", _ENSEMBLE_METRICS, as_json, out_dir)
@@ -363,7 +362,7 @@ def compare(file: str, variants: str | None, metrics: str | None, runs: int, see
             as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
             scheduler: str | None) -> None:  # fmt: skip
     """Run the base scenario FILE and its variants on the same seeds; show them side by side."""
-    from viralsim.ensemble import BASE, COMPARE_METRICS, Plan
+    from viralsim.ensemble import BASE, COMPARE_METRICS, compare_plan
 
     shown = list(COMPARE_METRICS) if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
     bad = [m for m in shown if m not in _numeric_metrics()]
@@ -377,8 +376,7 @@ def compare(file: str, variants: str | None, metrics: str | None, runs: int, see
         _fail(f"{file}: nothing to compare: the scenario has no [variants] (add one, or use run --runs)")
     if BASE in names:
         _fail(f"{file}: --variants: {BASE!r} is the scenario itself, not a variant")
-    seed = sc.seed if seed is None else seed
-    plan = _plan_or_fail(file, lambda: Plan("compare", sc, seed, runs, variants=(BASE, *dict.fromkeys(names))))
+    plan = _plan_or_fail(file, lambda: compare_plan(sc, names, runs, seed))
     result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
                       scheduler=scheduler, what=f"{sc.name}: {len(plan.variants)} variants × {runs} runs")  # fmt: skip
     _report(result, plot_path, "reach", shown, as_json, out_dir)

@@ -43,10 +43,13 @@ __all__ = [
     "Plan",
     "bands",
     "compare",
+    "compare_plan",
+    "ensemble_plan",
     "dotted_override",
     "execute",
     "run_ensemble",
     "sweep",
+    "sweep_plan",
 ]
 
 #: The label of the scenario itself among its variants.
@@ -150,6 +153,11 @@ class Plan:
     def keys(self) -> list[tuple[str, int, int]]:
         """Every run as ``(variant, point, run)``, in table order."""
         return [(v, p, r) for v in self.variants for p in range(len(self.points)) for r in range(self.runs)]
+
+    def in_order(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
+        """``rows`` (one per run) sorted in table order: variant, grid point, run."""
+        order = {k: i for i, k in enumerate(self.keys())}
+        return sorted(rows, key=lambda r: order[(r["variant"], r["point"], r["run"])])
 
     def manifest(self) -> dict[str, Any]:
         """What the plan is, as JSON-ready data (the results folder's ``manifest.json``)."""
@@ -323,11 +331,26 @@ def execute(
     return EnsembleResult.from_rows(plan, sink.rows())
 
 
-def _runs(scenario: Scenario, seed: int | None, runs: int) -> tuple[int, int]:
+def _seed(scenario: Scenario, seed: int | None) -> int:
     seed = scenario.seed if seed is None else seed
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
-    return seed, runs
+    return seed
+
+
+def ensemble_plan(scenario: Scenario, runs: int = 100, seed: int | None = None, variant: str | None = None) -> Plan:
+    """The plan of ``runs`` replications of the scenario (or one of its variants)."""
+    return Plan("ensemble", scenario, _seed(scenario, seed), runs, variants=(variant or BASE,))
+
+
+def compare_plan(
+    scenario: Scenario, variants: Iterable[str] | None = None, runs: int = 100, seed: int | None = None
+) -> Plan:
+    """The plan of a paired comparison: the base and ``variants`` (default: all of them)."""
+    names = list(scenario.variants) if variants is None else list(variants)
+    if BASE in names:
+        raise ValueError(f"a variant may not be called {BASE!r}: that label is the scenario itself")
+    return Plan("compare", scenario, _seed(scenario, seed), runs, variants=(BASE, *dict.fromkeys(names)))
 
 
 def run_ensemble(
@@ -346,9 +369,7 @@ def run_ensemble(
     Run ``i`` uses ``SeedSequence(seed, spawn_key=(i,))``: the result is the
     same for any executor, number of workers or chunking.
     """
-    seed, runs = _runs(scenario, seed, runs)
-    plan = Plan("ensemble", scenario, seed, runs, variants=(variant or BASE,))
-    return execute(plan, executor, sink=sink, progress=progress, graph=graph)
+    return execute(ensemble_plan(scenario, runs, seed, variant), executor, sink=sink, progress=progress, graph=graph)
 
 
 def compare(
@@ -363,12 +384,7 @@ def compare(
     graph: Any = None,
 ) -> EnsembleResult:
     """The base scenario and its variants (default: all of them) on the same seeds (paired)."""
-    seed, runs = _runs(scenario, seed, runs)
-    names = list(scenario.variants) if variants is None else list(variants)
-    if BASE in names:
-        raise ValueError(f"a variant may not be called {BASE!r}: that label is the scenario itself")
-    plan = Plan("compare", scenario, seed, runs, variants=(BASE, *dict.fromkeys(names)))
-    return execute(plan, executor, sink=sink, progress=progress, graph=graph)
+    return execute(compare_plan(scenario, variants, runs, seed), executor, sink=sink, progress=progress, graph=graph)
 
 
 def sweep_plan(
@@ -379,7 +395,7 @@ def sweep_plan(
     variant: str | None = None,
 ) -> Plan:
     """The plan of a sweep: the full grid over ``params`` (dotted field -> values)."""
-    seed, runs = _runs(scenario, seed, runs)
+    seed = _seed(scenario, seed)
     if not params:
         raise ValueError("a sweep needs at least one parameter")
     names = tuple(params)
@@ -447,8 +463,7 @@ class EnsembleResult:
     def from_rows(cls, plan: Plan, rows: Sequence[Mapping[str, Any]]) -> EnsembleResult:
         import pandas as pd
 
-        order = {k: i for i, k in enumerate(plan.keys())}
-        rows = sorted(rows, key=lambda r: order[(r["variant"], r["point"], r["run"])])
+        rows = plan.in_order(rows)
         table = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("curve_")} for r in rows])
         return cls(plan=plan, runs=table, bands=bands(rows, plan))
 

@@ -155,6 +155,7 @@ class ResultStore:
     def add(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
+        self._rows = None  # read again (with this chunk) when asked
         name = f"{len(self._done):08d}-{uuid.uuid4().hex[:12]}.parquet"
         try:
             _write_parquet(_table(rows, self._meta), self.dir / _CHUNKS / name)
@@ -163,6 +164,7 @@ class ResultStore:
         self._done.update((r["variant"], r["point"], r["run"]) for r in rows)
 
     def rows(self) -> list[dict[str, Any]]:
+        """Every finished row, in table order (the chunk files are read once, then kept)."""
         if self._rows is not None:
             return list(self._rows)
         import pyarrow.parquet as pq
@@ -175,7 +177,8 @@ class ResultStore:
                 if key not in seen:  # cannot happen (only undone runs are scheduled): belt and braces
                     seen.add(key)
                     rows.append(r)
-        return rows
+        self._rows = self.plan.in_order(rows)
+        return list(self._rows)
 
     # --- consolidation ---
 
@@ -193,10 +196,7 @@ class ResultStore:
         if self.complete:
             return self.paths()
         try:
-            rows = self.rows()
-            order = {k: i for i, k in enumerate(self.plan.keys())}
-            rows.sort(key=lambda r: order[(r["variant"], r["point"], r["run"])])
-            _write_parquet(_table(rows, self._meta), self.dir / "curves.parquet")
+            _write_parquet(_table(self.rows(), self._meta), self.dir / "curves.parquet")
             write_ensemble(result, self.dir, self._meta)
             self._write_manifest(complete=True)
             shutil.rmtree(self.dir / _CHUNKS, ignore_errors=True)
