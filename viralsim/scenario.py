@@ -63,7 +63,7 @@ KPI_NAMES = (
 #: Largest population the schema accepts (TikTok has about 1.5e9 users).
 MAX_USERS = 2_000_000_000
 #: Largest population the engine materialises (two arrays of one entry per user);
-#: the same limit as ``viralsim.model.population.MAX_MATERIALISED_USERS``.
+#: ``viralsim.model.population`` builds its arrays up to this limit and no further.
 MAX_MATERIALISED_USERS = 400_000_000
 #: Most stages a push may have (``max_stages`` and the length of ``cohorts``).
 MAX_STAGES = 50

@@ -33,6 +33,7 @@ import functools
 
 import numpy as np
 
+from viralsim.scenario import MAX_MATERIALISED_USERS
 from viralsim.scenario import Population as PopulationConfig
 
 __all__ = ["ACTIONS", "Population", "SessionClock", "beta_ppf", "beta_quantile_table"]
@@ -40,8 +41,8 @@ __all__ = ["ACTIONS", "Population", "SessionClock", "beta_ppf", "beta_quantile_t
 #: The actions a viewer can take, each with its own propensity multiplier.
 ACTIONS = ("like", "comment", "share", "follow", "profile_click")
 
-# Largest population whose per-user array (1 byte a user, 5 while users are drawn at random) we build.
-MAX_MATERIALISED_USERS = 400_000_000
+# MAX_MATERIALISED_USERS (scenario.py): the largest population whose per-user array
+# (1 byte a user, 5 while users are drawn at random) is built; validation refuses larger ones.
 
 # The Beta quantile function is tabulated on a uniform grid of this many cells, used
 # between _EDGE and 1 - _EDGE; the tails use the exact (logit-logit) interpolation.
