@@ -535,7 +535,8 @@ def test_a_trillion_users_is_refused_by_the_schema() -> None:
 @pytest.mark.parametrize(
     ("tables", "where", "fragment"),
     [
-        ({"population": {"users": 1_000_000_000}}, ("population", "users"), "1000000000 users would need ~"),
+        ({"population": {"users": 50_000_000, "representation": "materialised"}}, ("population", "users"),
+         "a materialised population of 50000000 users would need ~"),
         ({"population": {"users": 10**8}, "social_graph": {"kind": "small_world", "mean_following": 100}},
          ("social_graph", "mean_following"), "a small_world graph of 100000000 users and ~1e+10 edges would need ~"),
         ({"population": {"users": 10**8}, "platform": {"push": {"cohorts": [200, 10**8]}}},
@@ -554,14 +555,19 @@ def test_memory_problem_points_at_the_field_behind_it(
     loc, msg = found[0]
     assert loc == where
     assert msg.startswith(fragment), msg
-    assert msg.endswith("of memory (this machine has 1 GiB)"), msg
+    advice = ': use population.representation = "implicit" (users exist only once reached)'
+    assert msg.endswith("of memory (this machine has 1 GiB)" + (advice if "materialised" in msg else "")), msg
     assert problems(sc, memory_limit=memory_estimate(sc)) == [p for p in problems(sc) if "memory" not in p[1]]
 
 
-def test_population_the_engine_cannot_hold_is_refused() -> None:
-    sc = scenario(population={"users": MAX_MATERIALISED_USERS + 1})
-    assert (("population", "users"), f"{MAX_MATERIALISED_USERS + 1} users are more than a population can hold"
-            f" ({MAX_MATERIALISED_USERS})") in problems(sc, memory_limit=2**60)  # fmt: skip
+def test_population_the_engine_cannot_materialise_is_refused_with_the_implicit_way_out() -> None:
+    sc = scenario(population={"users": MAX_MATERIALISED_USERS + 1, "representation": "materialised"})
+    assert (("population", "representation"), f"a materialised population holds at most {MAX_MATERIALISED_USERS}"
+            f' users, got {MAX_MATERIALISED_USERS + 1}: use representation = "implicit" (users exist only once reached)'
+            ) in problems(sc, memory_limit=2**60)  # fmt: skip
+    # the same population held implicitly (what "auto" picks at this size) needs no memory for itself
+    for how in ("implicit", "auto"):
+        assert problems(scenario(population={"users": 1_500_000_000, "representation": how}), memory_limit=2**31) == []
 
 
 def test_first_cohort_larger_than_the_population_in_both_forms() -> None:
@@ -630,16 +636,17 @@ def test_refusing_allocates_nothing() -> None:
 
 
 def test_run_under_a_memory_limit_refuses_with_the_reason(tmp_path: Path) -> None:
-    # 300M users need ~3 GiB: under a 2 GiB address-space limit the run is refused up front,
-    # with the machine's limit in the message, instead of dying in numpy
+    # 80M materialised users need ~3 GiB: under a 2 GiB address-space limit the run is refused up
+    # front, with the machine's limit in the message and the implicit way out, instead of dying in numpy
     path = tmp_path / "big.toml"
-    path.write_bytes(BUNDLED["tiny"].replace(b"users = 20_000", b"users = 300_000_000")
+    base = BUNDLED["tiny"].split(b"[variants")[0]  # the variants would repeat the same problem
+    path.write_bytes(base.replace(b"users = 20_000", b'users = 80_000_000\nrepresentation = "materialised"')
                      .replace(b'kind = "small_world"', b'kind = "random_powerlaw"'))  # fmt: skip
     done = python_m("run", path, "--json", limit_as=2 * 2**30)
     assert (done.returncode, done.stdout) == (1, ""), done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert "population.users: 300000000 users would need ~" in done.stderr
-    assert "(this machine has 2 GiB)" in done.stderr
+    assert "population.users: a materialised population of 80000000 users would need ~" in done.stderr
+    assert '(this machine has 2 GiB): use population.representation = "implicit"' in done.stderr
 
 
 # -- unwritable --out and --plot, full disks ------------------------------------------------------

@@ -27,7 +27,7 @@ from viralsim.model.behaviour import (
 from viralsim.model.graph import MAX_NETWORKX_USERS, AnnealedGraph, build_graph
 from viralsim.model.kpi import KPI_COLUMNS, evaluate_counts, evaluate_gate, kpi_rates
 from viralsim.model.platform import classifier_path, classifier_score, human_removes, recognise, review_time_h
-from viralsim.model.population import ACTIONS, Population, SessionClock, beta_ppf
+from viralsim.model.population import ACTIONS, ImplicitPopulation, SessionClock, beta_ppf
 from viralsim.rng import Streams
 from viralsim.scenario import (
     DEFAULT_DIURNAL,
@@ -326,10 +326,10 @@ def make_population(
     mix: dict[str, float] | None = None,
     seed: int = 1,
     **kw: object,
-) -> Population:
+) -> ImplicitPopulation:
     names = [f"t{i}" for i in range(topics)]
     cfg = PopulationConfig(users=users, topics=names, interest_concentration=alpha, **kw)
-    return Population(cfg, mix or {"t0": 1.0}, rng=np.random.default_rng(seed))
+    return ImplicitPopulation(cfg, mix or {"t0": 1.0}, rng=np.random.default_rng(seed))
 
 
 def test_next_by_affinity_before_a_ranking_topic_is_an_error() -> None:
@@ -413,7 +413,7 @@ def test_top_users_interest_is_the_beta_upper_tail(topics: int, alpha: float) ->
     pop = make_population(users=n, topics=topics, alpha=alpha, seed=topics)
     pop.set_ranking_topic("t0")
     _, q = pop.next_by_affinity(top)
-    x = pop.ranking_interest(q)
+    x = pop.ranking_interest(q, q)
     a, b = alpha, (topics - 1) * alpha
     for p in [0.05, 0.25, 0.5, 0.75, 0.95]:
         # the p-quantile of the top 1 % is the (1 - 0.01 (1 - p))-quantile of Beta(a, (T-1) a);
@@ -422,7 +422,7 @@ def test_top_users_interest_is_the_beta_upper_tail(topics: int, alpha: float) ->
         lo, hi = stats.beta.ppf([qq - 1e-3, min(qq + 1e-3, 1.0)], a, b)
         assert lo <= np.quantile(x, p) <= hi, (p, np.quantile(x, p), lo, hi)
     # the video is about the ranking topic alone: its interest is the ranking interest
-    np.testing.assert_array_equal(pop.interest(q, rng=np.random.default_rng(0)), x)
+    np.testing.assert_array_equal(pop.interest(q, q, rng=np.random.default_rng(0)), x)
 
 
 @pytest.mark.parametrize(("a", "b"), [(0.3, 0.6), (0.3, 1.5), (1.0, 3.0), (5.0, 10.0), (0.05, 0.1), (2.0, 0.3)])
@@ -436,8 +436,8 @@ def test_interest_in_another_topic_follows_the_dirichlet() -> None:
     pop = make_population(users=200_000, topics=4, alpha=0.3, mix={"t1": 1.0}, seed=3)
     pop.set_ranking_topic("t0")
     _, q = pop.next_by_affinity(50_000)
-    x_r = pop.ranking_interest(q)
-    x_t = pop.interest(q, rng=np.random.default_rng(1))
+    x_r = pop.ranking_interest(q, q)
+    x_t = pop.interest(q, q, rng=np.random.default_rng(1))
     assert np.all((x_t >= 0) & (x_t <= 1 - x_r + 1e-6))
     expected = (1 - x_r) / 3
     # conditional variance of (1 - x_r) Beta(a, 2a) is at most 1/4 a draw; tolerance 5 standard errors
@@ -453,7 +453,7 @@ def test_reached_users_attributes() -> None:
         timezone_offsets_h=[-5.0, 1.0],
         timezone_weights=[0.25, 0.75],
     )
-    rate, tz = pop.sessions(100_000, rng=np.random.default_rng(2))
+    rate, tz = pop.sessions(np.arange(100_000), rng=np.random.default_rng(2))
     assert isinstance(rate, np.ndarray) and isinstance(tz, np.ndarray)
     rate_per_day = rate.astype(float) * 24
     # log-normal sessions per day: median 6, sigma 0.8; tolerance 3 % on the median (~8 standard errors)

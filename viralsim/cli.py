@@ -101,7 +101,8 @@ def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, a
         _fail(str(err))
     try:
         graph = load_graph(chosen, file)
-        result = simulate(sc, seed=seed, variant=variant, graph=graph)
+        # the views log is built only when it is written: a big run's summary needs none of it
+        result = simulate(sc, seed=seed, variant=variant, graph=graph, record="full" if out_dir else "summary")
     except GraphFileError as err:
         _fail(str(err))
     except (ValueError, MemoryError) as err:
@@ -119,12 +120,22 @@ def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, a
         _fail(str(err))
     except OSError as err:
         _fail(f"{plot_path}: cannot write: {err.strerror or err}")
+    peak = _peak_memory_mib()
     if as_json:
-        click.echo(json.dumps(summary_json(result)))
+        click.echo(json.dumps({**summary_json(result), "peak_memory_mib": peak}))
     else:
         from viralsim.console import print_run
 
-        print_run(result)
+        print_run(result, peak_memory_mib=peak)
+
+
+def _peak_memory_mib() -> float | None:
+    """Peak resident memory of this process so far, in MiB (None where it cannot be known)."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
 
 
 @main.command()

@@ -29,8 +29,17 @@ def _rate(x: float | None, limit: float | None) -> str:
     return f"[{'green' if ok else 'red'}]{text}[/]"
 
 
-def print_run(result: RunResult, console: Console | None = None) -> None:
-    """Print the summary and the stage-by-stage push of ``result``."""
+def _population(s: dict[str, Any], peak_memory_mib: float | None) -> str:
+    text = f"{s['population']:,} users, {s.get('representation', '?')}"
+    if "users_materialised" in s:
+        text += f" ({s['users_materialised']:,} in memory)"
+    if peak_memory_mib is not None:
+        text += f" · peak memory {peak_memory_mib:,.0f} MiB"
+    return text
+
+
+def print_run(result: RunResult, console: Console | None = None, *, peak_memory_mib: float | None = None) -> None:
+    """Print the summary and the stage-by-stage push of ``result`` (and the process's peak memory)."""
     con = console or Console()
     if not con.is_terminal and con.width < 110:
         con = Console(width=110)
@@ -42,6 +51,7 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     src = s["views_by_source"]
     rows = [
         ("views", f"{s['views']:,}  (unique viewers {s['unique_viewers']:,} of {s['population']:,})"),
+        ("population", _population(s, peak_memory_mib)),
         ("by source", f"For You {src['for_you']:,} · Following {src['following']:,} · shares {src['share']:,}"),
         ("algorithmic share", _pct(s["algorithmic_share"], 2)),
         ("likes / comments", f"{s['likes']:,} / {s['comments']:,}"),

@@ -16,11 +16,11 @@ import simpy
 
 from viralsim._version import __version__
 from viralsim.model.graph import ContactGraph, CSRGraph, build_graph
-from viralsim.model.population import Population
+from viralsim.model.population import make_population
 from viralsim.processes import upload
 from viralsim.result import RunResult, reach_curve, summarise, views_log
 from viralsim.rng import Streams
-from viralsim.scenario import Scenario, problems
+from viralsim.scenario import Scenario, problems, representation
 from viralsim.state import VIEW_COLUMNS, Batch, RunState
 
 __all__ = ["simulate"]
@@ -83,6 +83,10 @@ def simulate(
         loc, msg = bad[0]
         raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")
     seed = sc.seed if seed is None else seed
+    if sc.engine == "agents":  # users as processes (viralsim.agents); imported only when asked for
+        from viralsim.agents.engine import simulate_agents
+
+        return simulate_agents(sc, seed, run=run, variant=variant, graph=graph, record=record)
     state = _run(sc, graph, Streams(seed, run))
     first = _finish(state, seed, run, variant, record)
     second = sc.second_platform()
@@ -100,7 +104,9 @@ def simulate(
 
 def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
     """Build one platform's world and run it to the horizon."""
-    population = Population(sc.population, sc.video.mix(), rng=streams["population"])
+    push = sc.platform.push
+    expected = (sum(push.cohort_sizes()) if push.mode != "social" else 0) + sc.creator.followers
+    population = make_population(sc.population, sc.video.mix(), rng=streams["population"], capacity=expected)
     g = _graph(sc, graph, streams)
     creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None
     state = RunState(sc, streams, population, g, creator)
@@ -166,6 +172,8 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None, record: s
         fee=sc.creator.fee,
     )
     summary["recognised_topic"] = state.recognised_topic
+    summary["representation"] = representation(sc.population)
+    summary["users_materialised"] = state.population.materialised_users
     summary["stop_h"] = state.stop_h
     moderation = {k: v for k, v in state.moderation.items() if k != "background_waits_h"}
     waits = state.moderation.get("background_waits_h")

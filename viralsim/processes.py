@@ -233,6 +233,7 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
             "stage": stage,
             "cohort_size": size,
             "delivered": delivered,
+            "cohort_interest": run.cohort_interest.get(stage, 0.0) / max(delivered, 1),
             "start_h": start_h,
             "evaluated_h": t_eval,
             "views_evaluated": gate.views,

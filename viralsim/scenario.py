@@ -19,6 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "KPI_NAMES",
+    "Agents",
+    "AppealDistribution",
+    "AttentionBudget",
+    "FollowerCounts",
+    "Marketplace",
     "Behaviour",
     "Creator",
     "CrossPost",
@@ -62,9 +67,12 @@ KPI_NAMES = (
 
 #: Largest population the schema accepts (TikTok has about 1.5e9 users).
 MAX_USERS = 2_000_000_000
-#: Largest population the engine materialises (two arrays of one entry per user);
-#: ``viralsim.model.population`` builds its arrays up to this limit and no further.
-MAX_MATERIALISED_USERS = 400_000_000
+#: Largest population the engine materialises (arrays of one entry per user, ~4 T + 26 bytes);
+#: ``viralsim.model.population`` builds them up to this limit and no further.
+MAX_MATERIALISED_USERS = 100_000_000
+#: ``representation = "auto"`` materialises populations up to this size, above it users
+#: exist only once reached.
+AUTO_MATERIALISED_USERS = 50_000
 #: Most stages a push may have (``max_stages`` and the length of ``cohorts``).
 MAX_STAGES = 50
 
@@ -105,6 +113,11 @@ class Population(_Strict):
     timezone_weights: list[NonNegativeFloat] | None = None
     #: sigma of each user's log-normal multiplier (mean 1) on every action probability.
     propensity_spread: NonNegativeFloat = 0.5
+    #: How users are held: ``"implicit"`` (a user exists only once reached: memory follows the
+    #: users a run reaches, up to 2e9 users), ``"materialised"`` (every user's interests and
+    #: activity drawn up front, ~4 T + 26 bytes a user), or ``"auto"`` (materialised up to
+    #: 50 000 users, implicit above). Both give the same distribution of results.
+    representation: Literal["auto", "materialised", "implicit"] = "auto"
 
     @field_validator("topics")
     @classmethod
@@ -388,6 +401,74 @@ class CrossPost(_Strict):
     platform: Platform = Platform()
 
 
+class AttentionBudget(_Strict):
+    """Seconds of watching a user gives one session (agents engine): log-normal across sessions."""
+
+    median: PositiveFloat = 90.0
+    spread: NonNegativeFloat = 0.7  #: sigma of log(seconds)
+
+
+class Agents(_Strict):
+    """Users as processes (``engine = "agents"``): attention, boredom, feed mixing, interest drift.
+
+    A session ends when the attention budget is spent, when satisfaction (an
+    exponential average of the watch fractions, starting at 1) falls below
+    ``boredom_below``, or when the feed has nothing new.
+    """
+
+    attention_s: AttentionBudget = AttentionBudget()
+    #: Seconds each item costs besides its watch time (scrolling to it).
+    swipe_s: NonNegativeFloat = 1.0
+    #: Weight of the latest view in the satisfaction average (0: never bored, 1: the last view only).
+    satisfaction_memory: Probability = 0.3
+    #: The session ends once satisfaction is below this.
+    boredom_below: Probability = 0.25
+    #: Bonus, in units of the ranking score (sum of weight x predicted rate, ~1-3), that a Following
+    #: item gets over For You items in a session's feed.
+    following_weight: NonNegativeFloat = 0.5
+    #: Probability that the next item of a session is picked at random instead of the best ranked
+    #: (out-of-interest items, TikTok's deliberate diversity).
+    exploration: Probability = 0.1
+    #: Interest added to a video's topic per view, times the fraction watched (0: tastes fixed).
+    interest_drift: NonNegativeFloat = 0.0
+    #: Hours between interest updates and between the samples of the drift measure.
+    drift_interval_h: PositiveFloat = 6.0
+
+
+class FollowerCounts(_Strict):
+    """Creators' follower counts: log-normal (heavy-tailed) across creators."""
+
+    median: PositiveFloat = 100.0
+    spread: NonNegativeFloat = 1.5  #: sigma of log(followers)
+
+
+class AppealDistribution(_Strict):
+    """Appeal of uploaded videos: Beta with this mean and concentration (a + b)."""
+
+    mean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.55
+    concentration: PositiveFloat = 6.0
+
+
+class Marketplace(_Strict):
+    """Many creators uploading many videos that compete for the same users (agents engine).
+
+    Each video's creator, topic (the creator's), appeal and upload time come from here;
+    its duration, originality and trend boost from the scenario's ``[video]`` table.
+    """
+
+    creators: Annotated[int, Field(ge=1)] = 200
+    followers: FollowerCounts = FollowerCounts()
+    #: Uploads per day over the whole marketplace (evenly spread over the horizon).
+    uploads_per_day: PositiveFloat = 100.0
+    appeal: AppealDistribution = AppealDistribution()
+    #: Topic weights of creators (and of users' tastes); None: uniform over population.topics.
+    topic_mix: dict[str, NonNegativeFloat] | None = None
+
+    def videos(self, horizon_h: float) -> int:
+        """Number of uploads over ``horizon_h`` hours."""
+        return int(round(min(self.uploads_per_day * horizon_h / 24.0, 1e12)))
+
+
 class Scenario(_Strict):
     """One simulated world: population, graph, creator, video, platform, behaviour."""
 
@@ -403,6 +484,13 @@ class Scenario(_Strict):
     behaviour: Behaviour = Behaviour()
     #: A second platform the video is cross-posted to if it did well (None: one platform).
     cross_post: CrossPost | None = None
+    #: ``"core"``: one video followed in vectorised batches; ``"agents"``: every user a SimPy
+    #: process with sessions and a feed (see viralsim.agents).
+    engine: Literal["core", "agents"] = "core"
+    #: The agent engine's user behaviour (used when engine = "agents").
+    agents: Agents = Agents()
+    #: Many competing creators and videos (engine = "agents"); None: the scenario's one video.
+    marketplace: Marketplace | None = None
     #: Named variants: tables overriding any field of the base scenario.
     variants: dict[str, dict[str, Any]] = {}
 
@@ -458,9 +546,12 @@ def apply_variant(scenario: Scenario, override: dict[str, Any]) -> Scenario:
 # Peak figures measured with tracemalloc on simulate() (numpy 2, 1M and 5M users); the
 # estimate is meant to be a little above the real peak, never far below it.
 
-#: Peak bytes per user of a materialised population: a uint16 affinity bucket, an int32 slot
-#: and the boolean masks of the affinity ranking (measured 7.7).
-BYTES_PER_USER = 8
+#: Peak bytes per user of a materialised population, besides 4 bytes a topic: the session rate,
+#: time zone, taken flag, the ranking's sort order and the sort's temporaries.
+BYTES_PER_USER = 26
+#: Peak bytes per reached user of an implicit population's hash set of taken ids (8 bytes a
+#: slot at a load of 0.3-0.6, both tables while it doubles).
+BYTES_PER_IMPLICIT_USER = 40
 #: Peak bytes per user the push and the following feed reach: float32 attributes grown by
 #: doubling, the views log (column batches, then the time-ordered table) and the temporaries
 #: of a delivery batch (measured 132 with batches of 20k, 220 with one batch of 4M).
@@ -486,7 +577,7 @@ def memory_parts(sc: Scenario) -> dict[str, float]:
     Returns
     -------
     dict
-        ``"population"``: one entry per user of the materialised population;
+        ``"population"``: the arrays of a materialised population (0 for an implicit one);
         ``"reached"``: the users the push cohorts and the following feed can reach
         (at most the population; share cascades are assumed to add few);
         ``"social_graph"``: the edges of a generated graph while it is built (an
@@ -503,12 +594,14 @@ def memory_parts(sc: Scenario) -> dict[str, float]:
         "small_world": n * 2.0 * half,
         "barabasi_albert": n * min(n - 1.0, half),
     }.get(graph.kind, 0.0)
-    push = sc.platform.push
-    pushed = float(sum(push.cohort_sizes())) if push.mode != "social" else 0.0
-    reached = min(n, pushed + sc.creator.followers)
+    reached = _reachable(sc)
+    if representation(sc.population) == "materialised":
+        held, per_reached = n * (BYTES_PER_USER + 4.0 * len(sc.population.topics)), BYTES_PER_REACHED_USER
+    else:
+        held, per_reached = 0.0, BYTES_PER_REACHED_USER + BYTES_PER_IMPLICIT_USER
     parts = {
-        "population": n * BYTES_PER_USER,
-        "reached": reached * BYTES_PER_REACHED_USER,
+        "population": held,
+        "reached": reached * per_reached,
         "social_graph": edges * BYTES_PER_EDGE.get(graph.kind, 0) + (n + 1) * 8.0 * (graph.kind != "random_powerlaw"),
     }
     if sc.cross_post is not None:  # the second platform's world is built while the first's result is kept
@@ -521,11 +614,25 @@ def memory_parts(sc: Scenario) -> dict[str, float]:
     return parts
 
 
+def _reachable(sc: Scenario) -> float:
+    """The users the push cohorts and the following feed can reach (at most the population)."""
+    push = sc.platform.push
+    pushed = float(sum(push.cohort_sizes())) if push.mode != "social" else 0.0
+    return min(float(sc.population.users), pushed + sc.creator.followers)
+
+
+def representation(population: Population) -> Literal["materialised", "implicit"]:
+    """How a population is held: its ``representation``, with ``"auto"`` decided by size."""
+    if population.representation != "auto":
+        return population.representation
+    return "materialised" if population.users <= AUTO_MATERIALISED_USERS else "implicit"
+
+
 def memory_estimate(sc: Scenario) -> int:
     """Estimated peak memory of one run of ``sc``, in bytes (see :func:`memory_parts`).
 
-    This is the one place that knows what a population costs: a population that
-    is not materialised would change :func:`memory_parts`, and the checks follow.
+    This is the one place that knows what a population costs (:func:`memory_parts`);
+    the checks follow it.
     """
     return int(min(sum(memory_parts(sc).values()) + FIXED_BYTES, 2.0**100))
 
@@ -576,9 +683,13 @@ def _memory_problem(sc: Scenario, limit: int) -> tuple[tuple[str | int, ...], st
         what = f"a {sc.social_graph.kind} graph of {users} users and ~{edges:.3g} edges"
     elif biggest == "reached":
         where = ("platform", "push", "cohorts" if push.cohorts is not None else "first_cohort")
-        what = f"reaching up to {round(parts['reached'] / BYTES_PER_REACHED_USER)} users"
+        what = f"reaching up to {round(_reachable(sc))} users"
     else:
-        where, what = ("population", "users"), f"{users} users"
+        where, what = ("population", "users"), f"a materialised population of {users} users"
+        return where, (
+            f"{what} would need ~{format_bytes(need)} of memory (this machine has {format_bytes(limit)}):"
+            ' use population.representation = "implicit" (users exist only once reached)'
+        )
     return where, f"{what} would need ~{format_bytes(need)} of memory (this machine has {format_bytes(limit)})"
 
 
@@ -678,9 +789,13 @@ def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tup
     b = sc.behaviour
     if b.watch_fraction_min > b.watch_fraction_max:
         out.append((("behaviour", "watch_fraction_min"), "must not exceed behaviour.watch_fraction_max"))
-    if pop.users > MAX_MATERIALISED_USERS:
+    if pop.users > MAX_MATERIALISED_USERS and representation(pop) == "materialised":
         out.append(
-            (("population", "users"), f"{pop.users} users are more than a population can hold ({MAX_MATERIALISED_USERS})")
+            (
+                ("population", "representation"),
+                f"a materialised population holds at most {MAX_MATERIALISED_USERS} users, got {pop.users}:"
+                ' use representation = "implicit" (users exist only once reached)',
+            )
         )
     cp = sc.cross_post
     if cp is not None:
@@ -698,7 +813,51 @@ def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tup
                 out.append((("cross_post", *loc), msg))
             elif loc == ("creator", "followers"):
                 out.append((("cross_post", "followers"), msg))
+    out.extend(_agent_problems(sc))
     memory = _memory_problem(sc, machine_memory() if memory_limit is None else memory_limit)
     if memory is not None:
         out.append(memory)
+    return out
+
+
+#: Most users the agents engine runs (one SimPy process each, ~1 KB and ~6 us a session).
+MAX_AGENT_USERS = 5_000_000
+#: Most bytes of the agents engine's per-video reach flags (one byte per user and video).
+MAX_AGENT_REACH_BYTES = 4 * 2**30
+
+
+def _agent_problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Cross-field problems of the agent engine and the marketplace."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    m, n = sc.marketplace, sc.population.users
+    if sc.engine != "agents":
+        if m is not None:
+            out.append((("marketplace",), 'a marketplace needs engine = "agents"'))
+        return out
+    if n > MAX_AGENT_USERS:
+        out.append((("population", "users"), f"the agents engine runs at most {MAX_AGENT_USERS} users (one process each), got {n}"))
+    if sc.cross_post is not None:
+        out.append((("cross_post",), 'engine = "agents" does not cross-post; use engine = "core"'))
+    if sc.platform.moderation.publish_unreviewed_after_h is not None:
+        out.append((("platform", "moderation", "publish_unreviewed_after_h"), 'not supported by engine = "agents"'))
+    if sc.platform.push.human_review_after_stage is not None:
+        out.append((("platform", "push", "human_review_after_stage"), 'not supported by engine = "agents"'))
+    if m is None:
+        return out
+    if m.creators >= n:
+        out.append((("marketplace", "creators"), f"must be < population.users ({n}), got {m.creators}"))
+    if m.topic_mix is not None:
+        topics = set(sc.population.topics)
+        for t in m.topic_mix:
+            if t not in topics:
+                out.append((("marketplace", "topic_mix", t), f"{t!r} is not one of population.topics"))
+        if sum(m.topic_mix.values()) <= 0:
+            out.append((("marketplace", "topic_mix"), "weights must not all be zero"))
+    videos = m.videos(sc.horizon_h)
+    if videos < 1:
+        out.append((("marketplace", "uploads_per_day"), f"no video is uploaded within horizon_h ({sc.horizon_h:g})"))
+    elif float(videos) * n > MAX_AGENT_REACH_BYTES:
+        out.append(
+            (("marketplace", "uploads_per_day"), f"{videos} videos x {n} users need {format_bytes(float(videos) * n)} of reach flags (limit {format_bytes(MAX_AGENT_REACH_BYTES)})")
+        )
     return out

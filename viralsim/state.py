@@ -19,6 +19,7 @@ import numpy as np
 
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes, viewing
 from viralsim.model.graph import ContactGraph
+from viralsim.model.idset import first_occurrences
 from viralsim.model.kpi import GateResult, evaluate_counts
 from viralsim.model.population import Population
 from viralsim.rng import Streams
@@ -45,27 +46,6 @@ VIEW_COLUMNS = {
     "profile_click": np.bool_,
     "parent": np.int64,
 }
-
-
-def _first_occurrences(users: np.ndarray) -> np.ndarray:
-    """Mask of the first occurrence of each user in ``users`` (non-negative ints).
-
-    One plain sort of ``user * k + position`` keys (faster than the stable argsort
-    behind ``np.unique(..., return_index=True)``): within a user, positions sort in order.
-    """
-    k = len(users)
-    once = np.zeros(k, dtype=bool)
-    top = int(users.max()) + 1
-    if top * k >= 2**62:  # keys would overflow: the general way
-        _, first = np.unique(users, return_index=True)
-        once[first] = True
-        return once
-    keys = np.sort(users * k + np.arange(k))
-    head = np.empty(k, dtype=bool)
-    head[0] = True
-    np.not_equal(keys[1:] // k, keys[:-1] // k, out=head[1:])
-    once[keys[head] % k] = True
-    return once
 
 
 def time_order(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,6 +142,7 @@ class RunState:
         self.n_views = 0
         self.deliveries = dict.fromkeys(SOURCES, 0)
         self.stage_batches: dict[int, list[Batch]] = {}
+        self.cohort_interest: dict[int, float] = {}  # stage -> sum of its users' interest in the ranking topic
         self.stages: list[dict[str, Any]] = []
         self.moderation: dict[str, Any] = {}
         self.recognised_topic: str | None = None
@@ -197,14 +178,14 @@ class RunState:
         users = np.asarray(users, dtype=np.int64)
         keep = ~pop.is_reached(users)
         if len(users) > 1:  # keep the first delivery to each user
-            keep &= _first_occurrences(users)
+            keep &= first_occurrences(users)
         users = users[keep]
         t = t_h if np.ndim(t_h) == 0 else np.asarray(t_h, dtype=float)[keep]
         if parent is not None:
             parent = parent[keep]
-        quantile = pop.reach(users, rng=rng)
+        key = pop.reach(users, rng=rng)
         return self._views(
-            users, quantile, source, t, watch_probability, rng=rng, parent=parent, half_life_h=half_life_h
+            users, key, source, t, watch_probability, rng=rng, parent=parent, half_life_h=half_life_h
         )
 
     def deliver_push(self, k: int, stage: int, t_h: float, *, rng: np.random.Generator) -> tuple[int, Batch]:
@@ -213,9 +194,13 @@ class RunState:
         Returns how many users were delivered to (fewer than ``k`` when the
         population runs out) and the batch of new views.
         """
-        users, quantile = self.population.next_by_affinity(k)
+        users, key = self.population.next_by_affinity(k)
         push = self.scenario.platform.push
-        batch = self._views(users, quantile, "for_you", t_h, push.watch_probability, rng=rng, stage=stage)
+        if len(users):  # how interested the cohort is in the recognised topic (how deep the ranking went)
+            self.cohort_interest[stage] = self.cohort_interest.get(stage, 0.0) + float(
+                self.population.ranking_interest(users, key).sum()
+            )
+        batch = self._views(users, key, "for_you", t_h, push.watch_probability, rng=rng, stage=stage)
         # prefix sums let the gate count the stage's views up to any time cheaply
         batch.completed_upto = np.cumsum(batch.outcomes.completed, dtype=np.int32)
         batch.watched_upto = np.cumsum(batch.outcomes.watch_s, dtype=np.float64)
@@ -227,7 +212,7 @@ class RunState:
     def _views(
         self,
         users: np.ndarray,
-        quantile: np.ndarray,
+        key: np.ndarray,
         source: str,
         t_h: float | np.ndarray,
         watch_probability: float,
@@ -242,7 +227,7 @@ class RunState:
         self.deliveries[source] += len(users)
         # a delivered user watches with watch_probability at their next session, if before the horizon
         idx = np.flatnonzero(rng.random(len(users), dtype=np.float32) < np.float32(watch_probability))
-        rate, tz = pop.sessions(len(idx), rng=rng)
+        rate, tz = pop.sessions(users[idx], rng=rng)
         t = t_h if isinstance(t_h, float) or np.ndim(t_h) == 0 else np.asarray(t_h)[idx]
         when = pop.clock.next_session(t, rate, tz, rng=rng, size=len(idx))
         order, when = time_order(when)  # each batch is kept in time order
@@ -259,7 +244,7 @@ class RunState:
             stage=stage,
             time_h=when[: len(order)],
             user=users[idx],
-            outcomes=self.viewing.outcomes(pop.interest(quantile[idx], rng=rng), rng=rng),
+            outcomes=self.viewing.outcomes(pop.interest(users[idx], key[idx], rng=rng), rng=rng),
             parent=None if parent is None else parent[idx],
         )
         self.batches.append(batch)

@@ -1,12 +1,21 @@
 """The population: who is reached, in which order, and what each reached user is like.
 
-Users are integers ``0 .. N-1``. One array has an entry per user: whether the
-user is *taken* (reached already, or withheld from the push like the creator),
-one byte a user (plus an int32 scratch array used to drop repeated random
-draws). Nothing else is stored: a user is delivered to at
-most once, so each attribute (interest, sessions per day, time zone) is drawn
-from its distribution when the user is reached and used right away, and a run
-pays only for the users it reaches (DESIGN §3, an implicit population).
+Users are integers ``0 .. N-1``. Two representations behind one interface
+(:class:`Population`), chosen by ``population.representation`` (``"auto"``:
+by size, see :func:`viralsim.scenario.representation`):
+
+- :class:`ImplicitPopulation` — users exist only once reached (DESIGN §3). The
+  set of users *taken* (reached, or withheld from the push like the creator)
+  is a hash set of their ids (:class:`~viralsim.model.idset.IdSet`; a byte a
+  user up to 2^24 users, where that is cheaper), and nothing else is stored: a user is delivered to at most once, so each
+  attribute (interest, sessions per day, time zone) is drawn from its
+  distribution when the user is reached and used right away. A run pays for
+  the users it reaches, whether the population has 10^4 or 1.5 x 10^9 users.
+- :class:`MaterialisedPopulation` — every user's interests (a Dirichlet
+  vector), sessions per day and time zone are drawn up front into arrays, and
+  the push ranks users by sorting their interest in the recognised topic. It
+  costs ~4 T + 26 bytes a user and is the reference the implicit one is
+  tested against.
 
 The ranking (the content graph). Interests follow a symmetric Dirichlet(alpha)
 over T topics, so the interest in the recognised topic r is
@@ -30,19 +39,27 @@ explicit generators only.
 from __future__ import annotations
 
 import functools
+from typing import Protocol
 
 import numpy as np
 
-from viralsim.scenario import MAX_MATERIALISED_USERS
+from viralsim.model.idset import first_occurrences, id_set
+from viralsim.scenario import MAX_MATERIALISED_USERS, representation
 from viralsim.scenario import Population as PopulationConfig
 
-__all__ = ["ACTIONS", "Population", "SessionClock", "beta_ppf", "beta_quantile_table"]
+__all__ = [
+    "ACTIONS",
+    "ImplicitPopulation",
+    "MaterialisedPopulation",
+    "Population",
+    "SessionClock",
+    "beta_ppf",
+    "beta_quantile_table",
+    "make_population",
+]
 
 #: The actions a viewer can take, each with its own propensity multiplier.
 ACTIONS = ("like", "comment", "share", "follow", "profile_click")
-
-# MAX_MATERIALISED_USERS (scenario.py): the largest population whose per-user array
-# (1 byte a user, 5 while users are drawn at random) is built; validation refuses larger ones.
 
 # The Beta quantile function is tabulated on a uniform grid of this many cells, used
 # between _EDGE and 1 - _EDGE; the tails use the exact (logit-logit) interpolation.
@@ -194,8 +211,107 @@ class SessionClock:
         return np.maximum(self.inverse(target) - tz_h, t_h)
 
 
-class Population:
-    """A materialised population ranked by affinity to one recognised topic.
+class Population(Protocol):
+    """What the engine needs of a population (both representations provide it).
+
+    A *key* identifies what is known of reached users: their ranking quantiles
+    (implicit) or their ids (materialised). It comes from :meth:`next_by_affinity`
+    or :meth:`reach` and goes back into :meth:`interest` and :meth:`ranking_interest`.
+    """
+
+    n: int
+    topic: str | None
+    clock: SessionClock
+
+    def set_ranking_topic(self, topic: str) -> None: ...
+    def withhold(self, user: int) -> None: ...
+    @property
+    def available(self) -> int: ...
+    @property
+    def reached_count(self) -> int: ...
+    @property
+    def materialised_users(self) -> int: ...
+    def next_by_affinity(self, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def is_reached(self, users: np.ndarray) -> np.ndarray: ...
+    def reach(self, users: np.ndarray, *, rng: np.random.Generator | None = None) -> np.ndarray: ...
+    def sessions(
+        self, users: np.ndarray, *, rng: np.random.Generator
+    ) -> tuple[np.ndarray | float, np.ndarray | float]: ...
+    def ranking_interest(self, users: np.ndarray, key: np.ndarray) -> np.ndarray: ...
+    def interest(self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator) -> np.ndarray: ...
+
+
+def make_population(
+    config: PopulationConfig, video_mix: dict[str, float], *, rng: np.random.Generator, capacity: int = 0
+) -> ImplicitPopulation | MaterialisedPopulation:
+    """The population ``config`` asks for (``representation``; ``"auto"`` decides by size).
+
+    ``capacity`` is how many users the run expects to reach (an implicit population
+    sizes its set of reached users for them; it grows anyway).
+    """
+    if representation(config) == "materialised":
+        return MaterialisedPopulation(config, video_mix, rng=rng)
+    return ImplicitPopulation(config, video_mix, rng=rng, capacity=capacity)
+
+
+class _Ranked:
+    """What both representations share: configuration, ranking topic, counts, session clock."""
+
+    def __init__(self, config: PopulationConfig, video_mix: dict[str, float], *, rng: np.random.Generator):
+        self.config = config
+        self.n = config.users
+        self.topics = list(config.topics)
+        self.alpha = config.interest_concentration
+        self.video_mix = video_mix
+        self.rng = rng
+        self.clock = SessionClock(config.diurnal_profile)
+        self.topic: str | None = None
+        self._pool = self.n  # users not taken
+        self._reached = 0
+        tzw = np.asarray(config.timezone_weights or [1.0] * len(config.timezone_offsets_h), dtype=float)
+        self._tz_cdf = np.cumsum(tzw / tzw.sum())[:-1]
+        self._tz = np.asarray(config.timezone_offsets_h, dtype=float)
+
+    def set_ranking_topic(self, topic: str) -> None:
+        """Fix the topic the platform ranks users by (the recognised topic)."""
+        if self.topic is not None and topic != self.topic:
+            raise ValueError("a population ranks by one recognised topic per run")
+        self.topic = topic
+
+    @property
+    def available(self) -> int:
+        """Users neither reached nor withheld: who the push can still rank."""
+        return self._pool
+
+    @property
+    def reached_count(self) -> int:
+        """Number of distinct users reached so far."""
+        return self._reached
+
+    def _require_ranking(self) -> None:
+        if self.topic is None:
+            raise RuntimeError("set_ranking_topic() must be called before users are reached")
+
+    def _draw_sessions(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Sessions per hour and time-zone offsets of ``n`` new users (scalars when all share one)."""
+        c = self.config.sessions_per_day
+        rate: np.ndarray | float = c.median / 24.0
+        if c.spread > 0:
+            rate = np.float32(rate) * np.exp(np.float32(c.spread) * rng.standard_normal(n, dtype=np.float32))
+        if len(self._tz) == 1:
+            return rate, float(self._tz[0])
+        return rate, self._tz[self._draw_zones(n, rng)]
+
+    def _draw_zones(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        u = rng.random(n)
+        which = np.zeros(n, dtype=np.int8)
+        for edge in self._tz_cdf:  # a few time zones: one comparison each
+            which += u >= edge
+        return which
+
+
+class ImplicitPopulation(_Ranked):
+    """A population whose users exist only once reached, ranked by order statistics.
 
     Parameters
     ----------
@@ -206,48 +322,28 @@ class Population:
     rng
         Generator of the ranking (order statistics and who is next), and the default
         generator of the other draws.
+    capacity
+        Users the run expects to reach: the size the set of taken users starts with.
     """
 
-    def __init__(self, config: PopulationConfig, video_mix: dict[str, float], *, rng: np.random.Generator):
-        if config.users > MAX_MATERIALISED_USERS:
-            raise ValueError(
-                f"population.users = {config.users:,} is too large to materialise"
-                f" (limit {MAX_MATERIALISED_USERS:,}, up to 5 bytes a user)"
-            )
-        self.config = config
-        self.n = config.users
-        self.topics = list(config.topics)
-        self.alpha = config.interest_concentration
-        self.video_mix = video_mix
-        self.rng = rng
-        self.clock = SessionClock(config.diurnal_profile)
-        self.topic: str | None = None
-        self._taken = np.zeros(self.n, dtype=bool)  # reached, or withheld from the push
-        self._stamp: np.ndarray | None = None  # scratch for removing repeats among random users
-        self._pool = self.n  # users not taken
-        self._reached = 0
+    def __init__(
+        self, config: PopulationConfig, video_mix: dict[str, float], *, rng: np.random.Generator, capacity: int = 0
+    ):
+        super().__init__(config, video_mix, rng=rng)
+        self._taken = id_set(self.n, min(capacity, self.n))  # reached, or withheld from the push
         self._log_frontier = 0.0  # log of the ranking quantile of the last user ranked
-        tzw = np.asarray(config.timezone_weights or [1.0] * len(config.timezone_offsets_h), dtype=float)
-        self._tz_cdf = np.cumsum(tzw / tzw.sum())[:-1]
-        self._tz = np.asarray(config.timezone_offsets_h, dtype=float)
-
-    # -- ranking (the content graph) -------------------------------------------------
-    def set_ranking_topic(self, topic: str) -> None:
-        """Fix the topic the platform ranks users by (the recognised topic)."""
-        if self.topic is not None and topic != self.topic:
-            raise ValueError("a population ranks by one recognised topic per run")
-        self.topic = topic
 
     def withhold(self, user: int) -> None:
         """Keep ``user`` (the creator) out of the ranking and out of every delivery."""
-        if not self._taken[user]:
-            self._taken[user] = True
+        ids = np.array([user], dtype=np.int64)
+        if not self._taken.contains(ids)[0]:
+            self._taken.add(ids)
             self._pool -= 1
 
     @property
-    def available(self) -> int:
-        """Users neither reached nor withheld: who the push can still rank."""
-        return self._pool
+    def materialised_users(self) -> int:
+        """Users that exist in memory: the ones taken (reached or withheld)."""
+        return len(self._taken)
 
     def next_by_affinity(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Reach the next ``k`` users by descending affinity to the ranking topic.
@@ -271,41 +367,27 @@ class Population:
     def _draw_pool(self, k: int) -> np.ndarray:
         """``k`` distinct, uniformly random users of the pool, in random order, marked taken."""
         rng, taken = self.rng, self._taken
-        if 4 * k >= self._pool:  # a large part of what is left: list the pool
-            users = rng.permutation(np.flatnonzero(~taken))[:k]
-        else:  # rejection: random users, minus the taken ones and the repeats
-            if self._stamp is None:
-                self._stamp = np.empty(self.n, dtype=np.int32)
-            stamp = self._stamp
-            parts: list[np.ndarray] = []
-            need, left = k, self._pool
-            while need:
-                ids = rng.integers(0, self.n, size=int(need * 1.05 * self.n / left) + 16)
-                ids = ids[~taken[ids]]
-                pos = np.arange(len(ids), dtype=np.int32)
-                stamp[ids] = pos  # a repeated user keeps one position: exactly one of its copies matches
-                ids = ids[stamp[ids] == pos][:need]
-                taken[ids] = True
-                parts.append(ids)
-                need -= len(ids)
-                left -= len(ids)
-            return np.concatenate(parts) if len(parts) > 1 else parts[0]
-        taken[users] = True
-        return users
+        if 4 * k >= self._pool:  # a large part of what is left (so n <= taken + 4 k): list the pool
+            everyone = np.arange(self.n, dtype=np.int64)
+            users = rng.permutation(everyone[~taken.contains(everyone)])[:k]
+            taken.add(users)
+            return users
+        # rejection: random users, minus the taken ones and the repeats (the last copy stays)
+        parts: list[np.ndarray] = []
+        need, left = k, self._pool
+        while need:
+            ids = rng.integers(0, self.n, size=int(need * 1.05 * self.n / left) + 16)
+            ids = ids[~taken.contains(ids)]
+            ids = ids[first_occurrences(ids[::-1])[::-1]][:need]
+            taken.add(ids)
+            parts.append(ids)
+            need -= len(ids)
+            left -= len(ids)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
-    def _require_ranking(self) -> None:
-        if self.topic is None:
-            raise RuntimeError("set_ranking_topic() must be called before users are reached")
-
-    # -- reached users and their attributes ---------------------------------------------
     def is_reached(self, users: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``users`` were reached already (or are withheld)."""
-        return self._taken[users]
-
-    @property
-    def reached_count(self) -> int:
-        """Number of distinct users reached so far."""
-        return self._reached
+        return self._taken.contains(users)
 
     def reach(self, users: np.ndarray, *, rng: np.random.Generator | None = None) -> np.ndarray:
         """Reach distinct, unreached ``users`` outside the ranking; return their ranking quantiles.
@@ -315,38 +397,30 @@ class Population:
         """
         self._require_ranking()
         n = len(users)
-        self._taken[users] = True
+        self._taken.add(users)
         self._pool -= n
         self._reached += n
         return np.exp(self._log_frontier) * (rng or self.rng).random(n)
 
-    def sessions(self, n: int, *, rng: np.random.Generator) -> tuple[np.ndarray | float, np.ndarray | float]:
-        """Sessions per hour and time-zone offset (hours) of ``n`` reached users.
+    def sessions(
+        self, users: np.ndarray, *, rng: np.random.Generator
+    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Sessions per hour and time-zone offset (hours) of reached ``users``, drawn now.
 
         Either is a scalar when it is the same for everyone (no spread, one time zone).
         """
-        c = self.config.sessions_per_day
-        rate: np.ndarray | float = c.median / 24.0
-        if c.spread > 0:
-            rate = np.float32(rate) * np.exp(np.float32(c.spread) * rng.standard_normal(n, dtype=np.float32))
-        if len(self._tz) == 1:
-            return rate, float(self._tz[0])
-        u = rng.random(n)
-        which = np.zeros(n, dtype=np.intp)
-        for edge in self._tz_cdf:  # a few time zones: one comparison each
-            which += u >= edge
-        return rate, self._tz[which]
+        return self._draw_sessions(len(users), rng)
 
-    def ranking_interest(self, quantile: np.ndarray) -> np.ndarray:
-        """Interest in the ranking (recognised) topic of users at these quantiles, in [0, 1]."""
+    def ranking_interest(self, users: np.ndarray, key: np.ndarray) -> np.ndarray:
+        """Interest in the ranking (recognised) topic of users at quantiles ``key``, in [0, 1]."""
         t = len(self.topics)
         if t == 1:
-            return np.ones(len(quantile))
-        return beta_ppf(quantile, self.alpha, (t - 1) * self.alpha)
+            return np.ones(len(key))
+        return beta_ppf(key, self.alpha, (t - 1) * self.alpha)
 
-    def interest(self, quantile: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
-        """Interest in the video's true topic mixture, given the ranking-topic quantile."""
-        x_r = self.ranking_interest(quantile)
+    def interest(self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
+        """Interest in the video's true topic mixture, given the ranking-topic quantiles ``key``."""
+        x_r = self.ranking_interest(users, key)
         t = len(self.topics)
         out = self.video_mix.get(self.topic or "", 0.0) * x_r
         others = [k for k in self.topics if k != self.topic and self.video_mix.get(k, 0.0) > 0]
@@ -358,7 +432,105 @@ class Population:
             if remaining_topics <= 1:
                 share = rest
             else:
-                share = rest * rng.beta(self.alpha, (remaining_topics - 1) * self.alpha, size=len(quantile))
+                share = rest * rng.beta(self.alpha, (remaining_topics - 1) * self.alpha, size=len(key))
             out = out + self.video_mix[topic] * share
             rest = rest - share
         return out
+
+
+class MaterialisedPopulation(_Ranked):
+    """Every user drawn up front: interests, sessions per day, time zone; ranked by a sort.
+
+    Interests are Dirichlet(alpha) vectors (normalised Gamma draws, float32);
+    the push walks the users in descending interest in the recognised topic,
+    skipping the ones already taken. The key of a reached user is its id.
+    """
+
+    def __init__(self, config: PopulationConfig, video_mix: dict[str, float], *, rng: np.random.Generator):
+        if config.users > MAX_MATERIALISED_USERS:
+            raise ValueError(
+                f"population.users = {config.users:,} is too large to materialise"
+                f" (limit {MAX_MATERIALISED_USERS:,}): use population.representation = 'implicit'"
+            )
+        super().__init__(config, video_mix, rng=rng)
+        n, t = self.n, len(self.topics)
+        x = np.empty((n, t), dtype=np.float32)
+        for j in range(t):
+            x[:, j] = rng.standard_gamma(self.alpha, size=n)
+        total = x.sum(axis=1, keepdims=True)
+        total[total == 0] = 1.0  # every Gamma draw underflowed (vanishingly rare): no interest at all
+        x /= total
+        self.interests = x
+        self._mix = np.array([video_mix.get(k, 0.0) for k in self.topics], dtype=np.float64)
+        rate, _ = self._draw_sessions(n, rng)
+        self.rate = np.full(n, rate, dtype=np.float32) if np.ndim(rate) == 0 else np.asarray(rate)
+        self.zone = self._draw_zones(n, rng) if len(self._tz) > 1 else None
+        self._taken = np.zeros(n, dtype=bool)
+        self._order: np.ndarray | None = None
+        self._next = 0  # position in the ranking of the first user not looked at yet
+
+    def set_ranking_topic(self, topic: str) -> None:
+        """Fix the ranking topic and sort the users by their interest in it (descending)."""
+        super().set_ranking_topic(topic)
+        if self._order is None:
+            col = self.interests[:, self.topics.index(topic)]
+            self._order = np.argsort(-col, kind="stable")
+
+    def withhold(self, user: int) -> None:
+        """Keep ``user`` (the creator) out of the ranking and out of every delivery."""
+        if not self._taken[user]:
+            self._taken[user] = True
+            self._pool -= 1
+
+    @property
+    def materialised_users(self) -> int:
+        """Users that exist in memory: all of them."""
+        return self.n
+
+    def next_by_affinity(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Reach the next ``k`` untaken users in descending interest; the key is the users."""
+        self._require_ranking()
+        assert self._order is not None
+        k = min(int(k), self._pool)
+        parts: list[np.ndarray] = []
+        need = k
+        while need > 0:
+            chunk = self._order[self._next : self._next + 2 * need + 64]
+            free = np.flatnonzero(~self._taken[chunk])[:need]
+            parts.append(chunk[free])
+            need -= len(free)
+            self._next += int(free[-1]) + 1 if need == 0 else len(chunk)
+        users = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        self._taken[users] = True
+        self._pool -= len(users)
+        self._reached += len(users)
+        return users, users
+
+    def is_reached(self, users: np.ndarray) -> np.ndarray:
+        """Boolean mask: which of ``users`` were reached already (or are withheld)."""
+        return self._taken[users]
+
+    def reach(self, users: np.ndarray, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Reach distinct, unreached ``users`` outside the ranking; their key is themselves."""
+        self._require_ranking()
+        users = np.asarray(users, dtype=np.int64)
+        self._taken[users] = True
+        self._pool -= len(users)
+        self._reached += len(users)
+        return users
+
+    def sessions(
+        self, users: np.ndarray, *, rng: np.random.Generator
+    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Sessions per hour and time-zone offset (hours) of ``users``, as drawn at the start."""
+        tz: np.ndarray | float = float(self._tz[0]) if self.zone is None else self._tz[self.zone[users]]
+        return self.rate[users], tz
+
+    def ranking_interest(self, users: np.ndarray, key: np.ndarray) -> np.ndarray:
+        """Interest in the ranking (recognised) topic of the users ``key``, in [0, 1]."""
+        self._require_ranking()
+        return self.interests[key, self.topics.index(self.topic or "")].astype(np.float64)
+
+    def interest(self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
+        """Interest in the video's true topic mixture of the users ``key``."""
+        return self.interests[key].astype(np.float64) @ self._mix
