@@ -1,0 +1,183 @@
+"""SimPy processes of the agent engine: users' days and the platform's decisions.
+
+- :func:`user_day` — one user: wait for the next session, play it, repeat;
+  one timeout a session, the session itself is :meth:`World.session`;
+- :func:`upload` — the scenario's one video: moderation (the core's human queue),
+  recognition, then :func:`distribute`;
+- :func:`market_upload` — a marketplace video: recognised at upload, then distributed;
+- :func:`distribute` — the creator's followers (one delivery batch) and, in
+  ``content``/``hybrid`` mode, the staged push;
+- :func:`push` — the core's traffic pool for one video: cohorts by affinity,
+  delivered in batches, gated by the KPIs of the views the sessions produce;
+- :func:`drift` — every ``drift_interval_h``: what users watched strengthens those
+  topics (when ``interest_drift`` > 0), and the narrowness of interests is sampled.
+
+Processes only sequence time; the state changes through :class:`World` methods.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from viralsim.agents.log import interest_stats
+from viralsim.agents.world import FOLLOWING, World
+from viralsim.model.platform import classifier_path, classifier_score, recognise
+from viralsim.processes import _human_review, background_reviews
+from viralsim.scenario import KPI_NAMES
+
+__all__ = ["distribute", "drift", "market_upload", "push", "upload", "user_day"]
+
+Proc = Generator[simpy.Event, Any, Any]
+
+
+def user_day(env: simpy.Environment, world: World, u: int, starts: list[float]) -> Proc:
+    """User ``u``'s sessions at the pre-drawn times ``starts`` (hours, increasing)."""
+    session = world.session
+    for t in starts:
+        yield env.timeout(t - env.now)
+        session(u, t)
+
+
+def upload(env: simpy.Environment, world: World) -> Proc:
+    """The scenario's one video: the core's moderation, then recognition and distribution."""
+    sc = world.scenario
+    mod = sc.platform.moderation
+    score = classifier_score(sc.video.violation, mod, rng=world.streams["moderation"])
+    path = classifier_path(score, mod)
+    record = world.moderation
+    record.update(classifier_score=score, path=path, violation=sc.video.violation)
+    moderators = simpy.Resource(env, capacity=mod.moderators)
+    reviewed = env.event()
+    run: Any = world  # the core's moderation processes read .scenario, .streams and .moderation
+    if path == "human":
+        env.process(background_reviews(env, run, moderators, reviewed))
+    yield env.timeout(sc.video.upload_h)
+    if path == "human":
+        record.update(decision="pending", correct=None)
+        removed, waited, took = yield env.process(_human_review(env, run, moderators, "moderation"))
+        reviewed.succeed()
+        record.update(queue_delay_h=waited, review_h=took)
+    else:
+        removed = path == "auto_remove"
+        record.update(queue_delay_h=0.0, review_h=0.0)
+    record.update(decision="removed" if removed else "approved", correct=removed == sc.video.violation,
+                  delay_h=env.now - sc.video.upload_h, decided_h=env.now)  # fmt: skip
+    if removed:
+        world.stop(0, "removed_by_moderation", env.now)
+        return
+    topics = list(sc.population.topics)
+    rec = recognise(sc.video.main_topic(), topics, sc.platform.recognition, rng=world.streams["recognition"])
+    world.videos["rec_topic"][0] = topics.index(rec)
+    world.recognised_topic = rec
+    distribute(env, world, 0)
+
+
+def market_upload(env: simpy.Environment, world: World, v: int) -> Proc:
+    """Marketplace video ``v``: uploaded at its time, approved, recognised, distributed."""
+    yield env.timeout(float(world.videos["upload_h"][v]))
+    distribute(env, world, v)
+
+
+def distribute(env: simpy.Environment, world: World, v: int) -> None:
+    """The creator's followers get ``v`` in their Following feed; the push starts (content/hybrid)."""
+    sc = world.scenario
+    feed = sc.platform.following
+    c = int(world.creator_index[v])
+    followers = np.asarray(world.followers[c], dtype=np.int64) if c >= 0 else np.empty(0, dtype=np.int64)
+    world.videos["followers_at_upload"][v] = len(followers)
+    world.deliver(v, followers, FOLLOWING, env.now, feed.watch_probability, rng=world.streams["following"])
+    if sc.platform.push.mode in ("content", "hybrid"):
+        env.process(push(env, world, v))
+    else:
+        world.stop(v, "no_push_social_mode", env.now)
+
+
+def push(env: simpy.Environment, world: World, v: int) -> Proc:
+    """The staged push of ``v``: the core's :func:`viralsim.processes.push`, on live sessions."""
+    cfg = world.scenario.platform.push
+    rng = world.streams["push"]
+    for stage, size in enumerate(cfg.cohort_sizes(), start=1):
+        if world.unreached[v] == 0:
+            world.stop(v, "population_exhausted", env.now)
+            return
+        world.stages_reached[v] = stage
+        world.open_stage(v, stage)
+        start_h = last_h = env.now
+        delivered = 0
+        early: Any = None
+        for j in range(0, size, cfg.delivery_batch):
+            if j > 0:
+                yield env.timeout(cfg.batch_interval_h)
+                check = world.evaluate(v, stage)
+                if check.views >= cfg.min_views_to_evaluate and not check.passed:
+                    early = check
+                    break
+            k = min(cfg.delivery_batch, size - j)
+            sent = world.deliver_push(v, k, stage, env.now, rng=rng)
+            delivered += sent
+            last_h = env.now
+            if sent < k:
+                break
+        if early is None:
+            # evaluated once a fraction of the cohort has watched, or the window after the last delivery
+            window = last_h + cfg.eval_window_h
+            need = int(math.ceil(round(cfg.evaluate_after_fraction * delivered, 9)))
+            ev = world.wait_for_views(v, stage, need) if need >= 1 else env.event()
+            if ev is not None:
+                yield ev | env.timeout(max(0.0, window - env.now))
+                if ev.triggered:
+                    at: Any = ev.value
+                    yield env.timeout(max(0.0, float(at) - env.now))  # a view later in its session
+                else:
+                    world.waiting.pop(v, None)
+            t_eval = env.now
+            gate = world.evaluate(v, stage)
+        else:
+            t_eval, gate = env.now, early
+        thresholds = cfg.thresholds_for(stage)
+        world.record_stage({
+            "video": v, "stage": stage, "cohort_size": size, "delivered": delivered, "start_h": start_h,
+            "evaluated_h": t_eval, "views_evaluated": gate.views, **{k: gate.rates[k] for k in KPI_NAMES},
+            "score": gate.score, **{f"threshold_{k}": getattr(thresholds, k) for k in (*KPI_NAMES, "score")},
+            "passed": gate.passed, "failed": ",".join(gate.failed), "stopped_mid_stage": early is not None,
+        })  # fmt: skip
+        if not gate.passed:
+            world.stop(v, f"kpi_below_threshold:{','.join(gate.failed)}", env.now)
+            return
+    world.stop(v, "all_stages_passed", env.now)
+
+
+def drift(env: simpy.Environment, world: World, samples: dict[str, list[float]]) -> Proc:
+    """Every ``drift_interval_h``: apply interest drift from the views since, and sample narrowness."""
+    ag = world.scenario.agents
+    done = 0
+    while True:
+        top, ent = interest_stats(world.interest)
+        samples["time_h"].append(env.now)
+        samples["mean_entropy"].append(float(ent.mean()))
+        samples["mean_top_share"].append(float(top.mean()))
+        if env.now + ag.drift_interval_h > world.horizon:
+            return
+        yield env.timeout(ag.drift_interval_h)
+        if ag.interest_drift > 0 and len(world.view_delivery) > done:
+            d = np.asarray(world.view_delivery[done:], dtype=np.int64)
+            done += len(d)
+            apply_drift(world, d, ag.interest_drift)
+
+
+def apply_drift(world: World, deliveries: np.ndarray, rate: float) -> None:
+    """Add ``rate x watch fraction x topic mix`` of each watched delivery to its viewer's interests."""
+    cols = world.d
+    users = cols["user"][deliveries]
+    q = cols["watch_s"][deliveries].astype(np.float64) / world.duration_s
+    add = np.zeros(world.interest.shape, dtype=np.float64)
+    mix = world.videos["mix"][cols["video"][deliveries]]  # (views, T)
+    np.add.at(add, users, rate * q[:, None] * mix)
+    touched = np.unique(users)
+    x = world.interest[touched] + add[touched]
+    world.interest[touched] = (x / x.sum(axis=1, keepdims=True)).astype(world.interest.dtype)
