@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.model.metrics import cascade_stats
 from viralsim.scenario import Scenario
 from viralsim.state import SOURCES, VIEW_COLUMNS, Batch, time_order
+
+if TYPE_CHECKING:  # the agent engine imports this module: no import at run time
+    from viralsim.agents.log import AgentLog
 
 __all__ = ["ENGAGED_BY", "SOURCES", "RunResult", "engaged_count", "reach_curve", "summarise", "views_log"]
 
@@ -54,6 +57,9 @@ class RunResult:
         scenario has a ``cross_post`` table and the video qualified, else ``None``; the
         summary's ``cross_posted``, ``views_first``, ``views_second`` and
         ``views_total`` split the views by platform (``views`` stays the first's).
+    agents
+        ``engine = "agents"``: the :class:`~viralsim.agents.log.AgentLog` (one row per
+        video, session and user, and the interest-drift measure); ``None`` for the core.
     """
 
     scenario: Scenario
@@ -69,6 +75,8 @@ class RunResult:
     record: str = field(default="full")
     #: The run on the second platform when the scenario cross-posted the video (``cross_post``).
     second_platform: RunResult | None = field(default=None)
+    #: The agent engine's log (videos, sessions, users, interest drift); None for the core engine.
+    agents: AgentLog | None = field(default=None)
 
     def views_frame(self) -> Any:
         """The views log as a pandas DataFrame (``source`` as category names)."""
