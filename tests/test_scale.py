@@ -8,6 +8,7 @@
   interest (two-sample KS over seeds), and a materialised world with other tastes
   is told apart (the check can fail);
 - the hash set changes nothing: a run with it is identical to a run with the byte mask;
+  taking the lowest free ids (interchangeable users) agrees in distribution too;
 - identities stay consistent: a user reached by the push, the Following feed and
   shares is one user, counted once;
 - memory follows the users reached: 1.5e9 users run under a 1 GiB address-space limit,
@@ -148,12 +149,13 @@ def test_auto_representation_is_by_size() -> None:
 # -- whole runs: materialised vs implicit -----------------------------------------------------------
 
 
-def world(users: int, how: str, followers: int = 400, **population: Any) -> Scenario:
+def world(users: int, how: str, followers: int = 400, graph: str = "random_powerlaw", **population: Any) -> Scenario:
     """A world where the push stops at different stages from seed to seed, with shares and followers."""
     return Scenario.model_validate(
         {
             "name": f"equivalence_{how}",
             "horizon_h": 96,
+            "social_graph": {"kind": graph, "mean_following": 20},
             "population": {"users": users, "topics": ["a", "b", "c", "d"], "interest_concentration": 0.3,
                            "representation": how, **population},
             "creator": {"followers": followers},
@@ -188,9 +190,14 @@ def outcomes(sc: Scenario, seeds: range) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.slow
-def test_materialised_and_implicit_populations_agree_in_distribution() -> None:
+@pytest.mark.parametrize("ids", ["random", "lowest_first"])
+def test_materialised_and_implicit_populations_agree_in_distribution(ids: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "random": below 2^24 users an implicit population takes random free ids (byte mask);
+    # "lowest_first": above it, with an annealed graph, the push takes the lowest free ids
     seeds = range(150)
     m = outcomes(world(100_000, "materialised"), seeds)
+    if ids == "lowest_first":
+        monkeypatch.setattr(idset, "MASK_MAX_IDS", 0)
     i = outcomes(world(100_000, "implicit"), range(1_000, 1_000 + len(seeds)))
     # the world is one where the outcome varies: the push stops at different stages
     assert len(np.unique(m["stages"])) >= 2 and len(np.unique(i["stages"])) >= 2
@@ -206,7 +213,8 @@ def test_materialised_and_implicit_populations_agree_in_distribution() -> None:
 
 
 def test_hash_set_gives_the_same_run_as_the_byte_mask(monkeypatch: pytest.MonkeyPatch) -> None:
-    sc = world(200_000, "implicit")
+    # an explicit graph: ids are its nodes, so the hash set keeps drawing random free ids
+    sc = world(200_000, "implicit", graph="erdos_renyi")
     masked = [simulate(sc, seed=s) for s in range(3)]
     monkeypatch.setattr(idset, "MASK_MAX_IDS", 0)  # every implicit population now hashes its ids
     hashed = [simulate(sc, seed=s) for s in range(3)]
@@ -216,12 +224,13 @@ def test_hash_set_gives_the_same_run_as_the_byte_mask(monkeypatch: pytest.Monkey
             np.testing.assert_array_equal(a.views[col], b.views[col])
 
 
-@pytest.mark.parametrize("how", ["implicit", "hashed", "materialised"])
+@pytest.mark.parametrize("how", ["implicit", "hashed", "lowest_first", "materialised"])
 def test_a_user_reached_several_ways_is_one_user(how: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # a small world where the push, 5 000 followers and heavy sharing all reach the same people
-    if how == "hashed":
+    if how in ("hashed", "lowest_first"):
         monkeypatch.setattr(idset, "MASK_MAX_IDS", 0)
-    sc = world(30_000, "materialised" if how == "materialised" else "implicit", followers=5_000)
+    graph = "erdos_renyi" if how == "hashed" else "random_powerlaw"
+    sc = world(30_000, "materialised" if how == "materialised" else "implicit", followers=5_000, graph=graph)
     for seed in range(3):
         r = simulate(sc, seed=seed)
         users = r.views["user"]
@@ -288,3 +297,13 @@ def test_platform_scale_scenario_goes_platform_wide() -> None:
     assert all(a > b for a, b in zip(interest, interest[1:], strict=False))
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < 3 * 1024
+
+
+def test_lowest_first_takes_free_ids_in_order_around_random_ones() -> None:
+    taken = idset.LowestFirst(1_000)
+    taken.add(np.array([0, 2, 3, 7, 500]))
+    np.testing.assert_array_equal(taken.take_lowest(4), [1, 4, 5, 6])
+    np.testing.assert_array_equal(taken.contains(np.array([0, 1, 6, 7, 8, 500, 999])),
+                                  [True, True, True, True, False, True, False])  # fmt: skip
+    np.testing.assert_array_equal(taken.take_lowest(3), [8, 9, 10])
+    assert len(taken) == 12 and sorted(taken.members().tolist()) == [*range(11), 500]

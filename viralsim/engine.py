@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from viralsim._version import __version__
-from viralsim.model.graph import ContactGraph, CSRGraph, build_graph
+from viralsim.model.graph import AnnealedGraph, ContactGraph, CSRGraph, build_graph
 from viralsim.model.population import make_population
 from viralsim.processes import upload
 from viralsim.result import RunResult, reach_curve, summarise, views_log
@@ -106,8 +106,11 @@ def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
     """Build one platform's world and run it to the horizon."""
     push = sc.platform.push
     expected = (sum(push.cohort_sizes()) if push.mode != "social" else 0) + sc.creator.followers
-    population = make_population(sc.population, sc.video.mix(), rng=streams["population"], capacity=expected)
     g = _graph(sc, graph, streams)
+    population = make_population(
+        sc.population, sc.video.mix(), rng=streams["population"], capacity=expected,
+        exchangeable=isinstance(g, AnnealedGraph),
+    )  # fmt: skip
     creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None
     state = RunState(sc, streams, population, g, creator)
     env = simpy.Environment()

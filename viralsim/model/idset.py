@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MASK_MAX_IDS", "ByteMask", "IdSet", "first_occurrences", "id_set"]
+__all__ = ["MASK_MAX_IDS", "ByteMask", "IdSet", "LowestFirst", "first_occurrences", "id_set"]
 
 _EMPTY = -1
 # Fibonacci hashing: multiply by 2^64 / golden ratio (mod 2^64), keep the top bits
@@ -173,3 +173,62 @@ class IdSet:
     def members(self) -> np.ndarray:
         """Every member, in no particular order."""
         return self._keys[self._keys != _EMPTY].copy()
+
+
+class LowestFirst:
+    """Taken ids of an exchangeable population: every id below a watermark, plus a set.
+
+    When users are interchangeable (nothing about a user depends on its id: an
+    annealed social graph, attributes drawn on demand), "k uniformly random users
+    not taken yet" may as well be the k lowest ids not taken yet: every later
+    random draw is uniform over ids, so it meets those users exactly as often as
+    it would meet random ones. :meth:`take_lowest` hands them out by moving a
+    watermark, so the push's millions of users cost no memory at all; only the
+    users reached at random (followers, share recipients) go into the hash set.
+    """
+
+    def __init__(self, n: int, capacity: int = 0) -> None:
+        self.n = n
+        self.low = 0  # every id below this is taken
+        self._others = IdSet(capacity)
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the set of ids taken at random."""
+        return self._others.nbytes
+
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """Boolean mask: which of ``ids`` are taken."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = ids < self.low
+        rest = np.flatnonzero(~out)
+        if len(rest):
+            out[rest] = self._others.contains(ids[rest])
+        return out
+
+    def add(self, ids: np.ndarray) -> None:
+        """Take ``ids`` (distinct, not taken yet) reached at random."""
+        self._others.add(ids)
+        self._count += len(ids)
+
+    def take_lowest(self, k: int) -> np.ndarray:
+        """Take the ``k`` lowest ids not taken yet (there must be that many), in increasing order."""
+        parts: list[np.ndarray] = []
+        need = k
+        while need:
+            ids = np.arange(self.low, min(self.n, self.low + need + need // 8 + 64), dtype=np.int64)
+            free = ids[~self._others.contains(ids)][:need]
+            parts.append(free)
+            need -= len(free)
+            self.low = int(free[-1]) + 1 if need == 0 else int(ids[-1]) + 1
+        self._count += k
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def members(self) -> np.ndarray:
+        """Every taken id, in no particular order."""
+        others = self._others.members()
+        return np.concatenate([np.arange(self.low, dtype=np.int64), others[others >= self.low]])

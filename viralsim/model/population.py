@@ -43,7 +43,8 @@ from typing import Protocol
 
 import numpy as np
 
-from viralsim.model.idset import first_occurrences, id_set
+from viralsim.model import idset
+from viralsim.model.idset import ByteMask, IdSet, LowestFirst, first_occurrences, id_set
 from viralsim.scenario import MAX_MATERIALISED_USERS, representation
 from viralsim.scenario import Population as PopulationConfig
 
@@ -242,16 +243,20 @@ class Population(Protocol):
 
 
 def make_population(
-    config: PopulationConfig, video_mix: dict[str, float], *, rng: np.random.Generator, capacity: int = 0
+    config: PopulationConfig,
+    video_mix: dict[str, float],
+    *,
+    rng: np.random.Generator,
+    capacity: int = 0,
+    exchangeable: bool = False,
 ) -> ImplicitPopulation | MaterialisedPopulation:
     """The population ``config`` asks for (``representation``; ``"auto"`` decides by size).
 
-    ``capacity`` is how many users the run expects to reach (an implicit population
-    sizes its set of reached users for them; it grows anyway).
+    ``capacity`` and ``exchangeable`` go to :class:`ImplicitPopulation`.
     """
     if representation(config) == "materialised":
         return MaterialisedPopulation(config, video_mix, rng=rng)
-    return ImplicitPopulation(config, video_mix, rng=rng, capacity=capacity)
+    return ImplicitPopulation(config, video_mix, rng=rng, capacity=capacity, exchangeable=exchangeable)
 
 
 class _Ranked:
@@ -324,13 +329,28 @@ class ImplicitPopulation(_Ranked):
         generator of the other draws.
     capacity
         Users the run expects to reach: the size the set of taken users starts with.
+    exchangeable
+        Nothing about a user depends on its id (an annealed social graph): above
+        2^24 users the push then takes the lowest free ids instead of random ones
+        (:class:`~viralsim.model.idset.LowestFirst`, the same distribution at no
+        memory cost). With an explicit graph ids are nodes, and stay random.
     """
 
     def __init__(
-        self, config: PopulationConfig, video_mix: dict[str, float], *, rng: np.random.Generator, capacity: int = 0
+        self,
+        config: PopulationConfig,
+        video_mix: dict[str, float],
+        *,
+        rng: np.random.Generator,
+        capacity: int = 0,
+        exchangeable: bool = False,
     ):
         super().__init__(config, video_mix, rng=rng)
-        self._taken = id_set(self.n, min(capacity, self.n))  # reached, or withheld from the push
+        self._taken: ByteMask | IdSet | LowestFirst  # reached, or withheld from the push
+        if exchangeable and self.n > idset.MASK_MAX_IDS:
+            self._taken = LowestFirst(self.n, min(capacity, self.n) // 8)
+        else:
+            self._taken = id_set(self.n, min(capacity, self.n))
         self._log_frontier = 0.0  # log of the ranking quantile of the last user ranked
 
     def withhold(self, user: int) -> None:
@@ -367,6 +387,8 @@ class ImplicitPopulation(_Ranked):
     def _draw_pool(self, k: int) -> np.ndarray:
         """``k`` distinct, uniformly random users of the pool, in random order, marked taken."""
         rng, taken = self.rng, self._taken
+        if isinstance(taken, LowestFirst):  # interchangeable users: the lowest free ids
+            return taken.take_lowest(k)
         if 4 * k >= self._pool:  # a large part of what is left (so n <= taken + 4 k): list the pool
             everyone = np.arange(self.n, dtype=np.int64)
             users = rng.permutation(everyone[~taken.contains(everyone)])[:k]
