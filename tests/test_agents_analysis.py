@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +23,7 @@ from scipy.stats import spearmanr
 from viralsim.agents.analysis import (
     ACTIONS,
     SESSION_END,
+    _session_of,
     busiest_user,
     ccdf,
     compare_modes,
@@ -35,7 +37,7 @@ from viralsim.agents.analysis import (
     user_day,
 )
 from viralsim.plots import save_figure
-from viralsim.plots.marketplace import plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
+from viralsim.plots.marketplace import clock, plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
 from viralsim.state import SOURCES, VIEW_COLUMNS
 
 matplotlib.use("Agg")
@@ -127,6 +129,8 @@ def test_concentration_hand_computed() -> None:
     assert c["top1_share"] == c["top10_share"] == pytest.approx(0.9)  # ceil(0.5) = ceil(0.05) = 1 video
     assert c["unseen"] == 0.0
     assert c["gini_creators"] == pytest.approx(brute_gini(np.array([3, 7, 90])))
+    outside = concentration(videos_log([1, 2, 3, 4, 90], [0] * 5, [0.5] * 5, creator=[-1, -1, 1, 1, 2]))
+    assert outside["gini_creators"] == pytest.approx(brute_gini(np.array([1, 2, 7, 90])))
     many = concentration(videos_log([0] * 80 + [1] * 10 + [10] * 9 + [100], [0] * 100, [0.5] * 100))
     assert many["top1_share"] == pytest.approx(100 / 200)
     assert many["top10_share"] == pytest.approx(190 / 200)  # the 10 most viewed: 100 + 9 x 10
@@ -210,6 +214,14 @@ def tiny_day_run() -> SimpleNamespace:
         topics=["cats", "diy"], drift={}, mode="content",
     )  # fmt: skip
     return SimpleNamespace(views=views, agents=log)
+
+
+def test_session_of_a_view_with_overlapping_sessions() -> None:
+    # user 1: a long session with an empty one inside it, then another; user 2: one session
+    s_user, s_start, s_end = np.array([1, 1, 1, 2]), np.array([0.0, 2.0, 20.0, 1.0]), np.array([10.0, 2.0, 21.0, 3.0])
+    v_user = np.array([1, 1, 1, 2, 3, 1, 1])
+    v_time = np.array([5.0, 2.0, 15.0, 2.5, 1.0, 20.5, -1.0])
+    assert _session_of(s_user, s_start, s_end, v_user, v_time).tolist() == [0, 1, -1, 3, -1, 2, -1]
 
 
 def test_user_day_hand_made() -> None:
@@ -371,6 +383,40 @@ def test_feed_narrowing_figure(runs: dict[str, Any]) -> None:
     assert "entropy" in ent.get_ylabel() and "favourite topic" in top.get_ylabel()
 
 
+def test_clock() -> None:
+    assert [clock(h) for h in (0.0, 7.5, 11.999, 13.26, 23.995)] == ["00:00", "07:30", "12:00", "13:16", "00:00"]
+
+
 def test_figures_refuse_an_empty_mapping() -> None:
     with pytest.raises(ValueError, match="no runs"):
         plot_views_ccdf({})
+
+
+# -- on a real agent run -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_run() -> Any:
+    from viralsim import load_scenario, simulate
+    from viralsim.scenario import apply_variant
+
+    tiny = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "tiny.toml")
+    world = apply_variant(tiny, {"engine": "agents", "population": {"users": 1_500}, "horizon_h": 36,
+                                 "marketplace": {"creators": 30, "uploads_per_day": 40},
+                                 "platform": {"push": {"cohorts": [40, 160, 600]}}})  # fmt: skip
+    return simulate(world, seed=2)
+
+
+def test_the_engine_log_fits_the_timeline(real_run: Any) -> None:
+    log, v = real_run.agents, real_run.views
+    assert log.videos["views"].sum() == len(v["time_h"]) > 0
+    s = log.sessions
+    at = _session_of(s["user"], s["start_h"], s["end_h"], v["user"], v["time_h"])
+    assert (at >= 0).all()  # every view happens in a session of its user
+    assert np.bincount(at, minlength=len(s["user"])).tolist() == s["watched"].tolist()
+    user, day = busiest_user(real_run)
+    d = user_day(real_run, user, day)
+    assert len(d.views) > 0 and (d.sessions["views"] == d.sessions["watched"]).all()
+    assert d.sessions["views"].sum() == len(d.views)
+    m = run_metrics(real_run)
+    ref = spearmanr(log.videos["appeal"], log.videos["views"])
+    assert m["rho_appeal"] == pytest.approx(ref.statistic)
+    assert m["for_you_share"] + m["following_share"] + m["share_share"] == pytest.approx(1.0)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from viralsim.agents.log import SESSION_END
 from viralsim.state import SOURCES
 
 __all__ = [
@@ -43,8 +44,6 @@ __all__ = [
     "user_day",
 ]
 
-#: Why a session ended, by code (``sessions["ended"]``); the engine's ``AgentLog`` uses the same codes.
-SESSION_END = ("budget", "bored", "feed_empty", "horizon")
 #: The actions of a view, in the order the timeline lists them.
 ACTIONS = ("liked", "commented", "shared", "followed", "profile_click")
 
@@ -113,11 +112,14 @@ def concentration(log: Any) -> dict[str, float]:
         ``videos``, ``views`` (total), ``gini`` (views per video), ``top1_share`` and
         ``top10_share`` (share of all views that went to the top 1 % / 10 % of videos,
         at least one video each), ``unseen`` (fraction of videos with no view),
-        ``gini_creators`` (views per creator, summed over their videos).
+        ``gini_creators`` (views per creator, summed over their videos; a video whose
+        creator is -1, outside the population, counts as its own creator).
     """
     log = log_of(log)
     views = np.asarray(log.videos["views"], dtype=np.int64)
-    _, per_creator = np.unique(np.asarray(log.videos["creator"]), return_inverse=True)
+    creator = np.asarray(log.videos["creator"], dtype=np.int64)
+    creator = np.where(creator >= 0, creator, -1 - np.arange(len(creator)))  # -1 (outside the population): each its own
+    _, per_creator = np.unique(creator, return_inverse=True)
     by_creator = np.bincount(per_creator, weights=views) if len(views) else np.empty(0)
     return {
         "videos": len(views),
@@ -267,22 +269,35 @@ def _tz_of(log: Any, users: np.ndarray) -> np.ndarray:
 
 def _session_of(s_user: np.ndarray, s_start: np.ndarray, s_end: np.ndarray, v_user: np.ndarray,
                 v_time: np.ndarray) -> np.ndarray:  # fmt: skip
-    """Index of the session holding each view (its user's last session started at or before it,
-    not yet ended), -1 for a view outside every session. Vectorised: sessions and views are
-    keyed by (user, time) as one float, user rank x span + time."""
+    """Index of the session holding each view, -1 for a view outside every session of its user.
+
+    The holder is the user's latest session that started at or before the view and had not
+    ended (sessions of one user may overlap: a short empty one inside a long one). Vectorised:
+    sessions and views are keyed by (user, time) as one float, user rank x span + time, and
+    a view steps back over later-started sessions that do not hold it (a few at most).
+    """
+    result = np.full(len(v_user), -1, dtype=np.int64)
     if len(s_user) == 0 or len(v_user) == 0:
-        return np.full(len(v_user), -1, dtype=np.int64)
+        return result
     ids, s_rank = np.unique(s_user, return_inverse=True)
     v_rank = np.minimum(np.searchsorted(ids, v_user), len(ids) - 1)
-    known = ids[v_rank] == v_user
     base = min(float(s_start.min()), float(v_time.min()))
     span = max(float(s_end.max()), float(v_time.max())) - base + 1.0
     s_key = s_rank * span + (s_start - base)
     order = np.argsort(s_key, kind="stable")
     at = np.searchsorted(s_key[order], v_rank * span + (v_time - base), side="right") - 1
-    cand = order[np.maximum(at, 0)]
-    inside = known & (at >= 0) & (s_rank[cand] == v_rank) & (v_time >= s_start[cand]) & (v_time <= s_end[cand] + 1e-9)
-    return np.where(inside, cand, -1)
+    todo = np.flatnonzero(ids[v_rank] == v_user)  # views of users with sessions
+    at = at[todo]
+    while len(todo):
+        ok = at >= 0
+        todo, at = todo[ok], at[ok]
+        cand = order[at]
+        same = s_rank[cand] == v_rank[todo]
+        todo, at, cand = todo[same], at[same], cand[same]  # stepped back past the user's first session: none
+        hit = v_time[todo] <= s_end[cand] + 1e-9
+        result[todo[hit]] = cand[hit]
+        todo, at = todo[~hit], at[~hit] - 1
+    return result
 
 
 def _user_day_keys(result: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ from viralsim.agents.analysis import (
 )
 from viralsim.plots._base import COLOURS, HOURS_LABEL, LABELS, PALETTE, count_axis, pyplot
 
-__all__ = ["MODE_COLOURS", "plot_feed_narrowing", "plot_user_day", "plot_views_ccdf", "plot_views_vs"]
+__all__ = ["MODE_COLOURS", "clock", "plot_feed_narrowing", "plot_user_day", "plot_views_ccdf", "plot_views_vs"]
 
 #: One colour per push mode (content: the For You colour, social: the Following colour).
 MODE_COLOURS = {"content": COLOURS["for_you"], "social": COLOURS["following"], "hybrid": "#8b5cf6"}
@@ -54,6 +54,12 @@ def _check(results_by_mode: Mapping[str, Any]) -> dict[str, Any]:
     if not results_by_mode:
         raise ValueError("no runs to draw: pass {mode: run}")
     return {str(m): log_of(r) for m, r in results_by_mode.items()}
+
+
+def clock(hours: float) -> str:
+    """Hours after midnight as a 24 h clock time, to the nearest minute: 7.999 -> ``08:00``."""
+    minutes = int(round(hours * 60))
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
 
 
 def _pct(fraction: float) -> str:
@@ -187,33 +193,36 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
     day
         From :func:`viralsim.agents.analysis.user_day`.
     title
-        Figure title (default: user, day, views and sessions).
+        Figure title (default: user, day, videos and sessions).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Top: each session as a grey bar on the user's local clock with a tick per video,
-        coloured by source. Below: one row per session (start, videos, why it ended), each
-        video as a bar from when it started for as long as it was watched (faded: not
-        finished), actions marked above it.
+        Top: every session as a grey bar on the user's local clock with a tick per video,
+        coloured by source. Below: one row per session in which something was watched
+        (start, videos, why it ended), each video as a bar from when it started for as long
+        as it was watched (faded: not finished), actions marked above it. Sessions that
+        found nothing to watch are only on the clock (the title counts them).
     """
     from matplotlib.patches import Patch
 
-    sess, views = day.sessions, day.views
+    every, views = day.sessions, day.views
+    sess = every[every["views"] > 0]
+    idle = len(every) - len(sess)
     n = max(len(sess), 1)
     fig, (top, low) = pyplot().subplots(2, 1, figsize=(11, 2.6 + 0.55 * n), constrained_layout=True,
                                         gridspec_kw={"height_ratios": [0.8, 0.4 + 0.55 * n]})  # fmt: skip
+    # a session too short to see on a 24 h axis still gets a visible bar (4 minutes wide)
+    spans = [(s, max(e - s, 4 / 60)) for s, e in zip(every["start_local_h"], every["end_local_h"], strict=True)]
+    top.broken_barh(spans, (0.2, 0.6), color="#d1d5db")
     source = views["source"].astype(str).to_numpy()
-    top.broken_barh(list(zip(sess["start_local_h"], sess["end_local_h"] - sess["start_local_h"], strict=True)),
-                    (0.2, 0.6), color="#d1d5db")  # fmt: skip
     for name, colour in COLOURS.items():
-        t = views["local_h"].to_numpy()[source == name]
-        top.vlines(t, 0.25, 0.75, color=colour, lw=1.0)
+        top.vlines(views["local_h"].to_numpy()[source == name], 0.25, 0.75, color=colour, lw=1.0)
     top.set_xlim(0, 24)
     top.set_ylim(0, 1)
     top.set_yticks([])
     top.set_xticks(range(0, 25, 3), [f"{h:02d}:00" for h in range(0, 25, 3)])
-    top.set_xlabel(f"local time (UTC{day.tz_h:+g} h), day {day.day}")
+    top.set_xlabel(f"local time (UTC{day.tz_h:+g} h), day {day.day}: grey bars are sessions, ticks are videos")
     top.grid(axis="x", alpha=0.3)
 
     for k, s in enumerate(sess.itertuples(index=False)):
@@ -221,10 +230,9 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
         mine = views[views["session"] == s.session]
         start = mine["minute"].to_numpy()
         width = mine["watch_s"].to_numpy() / 60.0
-        colours = [COLOURS[x] for x in mine["source"].astype(str)]
-        alpha = np.where(mine["completed"].to_numpy(bool), 1.0, 0.45)
-        for x0, w, c, a in zip(start, width, colours, alpha, strict=True):
-            low.broken_barh([(x0, w)], (y - 0.3, 0.5), color=c, alpha=a)
+        finished = mine["completed"].to_numpy(bool)
+        for x0, w, c, done in zip(start, width, mine["source"].astype(str), finished, strict=True):
+            low.broken_barh([(x0, w)], (y - 0.3, 0.5), color=COLOURS[c], alpha=1.0 if done else 0.45)
         level = np.zeros(len(mine))  # actions of one video stack upwards
         for act in ACTIONS:
             hit = mine[act].to_numpy(bool)
@@ -233,11 +241,11 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
             level[hit] += 1
         low.plot([s.minutes, s.minutes], [y - 0.4, y + 0.3], color="#6b7280", lw=1.2, ls=":")
     low.set_yticks(range(n))
-    low.set_yticklabels([
-        f"{int(h):02d}:{int(round((h % 1) * 60)) % 60:02d}  ·  {w} video{'s' if w != 1 else ''}  ·  {e}"
-        for h, w, e in zip(sess["start_local_h"][::-1], sess["views"][::-1], sess["ended"].astype(str)[::-1],
-                           strict=True)
-    ] if len(sess) else [""])  # fmt: skip
+    labels = [
+        f"{clock(h)}  ·  {w} video{'s' if w != 1 else ''}  ·  {e}"
+        for h, w, e in zip(sess["start_local_h"], sess["views"], sess["ended"].astype(str), strict=True)
+    ]
+    low.set_yticklabels(labels[::-1] if labels else ["nothing watched"])
     low.set_ylim(-0.7, n - 0.2)
     longest = float(sess["minutes"].max()) if len(sess) else 1.0
     low.set_xlim(0, longest * 1.03 + 0.2)
@@ -250,8 +258,9 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
                 for a in ACTIONS]  # fmt: skip
     top.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55), ncol=4, fontsize=8, frameon=False)
     if title is None:
-        title = (f"User {day.user}, day {day.day}: {len(views)} videos in {len(sess)} session"
-                 f"{'s' if len(sess) != 1 else ''}")  # fmt: skip
+        plural = "s" if len(sess) != 1 else ""
+        title = f"User {day.user}, day {day.day}: {len(views)} videos in {len(sess)} session{plural}"
+        title += f" ({idle} more found nothing new to watch)" if idle else ""
     fig.suptitle(title)
     return fig
 
@@ -283,7 +292,7 @@ def plot_feed_narrowing(results_by_mode: Mapping[str, Any], *, title: str | None
             ax.set_xlim(0, horizon)
             ax.set_xticks(np.arange(0, horizon + 1e-9, 24 if horizon <= 240 else 48))
         ax.legend(title="change, start to end", fontsize=9, title_fontsize=9)
-    ax_e.set_ylabel("mean entropy of a user's interests\n(lower: narrower)")
+    ax_e.set_ylabel("mean entropy of a user's interests, nats\n(lower: narrower)")
     ax_t.set_ylabel("mean weight of a user's favourite topic\n(higher: narrower)")
     fig.suptitle(title or 'Do feeds narrow? The "what you watch" loop')
     return fig
