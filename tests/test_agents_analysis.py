@@ -291,7 +291,7 @@ def test_busiest_user_is_the_best_by_its_rules(runs: dict[str, Any]) -> None:
                        "source": r.views["source"], **{a: r.views[a] for a in ACTIONS}})  # fmt: skip
     g = df.groupby(["user", "day"])
     table = pd.DataFrame({"views": g.size(), "sources": g["source"].nunique(),
-                          "kinds": sum((g[a].sum() > 0).astype(int) for a in ACTIONS)})  # fmt: skip
+                          "kinds": sum((g[a].sum() > 0).astype(int) for a in ACTIONS).clip(upper=2)})  # fmt: skip
     table = table[table["views"] <= 25].reset_index()
     best = table.sort_values(["sources", "kinds", "views", "user", "day"],
                              ascending=[False, False, False, True, True]).iloc[0]  # fmt: skip

@@ -316,8 +316,9 @@ def busiest_user(result: Any, *, max_views: int = 80) -> tuple[int, int]:
     """A user and local day that make a good teaching example: ``(user, day)``.
 
     Among user-days with at most ``max_views`` views (a timeline stays readable), the one
-    with views from the most sources, then the most kinds of action, then the most views;
-    ties go to the lowest user id, then the earliest day. Raises ValueError when the run
+    with views from the most sources, then with at least two kinds of action (liked,
+    shared, ...; else one, else none), then the most views; ties go to the lowest user id,
+    then the earliest day. Raises ValueError when the run
     has no views.
     """
     users, day = _user_day_keys(result)
@@ -339,7 +340,7 @@ def busiest_user(result: Any, *, max_views: int = 80) -> tuple[int, int]:
     if not ok.any():
         ok = views == views.min()
     # lexsort: last key first; keys ascending = lowest user, earliest day first among equals
-    order = np.lexsort((keys, -views, -kinds, -sources, ~ok))
+    order = np.lexsort((keys, -views, -np.minimum(kinds, 2), -sources, ~ok))
     best = int(keys[order[0]])
     return best // width, best % width + d0
 

@@ -248,11 +248,11 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
     low.set_yticklabels(labels[::-1] if labels else ["nothing watched"])
     low.set_ylim(-0.7, n - 0.2)
     longest = float(sess["minutes"].max()) if len(sess) else 1.0
-    low.set_xlim(0, longest * 1.03 + 0.2)
+    low.set_xlim(0, max(longest * 1.05, 0.1))
     low.set_xlabel("minutes since the session started (bar: one video, as long as it was watched; faded: not "
                    "finished; dotted: session end)")  # fmt: skip
     low.grid(axis="x", alpha=0.3)
-    low.set_ylabel("session: start · videos · why it ended")
+    low.set_ylabel("sessions")
     handles = [Patch(color=c, label=LABELS[s]) for s, c in COLOURS.items()]
     handles += [low.scatter([], [], marker=ACTION_MARKS[a][0], color="#111827", s=40, label=ACTION_MARKS[a][1])
                 for a in ACTIONS]  # fmt: skip
