@@ -78,7 +78,7 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
     kpis = [k for k in ("completion", "watch_fraction", "like", "comment", "share", "follow", "profile_click")
             if any(getattr(th.thresholds_for(r["stage"]), k) is not None for r in result.stages)] or ["completion"]  # fmt: skip
     st = Table(title="the staged push (KPIs per view at each stage's evaluation)", header_style="bold")
-    for col in ("stage", "cohort", "delivered", "eval h", "views", *kpis, "score", "decision"):
+    for col in ("stage", "cohort", "delivered", "interest", "eval h", "views", *kpis, "score", "decision"):
         st.add_column(col.replace("_", " "), justify="right")
     for r in result.stages:
         verdict = "[green]pass[/]" if r["passed"] else "[red]stop[/]"
@@ -86,13 +86,15 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
             verdict += " mid-stage"
         cells = [_rate(r[k], r[f"threshold_{k}"]) for k in kpis]
         st.add_row(
-            str(r["stage"]), f"{r['cohort_size']:,}", f"{r['delivered']:,}", f"{r['evaluated_h']:.1f}",
+            str(r["stage"]), f"{r['cohort_size']:,}", f"{r['delivered']:,}", f"{r.get('cohort_interest', 0.0):.3f}",
+            f"{r['evaluated_h']:.1f}",
             f"{r['views_evaluated']:,}", *cells, f"{r['score']:.2f}", verdict,
         )  # fmt: skip
     con.print(st)
     limits = ", ".join(f"{k} ≥ {_pct(getattr(th.thresholds, k), 2)}" for k in kpis if getattr(th.thresholds, k))
     if limits:
         con.print(f"thresholds: {limits} (green: met, red: missed)")
+    con.print("interest: the cohort's mean interest in the recognised topic (0-1): how deep into the ranking the stage went")
 
 
 # --- ensembles, comparisons, sweeps ---
