@@ -25,7 +25,7 @@ import numpy as np
 import simpy
 
 from viralsim.agents.log import interest_stats
-from viralsim.agents.world import FOLLOWING, World
+from viralsim.agents.world import FOLLOWING, World, unpack
 from viralsim.model.platform import classifier_path, classifier_score, recognise
 from viralsim.processes import _human_review, background_reviews
 from viralsim.scenario import KPI_NAMES
@@ -176,7 +176,7 @@ def apply_drift(world: World, deliveries: np.ndarray, rate: float) -> None:
     users = cols["user"][deliveries]
     q = cols["watch_s"][deliveries].astype(np.float64) / world.duration_s
     add = np.zeros(world.interest.shape, dtype=np.float64)
-    mix = world.videos["mix"][cols["video"][deliveries]]  # (views, T)
+    mix = world.videos["mix"][unpack(cols["code"][deliveries])["video"]]  # (views, T)
     np.add.at(add, users, rate * q[:, None] * mix)
     touched = np.unique(users)
     x = world.interest[touched] + add[touched]

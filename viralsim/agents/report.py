@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from viralsim.agents.log import VIDEO_COLUMNS, AgentLog
-from viralsim.agents.world import FLAG_BITS, World
+from viralsim.agents.world import FLAG_BITS, World, unpack
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.result import RunResult, reach_curve, summarise
 from viralsim.state import SOURCES, VIEW_COLUMNS, Batch, time_order
@@ -44,14 +44,18 @@ def _views(world: World) -> dict[str, np.ndarray]:
     rank = np.empty(n, dtype=np.int64)  # play index -> row of the log
     rank[order] = np.arange(n)
     rows = ids[order]
-    flags = d["flags"][rows]
-    parent = d["parent"][rows]  # the play index of the sharer's view
+    f = unpack(d["code"][rows])
+    flags = f["flags"]
+    parent = np.full(n, -1, dtype=np.int64)  # the play index of the sharer's view
+    if world.share_parent:
+        shared = np.flatnonzero(f["source"] == SOURCES.index("share"))
+        parent[shared] = [world.share_parent[i] for i in rows[shared].tolist()]
     views = {
         "time_h": sorted_h,
         "user": d["user"][rows],
-        "video": d["video"][rows],
-        "source": d["source"][rows],
-        "stage": d["stage"][rows],
+        "video": f["video"],
+        "source": f["source"],
+        "stage": f["stage"],
         "watch_s": d["watch_s"][rows],
         **{c: (flags & FLAG_BITS[c]) > 0 for c in ("completed", *ACTION_COLUMNS)},
         "parent": np.where(parent >= 0, rank[np.maximum(parent, 0)], -1),

@@ -25,6 +25,7 @@ gate of its push stage, and a share delivers to the sharer's contacts at once.
 
 from __future__ import annotations
 
+from array import array
 from itertools import repeat
 from typing import Any
 
@@ -38,7 +39,7 @@ from viralsim.rng import Streams
 from viralsim.scenario import Scenario, Video
 from viralsim.state import SOURCES
 
-__all__ = ["FLAG_BITS", "Columns", "World"]
+__all__ = ["FLAG_BITS", "Columns", "World", "unpack"]
 
 FOR_YOU, FOLLOWING, SHARE = range(3)
 #: Outcome flags of a delivery, one bit each: completed, then every action of ``ACTION_COLUMNS``.
@@ -46,8 +47,18 @@ FLAG_BITS = {"completed": 1, **{c: 2 << j for j, c in enumerate(ACTION_COLUMNS)}
 _SHARED, _FOLLOWED = FLAG_BITS["shared"], FLAG_BITS["followed"]
 _ACTION_BITS = tuple((3 + j, 2 << j) for j in range(len(ACTION_COLUMNS)))  # (gate slot, bit)
 BUDGET, BORED, FEED_EMPTY, HORIZON = range(4)  # codes into log.SESSION_END
-_SHARE_FIRST = 1e9  # ranking key bonus of a share: a friend's message is opened first
+# An inbox item is one int: the ranking key quantised to _KEY_BITS in the high bits, the delivery id
+# in the low _ID_BITS (one 32-byte int instead of a 100-byte tuple; ints sort fast). Shares get the
+# top key: a friend's message is opened first.
+_ID_BITS = 36
+_ID_MASK = (1 << _ID_BITS) - 1
+_KEY_TOP = (1 << 20) - 1
 _BUFFER = 1 << 15  # random numbers drawn at once for the hot loop
+
+
+def unpack(code: np.ndarray) -> dict[str, np.ndarray]:
+    """The fields packed in delivery codes: ``video``, ``stage``, ``source`` and outcome ``flags``."""
+    return {"video": code >> 20, "stage": (code >> 10) & 1023, "source": (code >> 8) & 3, "flags": code & 255}
 
 
 class Columns:
@@ -74,6 +85,10 @@ class Columns:
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._cols[name][: self.n]
+
+    def backing(self, name: str) -> np.ndarray:
+        """The whole backing array of a column (valid until the next append that grows it)."""
+        return self._cols[name]
 
 
 class World:
@@ -106,14 +121,22 @@ class World:
             unit, b.model_copy(update={"interest_floor": 0.0}), sc.population.propensity_spread
         )
         self.score_grid = _score_table(self.viewing, unit, sc)
+        top = float(self.score_grid.max()) + sc.agents.following_weight
+        self._key_scale = (_KEY_TOP - 1) / top if top > 0 else 0.0  # keys in [0, _KEY_TOP - 1)
         self.duration_s = sc.video.duration_s
         self.deliveries_by_source = dict.fromkeys(SOURCES, 0)
-        self.d = Columns({"user": np.int64, "video": np.int32, "source": np.int8, "stage": np.int16,
-                          "watch_s": np.float32, "flags": np.uint8, "parent": np.int64})  # fmt: skip
-        self.inbox: list[list[tuple[Any, ...]]] = [[] for _ in range(self.n)]
-        self.view_delivery: list[int] = []  # per view, in the order the sessions played them
-        self.view_time: list[float] = []
-        self.sessions: dict[str, list[Any]] = {"user": [], "start_h": [], "end_h": [], "watched": [], "ended": []}
+        # one row per delivery (16 bytes): who, what (video, stage, source and outcome flags packed in
+        # ``code``, see :func:`unpack`) and the seconds the user would watch
+        self.d = Columns({"user": np.int32, "code": np.int64, "watch_s": np.float32})
+        self.share_parent: dict[int, int] = {}  # share delivery id -> play index of the sharer's view
+        self.posted_h: dict[int, float] = {}  # Following delivery id -> when it was posted (freshness)
+        # an inbox holds items (ranking key and delivery id in one int); the rest stays in numpy columns
+        self.inbox: list[list[int]] = [[] for _ in range(self.n)]
+        self.view_delivery = array("q")  # per view, in the order the sessions played them
+        self.view_time = array("d")
+        self.sessions: dict[str, array[Any]] = {
+            "user": array("q"), "start_h": array("d"), "end_h": array("d"), "watched": array("l"), "ended": array("b"),
+        }  # fmt: skip
         self.gate: list[dict[int, list[float]]] = [{} for _ in range(v)]  # video -> stage -> KPI sums
         self.waiting: dict[int, tuple[int, int, simpy.Event]] = {}  # video -> (stage, views wanted, event)
         self.stages: list[dict[str, Any]] = []
@@ -184,14 +207,18 @@ class World:
         key = np.interp(predicted, np.linspace(0.0, 1.0, len(self.score_grid)), self.score_grid)
         if source == FOLLOWING:
             key += self._follow_bonus
-        elif source == SHARE:
-            key += _SHARE_FIRST
-        first_id = self.d.append(user=users, video=v, source=source, stage=stage, watch_s=out.watch_s, flags=flags,
-                              parent=parent)  # fmt: skip
-        items = zip(key.tolist(), repeat(t_h), range(first_id, first_id + m), repeat(v), out.watch_s.tolist(),
-                    flags.tolist(), repeat(source), repeat(stage))  # fmt: skip
+        key = np.minimum(key * self._key_scale, _KEY_TOP - 1).astype(np.int64)
+        if source == SHARE:
+            key[:] = _KEY_TOP
+        code = (v << 20) | (stage << 10) | (source << 8)  # + flags: what a session needs, in one int
+        first_id = self.d.append(user=users, code=flags.astype(np.int64) + code, watch_s=out.watch_s)
+        if source == SHARE:
+            self.share_parent.update(zip(range(first_id, first_id + m), repeat(parent)))
+        elif source == FOLLOWING and self._half_life is not None:
+            self.posted_h.update(zip(range(first_id, first_id + m), repeat(t_h)))
         inbox = self.inbox
-        for u, item in zip(users.tolist(), items, strict=False):
+        items = (key << _ID_BITS) | np.arange(first_id, first_id + m, dtype=np.int64)
+        for u, item in zip(users.tolist(), items.tolist(), strict=True):
             inbox[u].append(item)
         return k
 
@@ -237,20 +264,16 @@ class World:
     # -- a session: the hot loop -----------------------------------------------------------------
     def session(self, u: int, t: float) -> None:
         """User ``u`` opens the app at ``t`` (hours) and plays their inbox until a stop rule."""
-        box = self.inbox[u]
-        if not box:
+        ready = self.inbox[u]
+        if not ready:
             self._record(u, t, t, 0, FEED_EMPTY)
             return
-        ready = [it for it in box if it[1] <= t]
-        later = [it for it in box if it[1] > t] if len(ready) < len(box) else []
-        self.inbox[u] = later  # what is not played now is gone, except deliveries after t
-        if self._half_life is not None:  # a newest-first Following feed buries older posts
-            h = self._half_life
-            ready = [it for it in ready if it[6] != FOLLOWING or self._u01() < 2.0 ** (-(t - it[1]) / h)]
-        ready.sort()  # ascending keys: the best item is last
+        self.inbox[u] = []  # what is not played now is gone (one chance, like the core)
+        ready.sort()  # ascending keys (ties: the later delivery first): the best item is last
         budget = self._attention()
-        eps, lam, bored, swipe = self._eps, self._lam, self._bored, self._swipe
+        eps, lam, bored, swipe, half_life = self._eps, self._lam, self._bored, self._swipe, self._half_life
         inv_dur = 1.0 / self.duration_s
+        codes, watch = self.d.backing("code"), self.d.backing("watch_s")
         vd, vt, gate, waiting = self.view_delivery, self.view_time, self.gate, self.waiting
         sat, elapsed, watched, ended = 1.0, 0.0, 0, FEED_EMPTY
         while ready:
@@ -265,10 +288,16 @@ class World:
                 ended = HORIZON
                 break
             if eps > 0.0 and len(ready) > 1 and self._u01() < eps:
-                item = ready.pop(int(self._u01() * len(ready)))
+                d = ready.pop(int(self._u01() * len(ready))) & _ID_MASK
             else:
-                item = ready.pop()
-            _, _, d, v, w, fl, src, stage = item
+                d = ready.pop() & _ID_MASK
+            code = codes.item(d)
+            src = (code >> 8) & 3
+            if src == FOLLOWING and half_life is not None:  # buried under newer posts since it was posted
+                if self._u01() >= 2.0 ** (-(t - self.posted_h[d]) / half_life):
+                    continue
+            w = watch.item(d)
+            v, fl = code >> 20, code & 255
             vd.append(d)
             vt.append(now)
             watched += 1
@@ -277,6 +306,7 @@ class World:
             budget -= cost
             sat += lam * (w * inv_dur - sat)
             if src == FOR_YOU:
+                stage = (code >> 10) & 1023
                 acc = gate[v][stage]
                 acc[0] += 1
                 acc[2] += w
@@ -305,12 +335,24 @@ class World:
         s["ended"].append(ended)
 
     def _share(self, v: int, u: int, view: int, t_h: float) -> None:
-        """User ``u`` shares ``v`` (their view ``view``) at ``t_h``: contacts who open it get a delivery."""
+        """User ``u`` shares ``v`` (their view ``view``) at ``t_h``: contacts who open it get a delivery then."""
         rng = self._share_rng
         _, rec = self.graph.recipients(np.array([u], dtype=np.int64), self._sharing.recipients_per_share, rng=rng)
         rec = rec[rng.random(len(rec)) < self._sharing.open_probability]
-        if len(rec):
+        if not len(rec):
+            return
+        assert self.env is not None
+        wait = t_h - self.env.now
+        if wait <= 0.0:
             self.deliver(v, rec, SHARE, t_h, 1.0, rng=rng, parent=view)
+        else:  # a view later in the session: the recipients get it at the time of the share
+
+            def arrive(_: simpy.Event) -> None:
+                self.deliver(v, rec, SHARE, t_h, 1.0, rng=rng, parent=view)
+
+            ev = self.env.timeout(wait)
+            assert ev.callbacks is not None
+            ev.callbacks.append(arrive)
 
     def _follow(self, v: int, u: int) -> None:
         """User ``u`` follows the creator of ``v`` (their later uploads reach ``u``'s Following feed)."""
