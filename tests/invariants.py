@@ -1,7 +1,8 @@
 """The invariants every run must satisfy (DESIGN §6), as one reusable check.
 
 Used by the property test over random scenarios (test_engine.py) and by the runs
-of every bundled scenario and variant (test_cli.py).
+of every bundled scenario and variant (test_cli.py); a marketplace run of the
+agent engine (many videos) has its own check, :func:`check_marketplace_invariants`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from viralsim import RunResult
+from viralsim.state import VIEW_COLUMNS
 
 SOURCES = ("for_you", "following", "share")
 FOR_YOU, FOLLOWING, SHARE = range(3)
@@ -24,6 +26,9 @@ ACTION_COLUMNS = {
 
 def check_invariants(r: RunResult) -> None:
     """Assert the invariants of one run; the message names the one that failed."""
+    if r.scenario.marketplace is not None:  # many videos (engine = "agents"): their own invariants
+        check_marketplace_invariants(r)
+        return
     sc, s, v = r.scenario, r.summary, r.views
     n = len(v["time_h"])
     assert all(len(col) == n for col in v.values()), "columns of the views log differ in length"
@@ -170,3 +175,65 @@ def check_invariants(r: RunResult) -> None:
         assert sc.cross_post is not None and second.scenario == sc.second_platform()
         assert second.moderation.get("decided_h", sc.horizon_h) >= sc.video.upload_h + sc.cross_post.after_h
         check_invariants(second)
+
+
+def check_marketplace_invariants(r: RunResult) -> None:
+    """Per-view invariants of a marketplace run, and the agent log against the views log."""
+    sc, s, v = r.scenario, r.summary, r.views
+    log = r.agents
+    assert log is not None and sc.marketplace is not None
+    n = len(v["time_h"])
+    assert set(v) == set(VIEW_COLUMNS) and all(v[k].dtype == dt for k, dt in VIEW_COLUMNS.items())
+    assert s["views"] == n and s["views_total"] == n
+    # views <= deliveries (per source); a user sees a video at most once; actions <= views
+    for code, name in enumerate(SOURCES):
+        assert s["views_by_source"][name] == int(np.count_nonzero(v["source"] == code)) <= s["deliveries"][name]
+    pairs = v["user"].astype(np.int64) * 1_000_000 + v["video"]
+    assert len(np.unique(pairs)) == n, "a user watched a video twice"
+    assert s["unique_viewers"] == len(np.unique(v["user"])) <= sc.population.users
+    for key, col in (("likes", "liked"), ("shares", "shared"), ("follows", "followed"), ("completions", "completed")):
+        assert s[key] == int(np.count_nonzero(v[col])) <= n
+    assert np.all((v["watch_s"] >= 0) & (v["watch_s"] <= sc.video.duration_s * (1 + 1e-6)))
+    # time order, the horizon, the reach curve
+    t = v["time_h"]
+    assert np.all(np.diff(t) >= 0) and (n == 0 or t[-1] <= sc.horizon_h)
+    rc = r.reach_curve
+    for key in ("total", *SOURCES):
+        assert np.all(np.diff(rc[key]) >= 0)
+    assert np.array_equal(rc["for_you"] + rc["following"] + rc["share"], rc["total"]) and rc["total"][-1] == n
+    # stage set exactly for For You views; shares hang from an earlier view of the same video that shared
+    assert np.array_equal(v["stage"] > 0, v["source"] == 0)
+    child = np.flatnonzero(v["source"] == 2)
+    par = v["parent"][child]
+    assert np.all(par >= 0) and np.all(v["parent"][v["source"] != 2] == -1)
+    assert np.all(par < child) and np.all(t[par] < t[child]) and np.all(v["shared"][par])
+    assert np.array_equal(v["video"][par], v["video"][child]) and np.all(v["user"][par] != v["user"][child])
+    if sc.platform.push.mode == "content":
+        assert len(child) == 0
+    if sc.platform.push.mode == "social":
+        assert s["views_by_source"]["for_you"] == 0 and r.stages == []
+    # the video table is the views log tallied per video
+    vid = log.videos
+    n_v = len(vid["video"])
+    assert s["videos"] == n_v == sc.marketplace.videos(sc.horizon_h)
+    assert np.array_equal(vid["views"], np.bincount(v["video"], minlength=n_v))
+    assert np.array_equal(vid["views_share"], np.bincount(v["video"][v["source"] == 2], minlength=n_v))
+    assert np.array_equal(vid["likes"], np.bincount(v["video"][v["liked"]], minlength=n_v))
+    assert np.all(vid["views_for_you"] + vid["views_following"] + vid["views_share"] == vid["views"])
+    assert np.all(t >= vid["upload_h"][v["video"]])
+    assert np.all(vid["creator"] >= 0) and np.all(vid["creator"] < sc.population.users)
+    assert not np.any(v["user"] == vid["creator"][v["video"]]), "a creator watched their own video"
+    # sessions: every view lies in a session of its user; watched counts add up to the views
+    ses = log.sessions
+    assert int(ses["watched"].sum()) == n and s["sessions"] == len(ses["user"])
+    assert np.all(ses["start_h"] <= ses["end_h"]) and np.all(ses["end_h"] <= sc.horizon_h)
+    assert set(np.unique(ses["ended"]).tolist()) <= {0, 1, 2, 3}  # viralsim.agents.SESSION_END
+    # users: one row each; interest narrowness in range
+    users = log.users
+    assert np.array_equal(users["user"], np.arange(sc.population.users))
+    topics = list(sc.population.topics)
+    for k in ("entropy_start", "entropy_end"):
+        assert np.all((users[k] >= -1e-6) & (users[k] <= np.log(len(topics)) + 1e-5))
+    for k in ("top_share_start", "top_share_end"):
+        assert np.all((users[k] >= 1 / len(topics) - 1e-6) & (users[k] <= 1 + 1e-6))
+    assert log.topics == topics and log.mode == sc.platform.push.mode

@@ -429,7 +429,9 @@ class Agents(_Strict):
     #: Probability that the next item of a session is picked at random instead of the best ranked
     #: (out-of-interest items, TikTok's deliberate diversity).
     exploration: Probability = 0.1
-    #: Interest added to a video's topic per view, times the fraction watched (0: tastes fixed).
+    #: Feedback of viewing on tastes: each view multiplies the viewer's interest in the video's
+    #: topic by exp(interest_drift x (fraction watched - mean fraction watched)), applied every
+    #: drift_interval_h (0: tastes fixed).
     interest_drift: NonNegativeFloat = 0.0
     #: Hours between interest updates and between the samples of the drift measure.
     drift_interval_h: PositiveFloat = 6.0

@@ -171,13 +171,19 @@ def drift(env: simpy.Environment, world: World, samples: dict[str, list[float]])
 
 
 def apply_drift(world: World, deliveries: np.ndarray, rate: float) -> None:
-    """Add ``rate x watch fraction x topic mix`` of each watched delivery to its viewer's interests."""
+    """Reinforce the topics users watched longer than usual, fade those they swiped away.
+
+    Each view multiplies its viewer's interest in the video's topic (mixture) by
+    ``exp(rate x (q - mean q))``, ``q`` the fraction watched and the mean taken over the
+    interval's views; the interests are then renormalised. Since users watch what
+    interests them longer, the loop narrows tastes (the "what you watch" feedback).
+    """
     cols = world.d
     users = cols["user"][deliveries]
     q = cols["watch_s"][deliveries].astype(np.float64) / world.duration_s
-    add = np.zeros(world.interest.shape, dtype=np.float64)
     mix = world.videos["mix"][unpack(cols["code"][deliveries])["video"]]  # (views, T)
-    np.add.at(add, users, rate * q[:, None] * mix)
+    log_gain = np.zeros(world.interest.shape, dtype=np.float64)
+    np.add.at(log_gain, users, (rate * (q - q.mean()))[:, None] * mix)
     touched = np.unique(users)
-    x = world.interest[touched] + add[touched]
+    x = world.interest[touched] * np.exp(log_gain[touched])
     world.interest[touched] = (x / x.sum(axis=1, keepdims=True)).astype(world.interest.dtype)
