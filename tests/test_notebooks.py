@@ -25,6 +25,7 @@ from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 
 from viralsim import load_scenario, simulate  # noqa: E402
+from viralsim.agents.analysis import rank_correlations  # noqa: E402
 from viralsim.ensemble import run_ensemble, sweep  # noqa: E402
 from viralsim.executors import InProcess  # noqa: E402
 from viralsim.scenario import apply_variant  # noqa: E402
@@ -39,6 +40,7 @@ EXPECTED = {
     "02_content_vs_social_graph": 3,
     "03_what_kpis_matter": 3,
     "04_cascade_shapes": 4,
+    "05_a_day_on_the_platform": 4,
 }
 
 pytestmark = pytest.mark.timeout(600)
@@ -174,3 +176,20 @@ def test_04_virality_numbers(run_notebook) -> None:
     s = simulate(world, seed=1).summary
     assert f"{s['views']:,} views, {s['shares']:,} shares, {s['cascade_depth']} share generations" in text
     assert s["structural_virality"] > 2.5  # the story: a sharing cascade is far from a star
+
+
+def test_05_marketplace_numbers(run_notebook) -> None:
+    text = _text(run_notebook("05_a_day_on_the_platform"))
+    market = load_scenario(SCENARIOS / "creator_marketplace.toml")
+    for mode, variant in (("content", None), ("social", "social")):
+        r = rank_correlations(simulate(market, variant=variant, record="summary"))
+        assert (f"{mode:>8}: rho(views, appeal) = {r['appeal'].rho:+.2f}, "
+                f"rho(views, followers) = {r['followers'].rho:+.2f}") in text  # fmt: skip
+    # the story of the notebook: the push rewards appeal, the social graph rewards followers
+    assert re.search(r"^ content: .* -> appeal predicts views better$", text, re.M)
+    assert re.search(r"^  social: .* -> followers predicts views better$", text, re.M)
+    # the user's day: the sessions printed add up to the videos announced
+    head = re.search(r"^user \d+, day \d+ \(time zone UTC[+-][\d.]+\): (\d+) videos in (\d+) sessions", text, re.M)
+    assert head
+    counts = [int(n) for n in re.findall(r"^\d\d:\d\d  (\d+) videos? in ", text, re.M)]
+    assert len(counts) == int(head.group(2)) and sum(counts) == int(head.group(1)) > 0

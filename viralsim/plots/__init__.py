@@ -11,13 +11,17 @@ overlaid), :func:`plot_sources` and :func:`plot_funnel` on ensemble tables,
 
 :func:`draw` picks the figure for a folder opened by
 :func:`viralsim.io.results_dir.load_results` (``viralsim plot RESULTS_DIR
---kind K``). Every function returns a matplotlib Figure; :func:`save_figure`
+--kind K``). A marketplace run of the agent engine (in memory, keyed by mode):
+:func:`plot_views_ccdf` (views per video, Gini), :func:`plot_views_vs` (views
+against creator followers and appeal, Spearman ρ), :func:`plot_user_day` (one
+user's sessions and videos) and :func:`plot_feed_narrowing` (interest drift). Every function returns a matplotlib Figure; :func:`save_figure`
 writes it by extension (PNG, SVG, PDF). Nothing in the core imports this
 module; matplotlib is imported on first use with the Agg backend, so no
 display is needed.
 """
 
 from viralsim.plots._base import save_figure
+from viralsim.plots.marketplace import plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
 from viralsim.plots.outcomes import plot_ccdf, plot_sweep
 from viralsim.plots.push import plot_funnel
 from viralsim.plots.reach import plot_reach, plot_reach_bands, plot_sources
@@ -29,11 +33,15 @@ __all__ = [
     "draw",
     "kinds_for",
     "plot_ccdf",
+    "plot_feed_narrowing",
     "plot_funnel",
     "plot_reach",
     "plot_reach_bands",
     "plot_sources",
     "plot_sweep",
     "plot_tree",
+    "plot_user_day",
+    "plot_views_ccdf",
+    "plot_views_vs",
     "save_figure",
 ]
