@@ -312,3 +312,22 @@ def test_lowest_first_takes_free_ids_in_order_around_random_ones() -> None:
                                   [True, True, True, True, False, True, False])  # fmt: skip
     np.testing.assert_array_equal(taken.take_lowest(3), [8, 9, 10])
     assert len(taken) == 12 and sorted(taken.members().tolist()) == [*range(11), 500]
+
+
+# -- sorting views by time at scale ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n", "pairs"), [(2, 1), (3, 1), (57, 2), (1_000, 20), (300_000, 12), (300_000, 6_000)])
+def test_time_order_is_a_stable_argsort_even_with_views_closer_than_its_quantum(n: int, pairs: int) -> None:
+    # a few near-ties are re-sorted within their quantum, many send it to a plain argsort
+    from viralsim.state import time_order
+
+    rng = np.random.default_rng(n)
+    times = rng.random(n) * 168.0
+    times[rng.integers(0, n, n // 3)] = 17.25  # exact ties keep their append order
+    close = rng.integers(0, n, pairs)  # neighbours 1e-13 h apart: closer than any quantum
+    times[close] = times[close - 1] + 1e-13
+    times[-1] = 168.0  # the largest time maps to the top of the key range
+    order, sorted_h = time_order(times)
+    np.testing.assert_array_equal(order, np.argsort(times, kind="stable"))
+    np.testing.assert_array_equal(sorted_h, np.sort(times))

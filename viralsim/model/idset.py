@@ -191,6 +191,8 @@ class LowestFirst:
         self.n = n
         self.low = 0  # every id below this is taken
         self._others = IdSet(capacity)
+        self._above: np.ndarray = np.empty(0, dtype=np.int64)  # sorted ids taken at random, >= low
+        self._pending: list[np.ndarray] = []  # taken at random since _above was sorted
         self._count = 0
 
     def __len__(self) -> int:
@@ -212,21 +214,40 @@ class LowestFirst:
 
     def add(self, ids: np.ndarray) -> None:
         """Take ``ids`` (distinct, not taken yet) reached at random."""
+        ids = np.asarray(ids, dtype=np.int64)
         self._others.add(ids)
+        self._pending.append(ids)
         self._count += len(ids)
 
     def take_lowest(self, k: int) -> np.ndarray:
-        """Take the ``k`` lowest ids not taken yet (there must be that many), in increasing order."""
-        parts: list[np.ndarray] = []
-        need = k
-        while need:
-            ids = np.arange(self.low, min(self.n, self.low + need + need // 8 + 64), dtype=np.int64)
-            free = ids[~self._others.contains(ids)][:need]
-            parts.append(free)
-            need -= len(free)
-            self.low = int(free[-1]) + 1 if need == 0 else int(ids[-1]) + 1
+        """Take the ``k`` lowest ids not taken yet (there must be that many), in increasing order.
+
+        The ids taken at random above the watermark are kept sorted, so the ``k``-th
+        free id is found by counting them (a few binary searches), not by probing
+        every id of the range.
+        """
+        if k <= 0:
+            return np.empty(0, dtype=np.int64)
+        if self._pending:
+            self._above = np.sort(np.concatenate([self._above, *self._pending]))
+            self._pending = []
+        above = self._above[np.searchsorted(self._above, self.low) :]
+        last = self.low + k - 1  # the k-th free id: k free ids and every taken one in [low, last]
+        while True:
+            nxt = self.low + k - 1 + int(np.searchsorted(above, last, side="right"))
+            if nxt == last:
+                break
+            last = nxt
+        if last >= self.n:
+            raise ValueError(f"fewer than {k} ids are free")
+        blocked = above[: int(np.searchsorted(above, last, side="right"))]
+        free = np.ones(last - self.low + 1, dtype=bool)
+        free[blocked - self.low] = False
+        out = self.low + np.flatnonzero(free)
+        self.low = last + 1
+        self._above = above[len(blocked) :]
         self._count += k
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+        return out
 
     def members(self) -> np.ndarray:
         """Every taken id, in no particular order."""

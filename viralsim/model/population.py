@@ -239,7 +239,9 @@ class Population(Protocol):
         self, users: np.ndarray, *, rng: np.random.Generator
     ) -> tuple[np.ndarray | float, np.ndarray | float]: ...
     def ranking_interest(self, users: np.ndarray, key: np.ndarray) -> np.ndarray: ...
-    def interest(self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator) -> np.ndarray: ...
+    def interest(
+        self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator, ranking: np.ndarray | None = None
+    ) -> np.ndarray: ...
 
 
 def make_population(
@@ -348,7 +350,7 @@ class ImplicitPopulation(_Ranked):
         super().__init__(config, video_mix, rng=rng)
         self._taken: ByteMask | IdSet | LowestFirst  # reached, or withheld from the push
         if exchangeable and self.n > idset.MASK_MAX_IDS:
-            self._taken = LowestFirst(self.n, min(capacity, self.n) // 8)
+            self._taken = LowestFirst(self.n)  # only users reached at random are hashed: few
         else:
             self._taken = id_set(self.n, min(capacity, self.n))
         self._log_frontier = 0.0  # log of the ranking quantile of the last user ranked
@@ -440,9 +442,14 @@ class ImplicitPopulation(_Ranked):
             return np.ones(len(key))
         return beta_ppf(key, self.alpha, (t - 1) * self.alpha)
 
-    def interest(self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
-        """Interest in the video's true topic mixture, given the ranking-topic quantiles ``key``."""
-        x_r = self.ranking_interest(users, key)
+    def interest(
+        self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator, ranking: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Interest in the video's true topic mixture, given the ranking-topic quantiles ``key``.
+
+        ``ranking`` is :meth:`ranking_interest` of the same users when it is known already.
+        """
+        x_r = self.ranking_interest(users, key) if ranking is None else ranking
         t = len(self.topics)
         out = self.video_mix.get(self.topic or "", 0.0) * x_r
         others = [k for k in self.topics if k != self.topic and self.video_mix.get(k, 0.0) > 0]
@@ -553,6 +560,8 @@ class MaterialisedPopulation(_Ranked):
         self._require_ranking()
         return self.interests[key, self.topics.index(self.topic or "")].astype(np.float64)
 
-    def interest(self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
-        """Interest in the video's true topic mixture of the users ``key``."""
+    def interest(
+        self, users: np.ndarray, key: np.ndarray, *, rng: np.random.Generator, ranking: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Interest in the video's true topic mixture of the users ``key`` (``ranking`` is not needed)."""
         return self.interests[key].astype(np.float64) @ self._mix
