@@ -137,6 +137,7 @@ class World:
         self.sessions: dict[str, array[Any]] = {
             "user": array("q"), "start_h": array("d"), "end_h": array("d"), "watched": array("l"), "ended": array("b"),
         }  # fmt: skip
+        self._columns = tuple(self.sessions.values())
         self.gate: list[dict[int, list[float]]] = [{} for _ in range(v)]  # video -> stage -> KPI sums
         self.waiting: dict[int, tuple[int, int, simpy.Event]] = {}  # video -> (stage, views wanted, event)
         self.stages: list[dict[str, Any]] = []
@@ -265,8 +266,13 @@ class World:
     def session(self, u: int, t: float) -> None:
         """User ``u`` opens the app at ``t`` (hours) and plays their inbox until a stop rule."""
         ready = self.inbox[u]
+        rec = self._columns  # the sessions table's columns (appended inline: the hot loop)
         if not ready:
-            self._record(u, t, t, 0, FEED_EMPTY)
+            rec[0].append(u)
+            rec[1].append(t)
+            rec[2].append(t)
+            rec[3].append(0)
+            rec[4].append(FEED_EMPTY)
             return
         self.inbox[u] = []  # what is not played now is gone (one chance, like the core)
         ready.sort()  # ascending keys (ties: the later delivery first): the best item is last
@@ -324,15 +330,11 @@ class World:
                 self._share(v, u, len(vd) - 1, now)
             if fl & _FOLLOWED:
                 self._follow(v, u)
-        self._record(u, t, min(t + elapsed / 3600.0, self.horizon), watched, ended)
-
-    def _record(self, u: int, start_h: float, end_h: float, watched: int, ended: int) -> None:
-        s = self.sessions
-        s["user"].append(u)
-        s["start_h"].append(start_h)
-        s["end_h"].append(end_h)
-        s["watched"].append(watched)
-        s["ended"].append(ended)
+        rec[0].append(u)
+        rec[1].append(t)
+        rec[2].append(min(t + elapsed / 3600.0, self.horizon))
+        rec[3].append(watched)
+        rec[4].append(ended)
 
     def _share(self, v: int, u: int, view: int, t_h: float) -> None:
         """User ``u`` shares ``v`` (their view ``view``) at ``t_h``: contacts who open it get a delivery then."""
