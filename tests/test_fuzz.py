@@ -599,17 +599,18 @@ def test_cohorts_are_at_most_fifty_stages() -> None:
     ],
     ids=["reached", "small_world", "erdos_renyi"],
 )  # fmt: skip
-def test_memory_estimate_is_above_the_measured_peak_and_not_far(tables: dict[str, Any]) -> None:
-    # (peak measured by tracemalloc) <= estimate <= 3 x peak + the fixed part
+@pytest.mark.parametrize("record", ["full", "summary"])
+def test_memory_estimate_is_above_the_measured_peak_and_not_far(tables: dict[str, Any], record: str) -> None:
+    # (peak measured by tracemalloc) <= estimate <= 3 x peak + the fixed part, with and without the views log
     sc = scenario(**tables, video={"topic": "a", "appeal": 1.0}, behaviour={"interest_floor": 1.0})
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        simulate(sc, seed=1)
+        simulate(sc, seed=1, record=record)  # type: ignore[arg-type]
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
-    estimate = memory_estimate(sc)
+    estimate = memory_estimate(sc, record)
     assert peak <= estimate <= 3 * peak + 64 * 2**20, (peak, estimate)
 
 

@@ -78,7 +78,7 @@ def simulate(
     if record not in ("full", "summary"):
         raise ValueError(f"record must be 'full' or 'summary', got {record!r}")
     sc = scenario.variant(variant)
-    bad = problems(sc)
+    bad = problems(sc, record=record)
     if bad:
         loc, msg = bad[0]
         raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")

@@ -558,6 +558,10 @@ BYTES_PER_IMPLICIT_USER = 40
 #: doubling, the views log (column batches, then the time-ordered table) and the temporaries
 #: of a delivery batch (measured 132 with batches of 20k, 220 with one batch of 4M).
 BYTES_PER_REACHED_USER = 224
+#: The same for a run that keeps only its summary (``record = "summary"``: ensembles, and
+#: ``viralsim run`` without ``--out``): no views log (measured 36-52 in whole processes,
+#: bees_bike 0.7M and platform_scale 19.6M users reached).
+BYTES_PER_REACHED_USER_SUMMARY = 64
 #: Peak bytes per edge while a generated graph is built (a finished CSR graph keeps 8): the
 #: edge arrays, the self-loop mask and the sort (measured 34 and 59); barabasi_albert is
 #: built by networkx, ~400 bytes per undirected edge.
@@ -568,13 +572,15 @@ FIXED_BYTES = 64 * 2**20
 DEFAULT_MEMORY = 16 * 2**30
 
 
-def memory_parts(sc: Scenario) -> dict[str, float]:
+def memory_parts(sc: Scenario, record: str = "summary") -> dict[str, float]:
     """Estimated peak bytes of one run of ``sc``, by what needs them.
 
     Parameters
     ----------
     sc : Scenario
         A schema-valid scenario (its variants are not included).
+    record : {"summary", "full"}
+        Whether the run keeps its views log (``simulate(record=...)``).
 
     Returns
     -------
@@ -597,10 +603,11 @@ def memory_parts(sc: Scenario) -> dict[str, float]:
         "barabasi_albert": n * min(n - 1.0, half),
     }.get(graph.kind, 0.0)
     reached = _reachable(sc)
+    per_reached = float(BYTES_PER_REACHED_USER if record == "full" else BYTES_PER_REACHED_USER_SUMMARY)
     if representation(sc.population) == "materialised":
-        held, per_reached = n * (BYTES_PER_USER + 4.0 * len(sc.population.topics)), BYTES_PER_REACHED_USER
+        held = n * (BYTES_PER_USER + 4.0 * len(sc.population.topics))
     else:
-        held, per_reached = 0.0, BYTES_PER_REACHED_USER + BYTES_PER_IMPLICIT_USER
+        held, per_reached = 0.0, per_reached + BYTES_PER_IMPLICIT_USER
     parts = {
         "population": held,
         "reached": reached * per_reached,
@@ -612,7 +619,7 @@ def memory_parts(sc: Scenario) -> dict[str, float]:
         except ValueError:  # upload_h + after_h overflows: problems() reports it
             second = None
         if second is not None:
-            parts["second_platform"] = sum(memory_parts(second).values())
+            parts["second_platform"] = sum(memory_parts(second, record).values())
     return parts
 
 
@@ -630,13 +637,13 @@ def representation(population: Population) -> Literal["materialised", "implicit"
     return "materialised" if population.users <= AUTO_MATERIALISED_USERS else "implicit"
 
 
-def memory_estimate(sc: Scenario) -> int:
+def memory_estimate(sc: Scenario, record: str = "summary") -> int:
     """Estimated peak memory of one run of ``sc``, in bytes (see :func:`memory_parts`).
 
     This is the one place that knows what a population costs (:func:`memory_parts`);
     the checks follow it.
     """
-    return int(min(sum(memory_parts(sc).values()) + FIXED_BYTES, 2.0**100))
+    return int(min(sum(memory_parts(sc, record).values()) + FIXED_BYTES, 2.0**100))
 
 
 def machine_memory() -> int:
@@ -670,12 +677,12 @@ def format_bytes(b: float) -> str:
     return f"{b / 2**10:.3g} KiB"
 
 
-def _memory_problem(sc: Scenario, limit: int) -> tuple[tuple[str | int, ...], str] | None:
+def _memory_problem(sc: Scenario, limit: int, record: str) -> tuple[tuple[str | int, ...], str] | None:
     """The memory problem of ``sc``, pointed at the field behind its largest part, or None."""
-    need = memory_estimate(sc)
+    need = memory_estimate(sc, record)
     if need <= limit:
         return None
-    parts = memory_parts(sc)
+    parts = memory_parts(sc, record)
     biggest = max(parts, key=lambda k: parts[k])
     users = sc.population.users
     push = sc.platform.push
@@ -695,7 +702,9 @@ def _memory_problem(sc: Scenario, limit: int) -> tuple[tuple[str | int, ...], st
     return where, f"{what} would need ~{format_bytes(need)} of memory (this machine has {format_bytes(limit)})"
 
 
-def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tuple[str | int, ...], str]]:
+def problems(
+    sc: Scenario, *, memory_limit: int | None = None, record: str = "summary"
+) -> list[tuple[tuple[str | int, ...], str]]:
     """Cross-field problems of a schema-valid scenario, as ``(location, message)``.
 
     Parameters
@@ -705,6 +714,10 @@ def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tup
     memory_limit : int, optional
         Bytes a run may need (default: :func:`machine_memory`); a scenario whose
         :func:`memory_estimate` is larger is refused before anything is allocated.
+    record : {"summary", "full"}
+        The memory a run needs depends on whether it keeps its views log; loading and
+        validating a scenario check the summary (what ensembles and ``viralsim run``
+        without ``--out`` keep), ``simulate(record="full")`` checks again for the log.
     """
     out: list[tuple[tuple[str | int, ...], str]] = []
     topics = set(sc.population.topics)
@@ -816,7 +829,7 @@ def problems(sc: Scenario, *, memory_limit: int | None = None) -> list[tuple[tup
             elif loc == ("creator", "followers"):
                 out.append((("cross_post", "followers"), msg))
     out.extend(_agent_problems(sc))
-    memory = _memory_problem(sc, machine_memory() if memory_limit is None else memory_limit)
+    memory = _memory_problem(sc, machine_memory() if memory_limit is None else memory_limit, record)
     if memory is not None:
         out.append(memory)
     return out
