@@ -111,7 +111,8 @@ def profile(case: str) -> None:
         own[f"{os.path.basename(path)}:{name}"] = own.get(f"{os.path.basename(path)}:{name}", 0.0) + row[2]
     cum = {f"{os.path.basename(p)}:{n}": row[3] for (p, _, n), row in stats.stats.items()}  # type: ignore[attr-defined]
     sessions = r.summary["sessions"]
-    simpy_own = sum(t for k, t in own.items() if k.startswith(("core.py", "events.py")))
+    simpy_own = sum(t for k, t in own.items() if k.startswith(("core.py", "events.py")) or "heapq" in k)
+    simpy_own += own.get("~:<method 'send' of 'generator' objects>", 0.0)
     parts = {
         "session loop (World.session, own)": own.get("world.py:session", 0.0) + own.get("world.py:_record", 0.0),
         "user processes (user_day, own)": own.get("processes.py:user_day", 0.0),
@@ -120,9 +121,10 @@ def profile(case: str) -> None:
         "building the world (users, sessions, market)": cum.get("engine.py:_users", 0.0) + cum.get("engine.py:_market", 0.0),
         "result (views log, summary)": cum.get("report.py:finish", 0.0),
     }  # fmt: skip
+    parts["other (array appends, numpy item reads, drift, gate...)"] = total - sum(parts.values())
     print(f"{case}: {total:.1f} s under cProfile, {sessions} sessions, {r.summary['views']} views")
     for name, t in parts.items():
-        print(f"  {name:50s} {t:6.1f} s  {1e6 * t / sessions:6.2f} us/session")
+        print(f"  {name:56s} {t:6.1f} s {100 * t / total:5.1f} % {1e6 * t / sessions:6.2f} us/session")
     print("top 15 by own time:")
     for k, t in sorted(own.items(), key=lambda kv: -kv[1])[:15]:
         print(f"  {k:50s} {t:6.2f} s")

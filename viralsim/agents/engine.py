@@ -57,6 +57,7 @@ def simulate_agents(sc: Scenario, seed: int, *, run: int, variant: str | None, g
     g = _graph(sc, graph, streams)
     videos = _market(sc, streams, users) if sc.marketplace is not None else _one_video(sc, streams, g)
     world = World(sc, streams, g, users, videos)
+    world.session_ptr, world.session_h = users["session_ptr"], users["session_h"]
     env = simpy.Environment()
     world.env = env
     start = users["interest"].copy()
@@ -64,7 +65,7 @@ def simulate_agents(sc: Scenario, seed: int, *, run: int, variant: str | None, g
     for u in range(world.n):
         lo, hi = ptr[u], ptr[u + 1]
         if hi > lo:
-            env.process(user_day(env, world, u, times[lo:hi].tolist()))
+            env.process(user_day(env, world, u, times[lo:hi].tolist(), int(lo)))
     if sc.marketplace is None:
         env.process(upload(env, world))
     else:

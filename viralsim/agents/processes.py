@@ -1,7 +1,8 @@
 """SimPy processes of the agent engine: users' days and the platform's decisions.
 
-- :func:`user_day` — one user: wait for the next session, play it, repeat;
-  one timeout a session, the session itself is :meth:`World.session`;
+- :func:`user_day` — one user: wait for the next session, play it, repeat; one
+  timeout a session (an idle user sleeps until something is delivered); the
+  session itself is :meth:`World.session`;
 - :func:`upload` — the scenario's one video: moderation (the core's human queue),
   recognition, then :func:`distribute`;
 - :func:`market_upload` — a marketplace video: recognised at upload, then distributed;
@@ -18,6 +19,7 @@ Processes only sequence time; the state changes through :class:`World` methods.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Generator
 from typing import Any
 
@@ -35,12 +37,28 @@ __all__ = ["distribute", "drift", "market_upload", "push", "upload", "user_day"]
 Proc = Generator[simpy.Event, Any, Any]
 
 
-def user_day(env: simpy.Environment, world: World, u: int, starts: list[float]) -> Proc:
-    """User ``u``'s sessions at the pre-drawn times ``starts`` (hours, increasing)."""
-    session = world.session
-    for t in starts:
+def user_day(env: simpy.Environment, world: World, u: int, starts: list[float], first: int) -> Proc:
+    """User ``u``'s sessions at the pre-drawn times ``starts`` (hours, increasing; ``first`` the index of the first).
+
+    While the user's inbox is empty their sessions would find nothing new: the process
+    sleeps on an event that the next delivery to them triggers, then waits for the first
+    session after it (the sessions in between are recorded as ``feed_empty`` from their
+    pre-drawn times, without waking anyone). Most sessions of a quiet platform cost nothing.
+    """
+    session, inbox = world.session, world.inbox
+    i, n = 0, len(starts)
+    while True:
+        if not inbox[u]:
+            wake = env.event()
+            world.sleeping[u] = wake
+            yield wake
+            i = bisect_right(starts, env.now, i)
+        if i >= n:
+            return
+        t = starts[i]
         yield env.timeout(t - env.now)
-        session(u, t)
+        session(u, t, first + i)
+        i += 1
 
 
 def upload(env: simpy.Environment, world: World) -> Proc:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from viralsim.agents.log import VIDEO_COLUMNS, AgentLog
-from viralsim.agents.world import FLAG_BITS, World, unpack
+from viralsim.agents.world import FEED_EMPTY, FLAG_BITS, World, unpack
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.result import RunResult, reach_curve, summarise
 from viralsim.state import SOURCES, VIEW_COLUMNS, Batch, time_order
@@ -117,6 +117,22 @@ def _video_table(world: World, views: dict[str, np.ndarray]) -> dict[str, np.nda
     return {k: np.asarray(cols[k], dtype=dt) for k, dt in VIDEO_COLUMNS.items()}
 
 
+def _sessions(world: World) -> dict[str, np.ndarray]:
+    """Every pre-drawn session in time order: the played ones as recorded, the others empty."""
+    ptr, start = world.session_ptr, world.session_h
+    user = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))
+    end = start.copy()
+    watched = np.zeros(len(start), dtype=np.int32)
+    ended = np.full(len(start), FEED_EMPTY, dtype=np.int8)
+    played = np.asarray(world.sessions["index"], dtype=np.int64)
+    end[played] = np.asarray(world.sessions["end_h"], dtype=np.float64)
+    watched[played] = np.asarray(world.sessions["watched"], dtype=np.int32)
+    ended[played] = np.asarray(world.sessions["ended"], dtype=np.int8)
+    order = np.argsort(start, kind="stable")
+    return {"user": user[order], "start_h": start[order], "end_h": end[order], "watched": watched[order],
+            "ended": ended[order]}  # fmt: skip
+
+
 def finish(
     world: World, log: AgentLog, *, seed: int, run: int, variant: str | None, record: str, version: str
 ) -> RunResult:
@@ -134,13 +150,7 @@ def finish(
         upload_h=upload_h, sorted_h=views["time_h"], fee=sc.creator.fee,
     )  # fmt: skip
     table = _video_table(world, views)
-    sessions: dict[str, np.ndarray] = {
-        "user": np.asarray(world.sessions["user"], dtype=np.int64),
-        "start_h": np.asarray(world.sessions["start_h"], dtype=np.float64),
-        "end_h": np.asarray(world.sessions["end_h"], dtype=np.float64),
-        "watched": np.asarray(world.sessions["watched"], dtype=np.int32),
-        "ended": np.asarray(world.sessions["ended"], dtype=np.int8),
-    }
+    sessions = _sessions(world)
     n = len(views["time_h"])
     summary.update(
         unique_viewers=int(len(np.unique(views["user"]))),

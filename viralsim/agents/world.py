@@ -134,10 +134,15 @@ class World:
         self.inbox: list[list[int]] = [[] for _ in range(self.n)]
         self.view_delivery = array("q")  # per view, in the order the sessions played them
         self.view_time = array("d")
+        # the sessions that played something (the others are known from the pre-drawn times)
         self.sessions: dict[str, array[Any]] = {
-            "user": array("q"), "start_h": array("d"), "end_h": array("d"), "watched": array("l"), "ended": array("b"),
+            "index": array("q"), "end_h": array("d"), "watched": array("l"), "ended": array("b"),
         }  # fmt: skip
         self._columns = tuple(self.sessions.values())
+        # an idle user's process sleeps on an event until something is delivered to them
+        self.sleeping: list[simpy.Event | None] = [None] * self.n
+        self.session_ptr = np.zeros(self.n + 1, dtype=np.int64)  # every user's pre-drawn sessions (CSR)
+        self.session_h = np.empty(0)
         self.gate: list[dict[int, list[float]]] = [{} for _ in range(v)]  # video -> stage -> KPI sums
         self.waiting: dict[int, tuple[int, int, simpy.Event]] = {}  # video -> (stage, views wanted, event)
         self.stages: list[dict[str, Any]] = []
@@ -217,10 +222,16 @@ class World:
             self.share_parent.update(zip(range(first_id, first_id + m), repeat(parent)))
         elif source == FOLLOWING and self._half_life is not None:
             self.posted_h.update(zip(range(first_id, first_id + m), repeat(t_h)))
-        inbox = self.inbox
+        inbox, sleeping = self.inbox, self.sleeping
         items = (key << _ID_BITS) | np.arange(first_id, first_id + m, dtype=np.int64)
         for u, item in zip(users.tolist(), items.tolist(), strict=True):
-            inbox[u].append(item)
+            box = inbox[u]
+            if not box:  # something new for an idle user: wake their process
+                wake = sleeping[u]
+                if wake is not None:
+                    sleeping[u] = None
+                    wake.succeed()
+            box.append(item)
         return k
 
     def deliver_push(self, v: int, k: int, stage: int, t_h: float, *, rng: np.random.Generator) -> int:
@@ -263,16 +274,15 @@ class World:
             self.stop_h[v] = at_h
 
     # -- a session: the hot loop -----------------------------------------------------------------
-    def session(self, u: int, t: float) -> None:
-        """User ``u`` opens the app at ``t`` (hours) and plays their inbox until a stop rule."""
+    def session(self, u: int, t: float, index: int) -> None:
+        """User ``u`` opens the app at ``t`` (hours; session ``index`` of the run) and plays their inbox."""
         ready = self.inbox[u]
-        rec = self._columns  # the sessions table's columns (appended inline: the hot loop)
+        rec = self._columns  # the played sessions' columns (appended inline: the hot loop)
         if not ready:
-            rec[0].append(u)
+            rec[0].append(index)
             rec[1].append(t)
-            rec[2].append(t)
-            rec[3].append(0)
-            rec[4].append(FEED_EMPTY)
+            rec[2].append(0)
+            rec[3].append(FEED_EMPTY)
             return
         self.inbox[u] = []  # what is not played now is gone (one chance, like the core)
         ready.sort()  # ascending keys (ties: the later delivery first): the best item is last
@@ -330,11 +340,10 @@ class World:
                 self._share(v, u, len(vd) - 1, now)
             if fl & _FOLLOWED:
                 self._follow(v, u)
-        rec[0].append(u)
-        rec[1].append(t)
-        rec[2].append(min(t + elapsed / 3600.0, self.horizon))
-        rec[3].append(watched)
-        rec[4].append(ended)
+        rec[0].append(index)
+        rec[1].append(min(t + elapsed / 3600.0, self.horizon))
+        rec[2].append(watched)
+        rec[3].append(ended)
 
     def _share(self, v: int, u: int, view: int, t_h: float) -> None:
         """User ``u`` shares ``v`` (their view ``view``) at ``t_h``: contacts who open it get a delivery then."""
