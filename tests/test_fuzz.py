@@ -150,7 +150,14 @@ def cheap(sc: Scenario) -> bool:
         and mod.background_reviews_per_h * min(sc.horizon_h, 10_000.0) <= 50_000
         and (sc.social_graph.kind != "barabasi_albert" or sc.population.users <= 5_000)
         and sc.social_graph.kind != "edge_list"
+        and (sc.engine != "agents" or agent_sessions(sc) <= 100_000)
     )
+
+
+def agent_sessions(sc: Scenario) -> float:
+    """Expected sessions of an agents-engine run (each a SimPy event and some Python: ~5-20 us)."""
+    s = sc.population.sessions_per_day
+    return sc.population.users * sc.horizon_h / 24.0 * s.median * math.exp(min(s.spread, 10.0) ** 2 / 2)
 
 
 # -- (a) generated TOML documents --------------------------------------------------------------------
