@@ -348,6 +348,25 @@ def test_dask_cluster_gives_the_same_sweep(dask_cluster, tmp_path, tiny):
     pd.testing.assert_frame_equal(_frame(saved), _frame(local.runs), check_dtype=False)
 
 
+def test_dask_cluster_sweeps_the_platform_scale_scenario(dask_cluster):
+    # 1.5e9 users in every worker (implicit: each run holds only the users it reaches); cheap
+    # corners of the grid (the whole 50 x 20 sweep is measured in README, not here)
+    from viralsim.executors import DaskExecutor
+
+    sc = load_scenario(ROOT / "scenarios" / "platform_scale.toml")
+    plan = sweep_plan(sc, {"video.appeal": [0.5, 0.55], "platform.push.thresholds.completion": [0.2, 0.3]},
+                      runs=3, seed=1)  # fmt: skip
+    ex = DaskExecutor(dask_cluster)
+    try:
+        remote = execute(plan, ex)
+    finally:
+        ex.close()
+    local = execute(plan, InProcess())
+    pd.testing.assert_frame_equal(local.runs, remote.runs)
+    assert len(remote.runs) == 12 and set(remote.runs["stages_passed"]) <= {0, 1}
+    assert (remote.runs["views"] >= 15_000).all()  # the creator's 50 000 followers
+
+
 def test_unreachable_scheduler_is_one_clean_line():
     done = subprocess.run(_cli(*SWEEP[:-4], "--runs", "2", "--scheduler", "tcp://127.0.0.1:9"),
                           capture_output=True, text=True, timeout=120)  # fmt: skip
