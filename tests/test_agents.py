@@ -207,3 +207,9 @@ def test_bad_agent_input_is_one_line_with_file_line_and_field(top: str, tables: 
 def test_problems_refuse_too_big_reach_flags() -> None:
     sc = apply_variant(market(), {"population": {"users": 4_000_000}, "marketplace": {"uploads_per_day": 2000}})
     assert any(loc == ("marketplace", "uploads_per_day") for loc, _ in problems(sc, memory_limit=2**62))
+
+
+def test_problems_refuse_an_agent_run_the_machine_cannot_hold() -> None:
+    found = problems(market(), memory_limit=20 * 2**20)  # 3 000 users, 300 videos: ~100 MiB estimated
+    assert any(loc == ("population", "users") and "agents engine would need" in msg for loc, msg in found)
+    assert not any("agents engine" in msg for _, msg in problems(market(), memory_limit=2**40))

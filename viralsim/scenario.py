@@ -12,6 +12,7 @@ layer can point at the exact TOML line. This module does no file IO.
 from __future__ import annotations
 
 import copy
+import math
 import os
 from typing import Annotated, Any, Literal
 
@@ -828,7 +829,7 @@ def problems(
                 out.append((("cross_post", *loc), msg))
             elif loc == ("creator", "followers"):
                 out.append((("cross_post", "followers"), msg))
-    out.extend(_agent_problems(sc))
+    out.extend(_agent_problems(sc, machine_memory() if memory_limit is None else memory_limit))
     memory = _memory_problem(sc, machine_memory() if memory_limit is None else memory_limit, record)
     if memory is not None:
         out.append(memory)
@@ -841,7 +842,22 @@ MAX_AGENT_USERS = 5_000_000
 MAX_AGENT_REACH_BYTES = 4 * 2**30
 
 
-def _agent_problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+def agent_memory_estimate(sc: Scenario) -> float:
+    """Rough peak bytes of an agents-engine run (measured: 50k users x 7 days x 500 videos, 0.6-1.2 GiB).
+
+    Per user ~1 KB (process, inbox, interests) and 40 bytes a session; one byte per user and
+    video (reach flags); ~100 bytes per delivery of every push cohort of every video (the
+    delivery row, the inbox item, the view and its log row).
+    """
+    pop, s = sc.population, sc.population.sessions_per_day
+    sessions = sc.horizon_h / 24.0 * s.median * math.exp(min(s.spread, 10.0) ** 2 / 2)
+    videos = 1.0 if sc.marketplace is None else float(sc.marketplace.videos(sc.horizon_h))
+    pushed = float(sum(sc.platform.push.cohort_sizes())) if sc.platform.push.mode != "social" else 0.0
+    per_user = 1000.0 + 4.0 * len(pop.topics) + 40.0 * sessions
+    return pop.users * (per_user + videos) + 100.0 * videos * min(pushed, float(pop.users))
+
+
+def _agent_problems(sc: Scenario, memory_limit: int) -> list[tuple[tuple[str | int, ...], str]]:
     """Cross-field problems of the agent engine and the marketplace."""
     out: list[tuple[tuple[str | int, ...], str]] = []
     m, n = sc.marketplace, sc.population.users
@@ -851,6 +867,10 @@ def _agent_problems(sc: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
         return out
     if n > MAX_AGENT_USERS:
         out.append((("population", "users"), f"the agents engine runs at most {MAX_AGENT_USERS} users (one process each), got {n}"))
+    elif (need := agent_memory_estimate(sc)) > memory_limit:
+        out.append(
+            (("population", "users"), f"the agents engine would need ~{format_bytes(need)} of memory for {n} users (this machine has {format_bytes(memory_limit)})")
+        )
     if sc.cross_post is not None:
         out.append((("cross_post",), 'engine = "agents" does not cross-post; use engine = "core"'))
     if sc.platform.moderation.publish_unreviewed_after_h is not None:
