@@ -42,6 +42,7 @@ __all__ = [
     "SocialGraph",
     "Thresholds",
     "Video",
+    "agent_memory_estimate",
     "apply_variant",
     "format_bytes",
     "machine_memory",
