@@ -159,7 +159,8 @@ def push(env: simpy.Environment, world: World, v: int) -> Proc:
             t_eval, gate = env.now, early
         thresholds = cfg.thresholds_for(stage)
         world.record_stage({
-            "video": v, "stage": stage, "cohort_size": size, "delivered": delivered, "start_h": start_h,
+            "video": v, "stage": stage, "cohort_size": size, "delivered": delivered,
+            "cohort_interest": world.cohort_interest.get((v, stage), 0.0) / max(delivered, 1), "start_h": start_h,
             "evaluated_h": t_eval, "views_evaluated": gate.views, **{k: gate.rates[k] for k in KPI_NAMES},
             "score": gate.score, **{f"threshold_{k}": getattr(thresholds, k) for k in (*KPI_NAMES, "score")},
             "passed": gate.passed, "failed": ",".join(gate.failed), "stopped_mid_stage": early is not None,

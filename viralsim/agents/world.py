@@ -147,6 +147,7 @@ class World:
         self.gate: list[dict[int, list[float]]] = [{} for _ in range(v)]  # video -> stage -> KPI sums
         self.waiting: dict[int, tuple[int, int, simpy.Event]] = {}  # video -> (stage, views wanted, event)
         self.stages: list[dict[str, Any]] = []
+        self.cohort_interest: dict[tuple[int, int], float] = {}  # (video, stage) -> sum of interest
         self.stages_reached = np.zeros(v, dtype=np.int16)
         self.stop_reason: list[str | None] = [None] * v
         self.stop_h: list[float | None] = [None] * v
@@ -238,9 +239,12 @@ class World:
     def deliver_push(self, v: int, k: int, stage: int, t_h: float, *, rng: np.random.Generator) -> int:
         """Deliver ``v`` to the ``k`` unreached users most interested in its recognised topic."""
         cand = np.flatnonzero(~self.reached[v])
+        x = self.interest[cand, int(self.videos["rec_topic"][v])]
         if len(cand) > k:
-            x = self.interest[cand, int(self.videos["rec_topic"][v])]
-            cand = cand[np.argpartition(-x, k - 1)[:k]]
+            top = np.argpartition(-x, k - 1)[:k]
+            cand, x = cand[top], x[top]
+        key = (v, stage)  # how deep into the ranking the stage went: its users' interest in the topic
+        self.cohort_interest[key] = self.cohort_interest.get(key, 0.0) + float(x.sum(dtype=np.float64))
         return self.deliver(v, cand, FOR_YOU, t_h, self.scenario.platform.push.watch_probability, rng=rng, stage=stage)
 
     # -- the KPI gate ------------------------------------------------------------------------
