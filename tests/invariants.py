@@ -228,6 +228,10 @@ def check_marketplace_invariants(r: RunResult) -> None:
     assert int(ses["watched"].sum()) == n and s["sessions"] == len(ses["user"])
     assert np.all(ses["start_h"] <= ses["end_h"]) and np.all(ses["end_h"] <= sc.horizon_h)
     assert set(np.unique(ses["ended"]).tolist()) <= {0, 1, 2, 3}  # viralsim.agents.SESSION_END
+    # a user is in one session at a time: per user, each session starts after the previous one ended
+    by = np.lexsort((ses["start_h"], ses["user"]))
+    same = ses["user"][by][1:] == ses["user"][by][:-1]
+    assert np.all(ses["start_h"][by][1:][same] > ses["end_h"][by][:-1][same]), "a user's sessions overlap"
     # users: one row each; interest narrowness in range
     users = log.users
     assert np.array_equal(users["user"], np.arange(sc.population.users))

@@ -44,6 +44,8 @@ def user_day(env: simpy.Environment, world: World, u: int, starts: list[float], 
     sleeps on an event that the next delivery to them triggers, then waits for the first
     session after it (the sessions in between are recorded as ``feed_empty`` from their
     pre-drawn times, without waking anyone). Most sessions of a quiet platform cost nothing.
+    A user in a session does not open another: pre-drawn sessions that start before the
+    current one ends do not happen (the log leaves them out).
     """
     session, inbox = world.session, world.inbox
     i, n = 0, len(starts)
@@ -57,8 +59,8 @@ def user_day(env: simpy.Environment, world: World, u: int, starts: list[float], 
             return
         t = starts[i]
         yield env.timeout(t - env.now)
-        session(u, t, first + i)
-        i += 1
+        end = session(u, t, first + i)
+        i = bisect_right(starts, end, i + 1) if end > t else i + 1
 
 
 def upload(env: simpy.Environment, world: World) -> Proc:

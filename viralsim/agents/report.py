@@ -128,6 +128,15 @@ def _sessions(world: World) -> dict[str, np.ndarray]:
     end[played] = np.asarray(world.sessions["end_h"], dtype=np.float64)
     watched[played] = np.asarray(world.sessions["watched"], dtype=np.int32)
     ended[played] = np.asarray(world.sessions["ended"], dtype=np.int8)
+    # a session that starts while the same user is still in an earlier one never happened
+    # (user_day skipped it): the latest end among the user's earlier sessions, by a running max
+    # over sessions grouped by user (each user's offset keeps groups apart)
+    span = 2.0 * (float(end.max()) + 1.0) if len(end) else 1.0
+    busy = np.maximum.accumulate(user * span + end) - user * span
+    prev = np.concatenate([[-np.inf], busy[:-1]])
+    prev[ptr[:-1][np.diff(ptr) > 0]] = -np.inf  # a user's first session follows nothing
+    keep = start > prev
+    user, start, end, watched, ended = user[keep], start[keep], end[keep], watched[keep], ended[keep]
     order = np.argsort(start, kind="stable")
     return {"user": user[order], "start_h": start[order], "end_h": end[order], "watched": watched[order],
             "ended": ended[order]}  # fmt: skip

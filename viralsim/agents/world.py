@@ -279,8 +279,11 @@ class World:
             self.stop_h[v] = at_h
 
     # -- a session: the hot loop -----------------------------------------------------------------
-    def session(self, u: int, t: float, index: int) -> None:
-        """User ``u`` opens the app at ``t`` (hours; session ``index`` of the run) and plays their inbox."""
+    def session(self, u: int, t: float, index: int) -> float:
+        """User ``u`` opens the app at ``t`` (hours; session ``index`` of the run) and plays their inbox.
+
+        Returns when the session ends (hours): the user's next session starts after it.
+        """
         ready = self.inbox[u]
         rec = self._columns  # the played sessions' columns (appended inline: the hot loop)
         if not ready:
@@ -288,7 +291,7 @@ class World:
             rec[1].append(t)
             rec[2].append(0)
             rec[3].append(FEED_EMPTY)
-            return
+            return t
         self.inbox[u] = []  # what is not played now is gone (one chance, like the core)
         ready.sort()  # ascending keys (ties: the later delivery first): the best item is last
         budget = self._attention()
@@ -345,10 +348,12 @@ class World:
                 self._share(v, u, len(vd) - 1, now)
             if fl & _FOLLOWED:
                 self._follow(v, u)
+        end = min(t + elapsed / 3600.0, self.horizon)
         rec[0].append(index)
-        rec[1].append(min(t + elapsed / 3600.0, self.horizon))
+        rec[1].append(end)
         rec[2].append(watched)
         rec[3].append(ended)
+        return end
 
     def _share(self, v: int, u: int, view: int, t_h: float) -> None:
         """User ``u`` shares ``v`` (their view ``view``) at ``t_h``: contacts who open it get a delivery then."""
