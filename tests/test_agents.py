@@ -213,3 +213,25 @@ def test_problems_refuse_an_agent_run_the_machine_cannot_hold() -> None:
     found = problems(market(), memory_limit=20 * 2**20)  # 3 000 users, 300 videos: ~100 MiB estimated
     assert any(loc == ("population", "users") and "agents engine would need" in msg for loc, msg in found)
     assert not any("agents engine" in msg for _, msg in problems(market(), memory_limit=2**40))
+
+
+def test_a_marketplace_run_prints_the_platform_not_a_thousand_stage_rows(runs: dict[str, RunResult]) -> None:
+    from rich.console import Console
+
+    from viralsim.agents.analysis import run_metrics
+    from viralsim.console import print_run
+
+    r = runs["hybrid"]
+    con = Console(record=True, width=140)
+    print_run(r, con, peak_memory_mib=123.0)
+    text = con.export_text()
+    m = run_metrics(r)
+    assert "market — seed 3 — hybrid platform" in text
+    assert f"Spearman ρ with appeal {m['rho_appeal']:+.2f}, with creator followers {m['rho_followers']:+.2f}" in text
+    assert f"{m['sessions']:,}, {m['views_per_session']:.2f} views each" in text
+    assert "the ten most viewed videos" in text and "the staged push" not in text
+    assert r.agents is not None
+    stages = r.agents.videos["stages_reached"]
+    assert f"{int(r.agents.videos['views'].max()):,}" in text
+    assert "peak memory 123 MiB" in text
+    assert f"videos reaching each push stage — 1: {int(np.count_nonzero(stages >= 1))}, 2: " in text

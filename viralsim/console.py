@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -43,8 +44,11 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
     con = console or Console()
     if not con.is_terminal and con.width < 110:
         con = Console(width=110)
+    if result.agents is not None and result.scenario.marketplace is not None:
+        _print_marketplace(result, con, peak_memory_mib)
+        return
     s: dict[str, Any] = result.summary
-    name = result.scenario.name + (f" [{result.variant}]" if result.variant else "")
+    name = escape(result.scenario.name + (f" [{result.variant}]" if result.variant else ""))
     top = Table(title=f"{name} — seed {result.seed}", show_header=False, box=None, pad_edge=False)
     top.add_column(style="bold")
     top.add_column()
@@ -228,3 +232,60 @@ def progress_bar(description: str, enabled: bool) -> Any:
             yield update
 
     return bar()
+
+
+# --- the agent engine's marketplace ---
+
+
+def _print_marketplace(result: RunResult, con: Console, peak_memory_mib: float | None) -> None:
+    """Many videos: the platform-wide numbers, the top videos and the stage funnel (not 1 000 stage rows)."""
+    import numpy as np
+
+    from viralsim.agents import SESSION_END
+    from viralsim.agents.analysis import run_metrics
+
+    s, log = result.summary, result.agents
+    assert log is not None
+    m = run_metrics(result)
+    vid, ses = log.videos, log.sessions
+    ended = np.bincount(np.asarray(ses["ended"], dtype=np.int64), minlength=len(SESSION_END))
+    labels = {"feed_empty": "nothing new"}
+    ends = ", ".join(f"{labels.get(why, why)} {100 * k / max(len(ses['user']), 1):.0f} %"
+                     for why, k in zip(SESSION_END, ended, strict=True))  # fmt: skip
+    src = s["views_by_source"]
+    name = escape(result.scenario.name + (f" [{result.variant}]" if result.variant else ""))
+    top = Table(title=f"{name} — seed {result.seed} — {log.mode} platform", show_header=False, box=None)
+    top.add_column(style="bold")
+    top.add_column()
+    rows = [
+        ("views", f"{s['views']:,}  (unique viewers {s['unique_viewers']:,} of {s['population']:,})"),
+        ("population", _population(s, peak_memory_mib)),
+        ("by source", f"For You {src['for_you']:,} · Following {src['following']:,} · shares {src['share']:,}"),
+        ("videos", f"{len(vid['video']):,} from {len(np.unique(vid['creator'])):,} creators;"
+                   f" {int(np.count_nonzero(vid['views'] == 0)):,} never watched"),
+        ("sessions", f"{m['sessions']:,}, {m['views_per_session']:.2f} views each"),
+        ("sessions ended", ends),
+        ("views per video", f"Gini {m['gini']:.3f}; top 1 % of videos get {100 * m['top1_share']:.1f} %,"
+                            f" top 10 % get {100 * m['top10_share']:.1f} %"),
+        ("what predicts views", f"Spearman ρ with appeal {m['rho_appeal']:+.2f}, with creator followers"
+                                f" {m['rho_followers']:+.2f}"),
+        ("feeds narrow", f"mean interest entropy {m['entropy_change']:+.3f} nats over the run"),
+    ]  # fmt: skip
+    for k, v in rows:
+        top.add_row(k, v)
+    con.print(top)
+    best = np.argsort(-vid["views"], kind="stable")[:10]
+    t = Table(title="the ten most viewed videos", header_style="bold")
+    for col in ("video", "topic", "creator followers", "appeal", "views", "For You", "Following", "shares",
+                "stages"):  # fmt: skip
+        t.add_column(col, justify="right")
+    for i in best.tolist():
+        t.add_row(str(vid["video"][i]), log.topics[int(vid["topic"][i])], f"{int(vid['creator_followers'][i]):,}",
+                  f"{float(vid['appeal'][i]):.2f}", f"{int(vid['views'][i]):,}", f"{int(vid['views_for_you'][i]):,}",
+                  f"{int(vid['views_following'][i]):,}", f"{int(vid['views_share'][i]):,}",
+                  str(int(vid["stages_reached"][i])))  # fmt: skip
+    con.print(t)
+    if result.stages:
+        stages = np.asarray(vid["stages_reached"], dtype=np.int64)
+        funnel = ", ".join(f"{k}: {int(np.count_nonzero(stages >= k)):,}" for k in range(1, int(stages.max()) + 1))
+        con.print(f"videos reaching each push stage — {funnel} (of {len(stages):,})")
