@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from viralsim._version import __version__
-from viralsim.model.graph import AnnealedGraph, ContactGraph, CSRGraph, build_graph
+from viralsim.model.graph import AnnealedGraph, CSRGraph, scenario_graph
 from viralsim.model.population import make_population
 from viralsim.processes import upload
 from viralsim.result import RunResult, reach_curve, summarise, views_log
@@ -24,18 +24,6 @@ from viralsim.scenario import Scenario, problems, representation
 from viralsim.state import VIEW_COLUMNS, Batch, RunState
 
 __all__ = ["simulate"]
-
-
-def _graph(scenario: Scenario, graph: Any, streams: Streams) -> ContactGraph:
-    n = scenario.population.users
-    if graph is None:
-        if scenario.social_graph.kind == "edge_list":
-            raise ValueError("social_graph.kind = 'edge_list': pass graph=viralsim.load_graph(scenario, scenario_path)")
-        return build_graph(scenario.social_graph, n, rng=streams["graph"])
-    g = graph if isinstance(graph, CSRGraph) else CSRGraph.from_networkx(graph)
-    if g.n != n:
-        raise ValueError(f"the graph has {g.n} nodes but population.users = {n}")
-    return g
 
 
 def simulate(
@@ -106,7 +94,7 @@ def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
     """Build one platform's world and run it to the horizon."""
     push = sc.platform.push
     expected = (sum(push.cohort_sizes()) if push.mode != "social" else 0) + sc.creator.followers
-    g = _graph(sc, graph, streams)
+    g = scenario_graph(sc.social_graph, sc.population.users, graph, rng=streams["graph"])
     population = make_population(
         sc.population, sc.video.mix(), rng=streams["population"], capacity=expected,
         exchangeable=isinstance(g, AnnealedGraph),

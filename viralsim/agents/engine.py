@@ -40,7 +40,7 @@ from viralsim.agents.log import AgentLog, interest_stats
 from viralsim.agents.processes import drift, market_upload, upload, user_day
 from viralsim.agents.report import finish
 from viralsim.agents.world import World
-from viralsim.model.graph import ContactGraph, CSRGraph, build_graph
+from viralsim.model.graph import ContactGraph, CSRGraph, scenario_graph
 from viralsim.model.platform import recognise
 from viralsim.model.population import SessionClock
 from viralsim.result import RunResult
@@ -54,7 +54,7 @@ def simulate_agents(sc: Scenario, seed: int, *, run: int, variant: str | None, g
     """Run a validated scenario (variant applied) with the agent engine; see ``viralsim.simulate``."""
     streams = Streams(seed, run)
     users = _users(sc, streams)
-    g = _graph(sc, graph, streams)
+    g = scenario_graph(sc.social_graph, sc.population.users, graph, rng=streams["graph"])
     videos = _market(sc, streams, users) if sc.marketplace is not None else _one_video(sc, streams, g)
     world = World(sc, streams, g, users, videos)
     world.session_ptr, world.session_h = users["session_ptr"], users["session_h"]
@@ -105,18 +105,6 @@ def simulate_agents(sc: Scenario, seed: int, *, run: int, variant: str | None, g
         mode=sc.platform.push.mode,
     )
     return finish(world, log, seed=seed, run=run, variant=variant, record=record, version=__version__)
-
-
-def _graph(sc: Scenario, graph: Any, streams: Streams) -> ContactGraph:
-    n = sc.population.users
-    if graph is None:
-        if sc.social_graph.kind == "edge_list":
-            raise ValueError("social_graph.kind = 'edge_list': pass graph=viralsim.load_graph(scenario, scenario_path)")
-        return build_graph(sc.social_graph, n, rng=streams["graph"])
-    g = graph if isinstance(graph, CSRGraph) else CSRGraph.from_networkx(graph)
-    if g.n != n:
-        raise ValueError(f"the graph has {g.n} nodes but population.users = {n}")
-    return g
 
 
 def _users(sc: Scenario, streams: Streams) -> dict[str, np.ndarray]:

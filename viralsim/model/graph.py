@@ -23,7 +23,7 @@ import numpy as np
 
 from viralsim.scenario import SocialGraph
 
-__all__ = ["AnnealedGraph", "CSRGraph", "ContactGraph", "build_graph"]
+__all__ = ["AnnealedGraph", "CSRGraph", "ContactGraph", "build_graph", "scenario_graph"]
 
 #: Above this many users, barabasi_albert (built with networkx) is refused.
 MAX_NETWORKX_USERS = 200_000
@@ -218,3 +218,19 @@ def build_graph(config: SocialGraph, n: int, *, rng: np.random.Generator) -> Con
         seed = int(rng.integers(0, 2**31 - 1))
         return CSRGraph.from_networkx(nx.barabasi_albert_graph(n, m, seed=seed))
     raise ValueError(f"social_graph.kind = {kind!r} needs a graph passed to simulate(graph=...)")
+
+
+def scenario_graph(config: SocialGraph, n: int, graph: Any, *, rng: np.random.Generator) -> ContactGraph:
+    """The run's social graph: ``graph`` when one is passed (CSR or networkx, ``n`` nodes), else the generator's.
+
+    Raises ``ValueError`` for an ``edge_list`` scenario without a graph, and for a graph
+    of the wrong size.
+    """
+    if graph is None:
+        if config.kind == "edge_list":
+            raise ValueError("social_graph.kind = 'edge_list': pass graph=viralsim.load_graph(scenario, scenario_path)")
+        return build_graph(config, n, rng=rng)
+    g = graph if isinstance(graph, CSRGraph) else CSRGraph.from_networkx(graph)
+    if g.n != n:
+        raise ValueError(f"the graph has {g.n} nodes but population.users = {n}")
+    return g

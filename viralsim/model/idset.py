@@ -143,7 +143,7 @@ class IdSet:
         ids = np.asarray(ids, dtype=np.int64)
         if not len(ids):
             return
-        if len(ids) and int(ids.min()) < 0:
+        if int(ids.min()) < 0:
             raise ValueError("ids must be non-negative")
         if (self._n + len(ids)) > _MAX_LOAD * len(self._keys):
             self._grow(self._n + len(ids))
