@@ -431,6 +431,9 @@ class Agents(_Strict):
     #: Probability that the next item of a session is picked at random instead of the best ranked
     #: (out-of-interest items, TikTok's deliberate diversity).
     exploration: Probability = 0.1
+    #: Share of each push batch the platform sends to random users instead of the most interested
+    #: ones (exploration outside users' interests at the platform's side; 0: the ranking only).
+    explore_cohort: Probability = 0.0
     #: Feedback of viewing on tastes: each view multiplies the viewer's interest in the video's
     #: topic by exp(interest_drift x (fraction watched - mean fraction watched)), applied every
     #: drift_interval_h (0: tastes fixed).

@@ -237,12 +237,25 @@ class World:
         return k
 
     def deliver_push(self, v: int, k: int, stage: int, t_h: float, *, rng: np.random.Generator) -> int:
-        """Deliver ``v`` to the ``k`` unreached users most interested in its recognised topic."""
+        """Deliver ``v`` to the ``k`` unreached users most interested in its recognised topic.
+
+        With ``agents.explore_cohort`` > 0 that share of the ``k`` goes to unreached users
+        drawn at random instead (the platform exploring outside users' interests).
+        """
         cand = np.flatnonzero(~self.reached[v])
         x = self.interest[cand, int(self.videos["rec_topic"][v])]
         if len(cand) > k:
-            top = np.argpartition(-x, k - 1)[:k]
-            cand, x = cand[top], x[top]
+            explore = int(round(self.scenario.agents.explore_cohort * k))
+            if explore:  # random users first, then the most interested of the others
+                pick = rng.choice(len(cand), size=explore, replace=False)
+                rest = np.ones(len(cand), dtype=bool)
+                rest[pick] = False
+                others, ox = cand[rest], x[rest]
+                best = np.argpartition(-ox, k - explore - 1)[: k - explore] if k > explore else np.empty(0, np.intp)
+                cand, x = np.concatenate([cand[pick], others[best]]), np.concatenate([x[pick], ox[best]])
+            else:
+                top = np.argpartition(-x, k - 1)[:k]
+                cand, x = cand[top], x[top]
         key = (v, stage)  # how deep into the ranking the stage went: its users' interest in the topic
         self.cohort_interest[key] = self.cohort_interest.get(key, 0.0) + float(x.sum(dtype=np.float64))
         return self.deliver(v, cand, FOR_YOU, t_h, self.scenario.platform.push.watch_probability, rng=rng, stage=stage)
