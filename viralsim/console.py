@@ -31,9 +31,7 @@ def _rate(x: float | None, limit: float | None) -> str:
 
 
 def _population(s: dict[str, Any], peak_memory_mib: float | None) -> str:
-    text = f"{s['population']:,} users, {s.get('representation', '?')}"
-    if "users_materialised" in s:
-        text += f" ({s['users_materialised']:,} in memory)"
+    text = f"{s['population']:,} users, {s['representation']} ({s['users_materialised']:,} in memory)"
     if peak_memory_mib is not None:
         text += f" · peak memory {peak_memory_mib:,.0f} MiB"
     return text

@@ -20,7 +20,7 @@ from viralsim.model.population import make_population
 from viralsim.processes import upload
 from viralsim.result import RunResult, reach_curve, summarise, views_log
 from viralsim.rng import Streams
-from viralsim.scenario import Scenario, problems, representation
+from viralsim.scenario import Scenario, problems, reachable_users, representation
 from viralsim.state import VIEW_COLUMNS, Batch, RunState
 
 __all__ = ["simulate"]
@@ -92,11 +92,9 @@ def simulate(
 
 def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
     """Build one platform's world and run it to the horizon."""
-    push = sc.platform.push
-    expected = (sum(push.cohort_sizes()) if push.mode != "social" else 0) + sc.creator.followers
     g = scenario_graph(sc.social_graph, sc.population.users, graph, rng=streams["graph"])
     population = make_population(
-        sc.population, sc.video.mix(), rng=streams["population"], capacity=expected,
+        sc.population, sc.video.mix(), rng=streams["population"], capacity=int(reachable_users(sc)),
         exchangeable=isinstance(g, AnnealedGraph),
     )  # fmt: skip
     creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None

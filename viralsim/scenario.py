@@ -607,7 +607,7 @@ def memory_parts(sc: Scenario, record: str = "summary") -> dict[str, float]:
         "small_world": n * 2.0 * half,
         "barabasi_albert": n * min(n - 1.0, half),
     }.get(graph.kind, 0.0)
-    reached = _reachable(sc)
+    reached = reachable_users(sc)
     per_reached = float(BYTES_PER_REACHED_USER if record == "full" else BYTES_PER_REACHED_USER_SUMMARY)
     if representation(sc.population) == "materialised":
         held = n * (BYTES_PER_USER + 4.0 * len(sc.population.topics))
@@ -628,7 +628,7 @@ def memory_parts(sc: Scenario, record: str = "summary") -> dict[str, float]:
     return parts
 
 
-def _reachable(sc: Scenario) -> float:
+def reachable_users(sc: Scenario) -> float:
     """The users the push cohorts and the following feed can reach (at most the population)."""
     push = sc.platform.push
     pushed = float(sum(push.cohort_sizes())) if push.mode != "social" else 0.0
@@ -697,7 +697,7 @@ def _memory_problem(sc: Scenario, limit: int, record: str) -> tuple[tuple[str | 
         what = f"a {sc.social_graph.kind} graph of {users} users and ~{edges:.3g} edges"
     elif biggest == "reached":
         where = ("platform", "push", "cohorts" if push.cohorts is not None else "first_cohort")
-        what = f"reaching up to {round(_reachable(sc))} users"
+        what = f"reaching up to {round(reachable_users(sc))} users"
     else:
         where, what = ("population", "users"), f"a materialised population of {users} users"
         return where, (
