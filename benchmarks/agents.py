@@ -78,8 +78,17 @@ def child(case: str) -> None:
     t0 = time.perf_counter()
     r = simulate(scenario(case))
     s = r.summary
-    print(json.dumps({"simulate_s": time.perf_counter() - t0, "sessions": s["sessions"], "views": s["views"],
-                      "videos": s["videos"], "deliveries": sum(s["deliveries"].values())}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "simulate_s": time.perf_counter() - t0,
+                "sessions": s["sessions"],
+                "views": s["views"],
+                "videos": s["videos"],
+                "deliveries": sum(s["deliveries"].values()),
+            }
+        )
+    )
 
 
 def measure(case: str) -> dict[str, Any]:
@@ -118,9 +127,10 @@ def profile(case: str) -> None:
         "user processes (user_day, own)": own.get("processes.py:user_day", 0.0),
         "SimPy kernel (step, schedule, Timeout, resume)": simpy_own,
         "deliveries (World.deliver, cumulative)": cum.get("world.py:deliver", 0.0),
-        "building the world (users, sessions, market)": cum.get("engine.py:_users", 0.0) + cum.get("engine.py:_market", 0.0),
+        "building the world (users, sessions, market)": cum.get("engine.py:_users", 0.0)
+        + cum.get("engine.py:_market", 0.0),
         "result (views log, summary)": cum.get("report.py:finish", 0.0),
-    }  # fmt: skip
+    }
     parts["other (array appends, numpy item reads, drift, gate...)"] = total - sum(parts.values())
     print(f"{case}: {total:.1f} s under cProfile, {sessions} sessions, {r.summary['views']} views")
     for name, t in parts.items():
@@ -152,9 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         r0 = runs[0]
         ok = wall <= TARGET_S and rss <= TARGET_BYTES
         each = ", ".join(f"{r['wall_s']:.1f}" for r in runs)
-        print(f"| {case} | {wall:.1f} s | {each} | {rss / 2**30:.2f} GiB"
-              f" | {r0['sessions']:,} | {r0['views']:,} | {r0['deliveries']:,} | {r0['sessions'] / wall:,.0f}"
-              f" | {r0['views'] / wall:,.0f} | {'met' if ok else 'MISSED'} |")  # fmt: skip
+        print(
+            f"| {case} | {wall:.1f} s | {each} | {rss / 2**30:.2f} GiB"
+            f" | {r0['sessions']:,} | {r0['views']:,} | {r0['deliveries']:,} | {r0['sessions'] / wall:,.0f}"
+            f" | {r0['views'] / wall:,.0f} | {'met' if ok else 'MISSED'} |"
+        )
     return 0
 
 

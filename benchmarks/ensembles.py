@@ -65,8 +65,13 @@ def bench_1000(repeat: int, runs: int) -> dict[str, Any]:
         print(f"  bees x{runs}, 2 processes: {wall:.1f} s (median views {views[-1]:,.0f})", flush=True)
     if len(set(views)) != 1:
         raise SystemExit(f"the same command gave different results: {views}")
-    return {"runs": runs, "walls_s": walls, "median_s": statistics.median(walls), "per_run_ms":
-            1000 * statistics.median(walls) / runs, "median_views": views[0]}  # fmt: skip
+    return {
+        "runs": runs,
+        "walls_s": walls,
+        "median_s": statistics.median(walls),
+        "per_run_ms": 1000 * statistics.median(walls) / runs,
+        "median_views": views[0],
+    }
 
 
 def bench_speedup(repeat: int, runs: int) -> dict[str, Any]:
@@ -112,16 +117,23 @@ print(json.dumps(out))
 
 
 def bench_dask(repeat: int, runs: int) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", _DASK_CHILD, str(runs), str(repeat)], cwd=ROOT,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _DASK_CHILD, str(runs), str(repeat)], cwd=ROOT, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise SystemExit(f"dask benchmark failed: {done.stderr.strip()[-800:]}")
     data = json.loads(done.stdout.strip().splitlines()[-1])
     if not data["identical"]:
         raise SystemExit("Dask and local processes gave different results")
     ml, md = statistics.median(data["local_s"]), statistics.median(data["dask_s"])
-    data.update(runs=runs, median_local_s=ml, median_dask_s=md, per_run_local_ms=1000 * ml / runs,
-                per_run_dask_ms=1000 * md / runs, ratio=md / ml)  # fmt: skip
+    data.update(
+        runs=runs,
+        median_local_s=ml,
+        median_dask_s=md,
+        per_run_local_ms=1000 * ml / runs,
+        per_run_dask_ms=1000 * md / runs,
+        ratio=md / ml,
+    )
     print(f"  local {ml:.1f} s vs dask {md:.1f} s for {runs} runs (ratio {md / ml:.2f})", flush=True)
     return data
 
@@ -130,20 +142,26 @@ def table(res: dict[str, Any]) -> str:
     rows = ["| benchmark | measured (median) | target | met |", "|---|---|---|---|"]
     if "bees_1000" in res:
         b = res["bees_1000"]
-        rows.append(f"| `viralsim run bees_bike --runs {b['runs']} --processes 2` (whole process) | "
-                    f"{b['median_s']:.1f} s ({b['per_run_ms']:.0f} ms per run; runs {', '.join(f'{w:.1f}' for w in b['walls_s'])} s) | "
-                    f"≤ 60 s | {'yes' if b['median_s'] <= 60 else '**no**'} |")  # fmt: skip
+        rows.append(
+            f"| `viralsim run bees_bike --runs {b['runs']} --processes 2` (whole process) | "
+            f"{b['median_s']:.1f} s ({b['per_run_ms']:.0f} ms per run; runs {', '.join(f'{w:.1f}' for w in b['walls_s'])} s) | "
+            f"≤ 60 s | {'yes' if b['median_s'] <= 60 else '**no**'} |"
+        )
     if "speedup" in res:
         s = res["speedup"]
-        rows.append(f"| speed-up of 2 processes over 1 (`--runs {s['runs']}`, whole process) | "
-                    f"{s['speedup']:.2f}× ({s['median_one_s']:.1f} s → {s['median_two_s']:.1f} s) | ≥ 1.8× | "
-                    f"{'yes' if s['speedup'] >= 1.8 else '**no**'} |")  # fmt: skip
+        rows.append(
+            f"| speed-up of 2 processes over 1 (`--runs {s['runs']}`, whole process) | "
+            f"{s['speedup']:.2f}× ({s['median_one_s']:.1f} s → {s['median_two_s']:.1f} s) | ≥ 1.8× | "
+            f"{'yes' if s['speedup'] >= 1.8 else '**no**'} |"
+        )
     if "dask_overhead" in res:
         d = res["dask_overhead"]
-        rows.append(f"| Dask local cluster (2 workers) vs local processes, {d['runs']} bees runs, chunks "
-                    f"{d['chunk_dask']} vs {d['chunk_local']} | {d['per_run_dask_ms']:.0f} vs {d['per_run_local_ms']:.0f} ms "
-                    f"per run: ratio {d['ratio']:.2f} (cluster start {statistics.median(d['dask_start_s']):.1f} s, apart) | "
-                    f"≤ 1.20 | {'yes' if d['ratio'] <= 1.2 else '**no**'} |")  # fmt: skip
+        rows.append(
+            f"| Dask local cluster (2 workers) vs local processes, {d['runs']} bees runs, chunks "
+            f"{d['chunk_dask']} vs {d['chunk_local']} | {d['per_run_dask_ms']:.0f} vs {d['per_run_local_ms']:.0f} ms "
+            f"per run: ratio {d['ratio']:.2f} (cluster start {statistics.median(d['dask_start_s']):.1f} s, apart) | "
+            f"≤ 1.20 | {'yes' if d['ratio'] <= 1.2 else '**no**'} |"
+        )
     return "\n".join(rows)
 
 
@@ -185,8 +203,10 @@ def main() -> None:
         Path(args.json_path).write_text(json.dumps(res, indent=2))
     if args.write_readme:
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        write_readme(f"Measured {stamp}, `{' '.join(['benchmarks/ensembles.py', *sys.argv[1:]])}`, "
-                     f"{os.cpu_count()} cores:\n\n{text}")  # fmt: skip
+        write_readme(
+            f"Measured {stamp}, `{' '.join(['benchmarks/ensembles.py', *sys.argv[1:]])}`, "
+            f"{os.cpu_count()} cores:\n\n{text}"
+        )
 
 
 if __name__ == "__main__":

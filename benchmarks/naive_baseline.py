@@ -348,9 +348,20 @@ class NaiveWorld:
                 views, rates, score, failed = self.gate(stage)
             else:
                 views, rates, score, failed = early
-            self.stages.append({"stage": stage, "cohort_size": size, "delivered": delivered, "start_h": start_h,
-                                "evaluated_h": env.now, "views_evaluated": views, **rates, "score": score,
-                                "passed": not failed, "stopped_mid_stage": early is not None})  # fmt: skip
+            self.stages.append(
+                {
+                    "stage": stage,
+                    "cohort_size": size,
+                    "delivered": delivered,
+                    "start_h": start_h,
+                    "evaluated_h": env.now,
+                    "views_evaluated": views,
+                    **rates,
+                    "score": score,
+                    "passed": not failed,
+                    "stopped_mid_stage": early is not None,
+                }
+            )
             if failed:
                 self.stop("kpi_below_threshold:" + ",".join(failed))
                 return
@@ -423,9 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in out.items():
             print(f"{key:>20}: {value}")
         for st in world.stages:
-            print(f"  stage {st['stage']}: cohort {st['cohort_size']:>9,} delivered {st['delivered']:>9,}"
-                  f" views {st['views_evaluated']:>9,} completion {st['completion']:.3f} like {st['like']:.3f}"
-                  f" {'pass' if st['passed'] else 'FAIL'}")  # fmt: skip
+            print(
+                f"  stage {st['stage']}: cohort {st['cohort_size']:>9,} delivered {st['delivered']:>9,}"
+                f" views {st['views_evaluated']:>9,} completion {st['completion']:.3f} like {st['like']:.3f}"
+                f" {'pass' if st['passed'] else 'FAIL'}"
+            )
     return 0
 
 

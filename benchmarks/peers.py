@@ -151,8 +151,15 @@ def child_viralsim(n: int, args: argparse.Namespace) -> dict[str, Any]:
     import viralsim
 
     source = str(Path(viralsim.__file__).resolve().parent.parent)  # the checkout that was measured
-    return {"build": {"viralsim_csr": build}, "run": {"viralsim": runs}, "size": {"viralsim": sizes}, "source": source,
-            "edges": int(len(src)), "roots": int(csr.degree(np.array([0]))[0]), "depth": depth}  # fmt: skip
+    return {
+        "build": {"viralsim_csr": build},
+        "run": {"viralsim": runs},
+        "size": {"viralsim": sizes},
+        "source": source,
+        "edges": int(len(src)),
+        "roots": int(csr.degree(np.array([0]))[0]),
+        "depth": depth,
+    }
 
 
 def child_eon(n: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -176,12 +183,28 @@ def child_eon(n: int, args: argparse.Namespace) -> dict[str, Any]:
     sizes: dict[str, list[int]] = {"eon_nonmarkov": [], "eon_fast_sir": []}
     for seed in range(args.repeat):
         rng = np.random.default_rng(seed)
-        t, out = timed(EoN.fast_nonMarkov_SIR, g, trans_and_rec_time_fxn=ic_delays, trans_and_rec_time_args=(rng,),
-                       initial_infecteds=roots, initial_recovereds=[0], rng=rng, key="eon_nonmarkov")  # fmt: skip
+        t, out = timed(
+            EoN.fast_nonMarkov_SIR,
+            g,
+            trans_and_rec_time_fxn=ic_delays,
+            trans_and_rec_time_args=(rng,),
+            initial_infecteds=roots,
+            initial_recovereds=[0],
+            rng=rng,
+            key="eon_nonmarkov",
+        )
         runs["eon_nonmarkov"].append(t)
         sizes["eon_nonmarkov"].append(int(out[3][-1]))
-        t, out = timed(EoN.fast_SIR, g, args.p / (1 - args.p), 1.0, initial_infecteds=roots, initial_recovereds=[0],
-                       rng=rng, key="eon_fast_sir")  # fmt: skip
+        t, out = timed(
+            EoN.fast_SIR,
+            g,
+            args.p / (1 - args.p),
+            1.0,
+            initial_infecteds=roots,
+            initial_recovereds=[0],
+            rng=rng,
+            key="eon_fast_sir",
+        )
         runs["eon_fast_sir"].append(t)
         sizes["eon_fast_sir"].append(int(out[3][-1]))
     return {"build": {"networkx": build}, "run": runs, "size": sizes}
@@ -237,18 +260,36 @@ def missing_peers() -> list[str]:
 
 
 def run_child(lib: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", lib, "--n", str(n),
-           "--repeat", str(args.repeat), "--build-repeat", str(args.build_repeat),
-           "--ndlib-repeat", str(args.ndlib_repeat or args.repeat), "--p", repr(args.p),
-           "--mean-degree", repr(args.mean_degree), "--graph-seed", str(args.graph_seed)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        lib,
+        "--n",
+        str(n),
+        "--repeat",
+        str(args.repeat),
+        "--build-repeat",
+        str(args.build_repeat),
+        "--ndlib-repeat",
+        str(args.ndlib_repeat or args.repeat),
+        "--p",
+        repr(args.p),
+        "--mean-degree",
+        repr(args.mean_degree),
+        "--graph-seed",
+        str(args.graph_seed),
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no stderr)"])[-1]
         raise SystemExit(f"peers.py: {lib} at {n:,} nodes failed (exit {proc.returncode}): {tail}")
     out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"  {lib:8s} {n:>9,} nodes: done in {time.perf_counter() - t0:.0f} s, peak RSS {out['peak_rss_mib']:.0f} MiB",
-          flush=True)  # fmt: skip
+    print(
+        f"  {lib:8s} {n:>9,} nodes: done in {time.perf_counter() - t0:.0f} s, peak RSS {out['peak_rss_mib']:.0f} MiB",
+        flush=True,
+    )
     return out
 
 
@@ -257,9 +298,11 @@ def fmt(x: float) -> str:
 
 
 def table(results: dict[int, dict[str, dict[str, Any]]], args: argparse.Namespace) -> str:
-    rows = ["| nodes | what | call | runs | median s | min s | max s | CPU s (median) | final size (median)"
-            " | vs viralsim (wall) | vs viralsim (CPU) | target | result |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    rows = [
+        "| nodes | what | call | runs | median s | min s | max s | CPU s (median) | final size (median)"
+        " | vs viralsim (wall) | vs viralsim (CPU) | target | result |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     notes: list[str] = []
     med = statistics.median
     for n, by_lib in results.items():
@@ -289,34 +332,56 @@ def table(results: dict[int, dict[str, dict[str, Any]]], args: argparse.Namespac
                 f" | {fmt(max(times))} | {cpu_s} | {size_s} | {r_s} | {rc_s} | {target_s} | {result} |"
             )
 
-        # fmt: skip
-
-        row("graph", "viralsim `CSRGraph.from_edges` (arrays)", vs["build"]["viralsim_csr"], None, None, None, None,
-            None)  # fmt: skip
+        row(
+            "graph",
+            "viralsim `CSRGraph.from_edges` (arrays)",
+            vs["build"]["viralsim_csr"],
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
         if "eon" in by_lib:
             nxb = by_lib["eon"]["build"]["networkx"]
             row("graph", "networkx `Graph.add_edges_from`", nxb, None, None, None, None, None)
-            notes.append(f"{nodes} nodes: graph construction, networkx / viralsim CSR = "
-                         f"**{med(nxb) / med(vs['build']['viralsim_csr']):.0f}×**")  # fmt: skip
-        row("cascade", "viralsim `simulate(graph=csr)`", vs["run"]["viralsim"], vs["cpu"]["viralsim"],
-            vs["size"]["viralsim"], 1.0, 1.0, None)  # fmt: skip
-        peers = [("eon", "eon_nonmarkov", "EoN `fast_nonMarkov_SIR` (same IC)"),
-                 ("eon", "eon_fast_sir", "EoN `fast_SIR` (Markovian, same mean T)"),
-                 ("ndlib", "ndlib", "NDlib `IndependentCascades` `iteration()`")]  # fmt: skip
+            notes.append(
+                f"{nodes} nodes: graph construction, networkx / viralsim CSR = "
+                f"**{med(nxb) / med(vs['build']['viralsim_csr']):.0f}×**"
+            )
+        row(
+            "cascade",
+            "viralsim `simulate(graph=csr)`",
+            vs["run"]["viralsim"],
+            vs["cpu"]["viralsim"],
+            vs["size"]["viralsim"],
+            1.0,
+            1.0,
+            None,
+        )
+        peers = [
+            ("eon", "eon_nonmarkov", "EoN `fast_nonMarkov_SIR` (same IC)"),
+            ("eon", "eon_fast_sir", "EoN `fast_SIR` (Markovian, same mean T)"),
+            ("ndlib", "ndlib", "NDlib `IndependentCascades` `iteration()`"),
+        ]
         for lib, key, call in peers:
             if lib not in by_lib:
                 continue
             times, cpu = by_lib[lib]["run"][key], by_lib[lib]["cpu"][key]
             ratio, ratio_cpu = med(times) / base, med(cpu) / base_cpu
             row("cascade", call, times, cpu, by_lib[lib]["size"][key], ratio, ratio_cpu, TARGETS[key])
-            notes.append(f"{nodes} nodes: {call.split(' (')[0]} / viralsim = **{ratio:.0f}×** wall, {ratio_cpu:.0f}× CPU"
-                         f" (target ≥ {TARGETS[key]:.0f}×: {'met' if ratio >= TARGETS[key] else 'missed'})")  # fmt: skip
+            notes.append(
+                f"{nodes} nodes: {call.split(' (')[0]} / viralsim = **{ratio:.0f}×** wall, {ratio_cpu:.0f}× CPU"
+                f" (target ≥ {TARGETS[key]:.0f}×: {'met' if ratio >= TARGETS[key] else 'missed'})"
+            )
         if "ndlib" in by_lib:
             nd = by_lib["ndlib"]
             row("setup", "NDlib model + per-edge thresholds", nd["setup"]["ndlib"], None, None, None, None, None)
         mem = ", ".join(f"{lib} {by_lib[lib]['peak_rss_mib']:,.0f} MiB" for lib in LIBRARIES if lib in by_lib)
-        notes.append(f"{nodes} nodes: {vs['edges']:,} edges, {vs['roots']} roots, cascade depth "
-                     f"{int(med(vs['depth']))} share generations (viralsim); peak RSS per child: {mem}")  # fmt: skip
+        notes.append(
+            f"{nodes} nodes: {vs['edges']:,} edges, {vs['roots']} roots, cascade depth "
+            f"{int(med(vs['depth']))} share generations (viralsim); peak RSS per child: {mem}"
+        )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     source = next(iter(results.values()))["viralsim"].get("source", ROOT)
     import networkx as nx
@@ -329,11 +394,13 @@ def table(results: dict[int, dict[str, dict[str, Any]]], args: argparse.Namespac
             versions += f", {name} {version(dist)}"
         except Exception:  # noqa: BLE001 - a version string is decoration
             pass
-    head = (f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {os.cpu_count()} cores (shared); load average at end "
-            f"{load}; {versions}; viralsim at commit {commit(source)}.\n"
-            f"Command: `{command(args)}`. Random graph, mean degree {args.mean_degree:g}, edge probability "
-            f"p = {args.p:g} (R ≈ {args.mean_degree * args.p:.1f}), roots = node 0's neighbours; times in seconds, "
-            f"in-process, over the runs; ratios are medians over medians.\n")  # fmt: skip
+    head = (
+        f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {os.cpu_count()} cores (shared); load average at end "
+        f"{load}; {versions}; viralsim at commit {commit(source)}.\n"
+        f"Command: `{command(args)}`. Random graph, mean degree {args.mean_degree:g}, edge probability "
+        f"p = {args.p:g} (R ≈ {args.mean_degree * args.p:.1f}), roots = node 0's neighbours; times in seconds, "
+        f"in-process, over the runs; ratios are medians over medians.\n"
+    )
     return head + "\n" + "\n".join(rows) + "\n\n" + "\n".join(f"- {r}" for r in notes)
 
 
@@ -341,8 +408,9 @@ def commit(source: str | Path = ROOT) -> str:
     """The git commit of the viralsim checkout at ``source``, marked when its package has uncommitted changes."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=source, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "viralsim"], cwd=source, capture_output=True,
-                               text=True)  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "viralsim"], cwd=source, capture_output=True, text=True
+        )
     except OSError:
         return "?"
     return (head.stdout.strip() or "?") + (" with uncommitted changes to viralsim/" if dirty.stdout.strip() else "")
@@ -390,10 +458,13 @@ def main() -> None:
         ap.error(f"--skip takes eon and/or ndlib, got {', '.join(sorted(unknown))}")
     missing = [m for m in missing_peers() if m.lower() not in args.skip]
     if missing:
-        print(f"peers.py: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed;"
-              f" {'it comes' if len(missing) == 1 else 'they come'} with the bench extra:\n"
-              f"    .venv/bin/pip install -e '.[bench]'\n"
-              f"or leave {'it' if len(missing) == 1 else 'them'} out: --skip {','.join(m.lower() for m in missing)}", file=sys.stderr)  # fmt: skip
+        print(
+            f"peers.py: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed;"
+            f" {'it comes' if len(missing) == 1 else 'they come'} with the bench extra:\n"
+            f"    .venv/bin/pip install -e '.[bench]'\n"
+            f"or leave {'it' if len(missing) == 1 else 'them'} out: --skip {','.join(m.lower() for m in missing)}",
+            file=sys.stderr,
+        )
         sys.exit(1)
     libs = [lib for lib in LIBRARIES if lib not in args.skip]
     results: dict[int, dict[str, dict[str, Any]]] = {}

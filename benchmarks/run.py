@@ -127,8 +127,11 @@ def run(bench: Bench, echo: bool = True) -> None:
                 bench.inner_s.extend(bench.output["times_s"])
         if echo:
             inner = f", simulate() median {bench.output['median_s']:.3f} s" if bench.inprocess else ""
-            print(f"  {bench.name}: run {i + 1}/{bench.repeat}: {wall:.2f} s wall, {cpu:.2f} s CPU,"
-                  f" {rss / 1024:.0f} MiB{inner}", flush=True)  # fmt: skip
+            print(
+                f"  {bench.name}: run {i + 1}/{bench.repeat}: {wall:.2f} s wall, {cpu:.2f} s CPU,"
+                f" {rss / 1024:.0f} MiB{inner}",
+                flush=True,
+            )
 
 
 # -- checks of each benchmark's output (the runs must be the runs we think they are) ----------
@@ -163,22 +166,57 @@ def benchmarks(repeat: int, naive_repeat: int) -> list[Bench]:
     cli = [str(exe)] if exe.exists() else [py, "-m", "viralsim"]
     imports = "import viralsim.cli, viralsim.engine, viralsim.io.scenario_file, viralsim.io.outputs"
     return [
-        Bench("startup", "`python -c 'import viralsim.cli, ...'`: interpreter + imports of `viralsim run`",
-              [py, "-c", imports], repeat),
-        Bench("bees_cli", f"`viralsim run {BEES} --json` (2.4M users, ~714K views)",
-              [*cli, "run", BEES, "--json"], repeat, target_s=1.5, target_rss_mib=300, check=check_bees),
-        Bench("bees_simulate", f"in-process `simulate()` on {BEES} (median of {repeat} after a warm-up)",
-              [py, "benchmarks/time_simulate.py", BEES, "--repeat", str(repeat)], 1, target_s=0.1,
-              inprocess=True, check=check_bees),
-        Bench("ten_million_cli", f"`viralsim run {TEN_M} --json` (10M users, >= 5M views, KPI stop)",
-              [*cli, "run", TEN_M, "--json"], repeat, target_s=5.0, target_rss_mib=1536, check=check_ten_million),
-        Bench("ten_million_simulate", f"in-process `simulate()` on {TEN_M} (median of {repeat} after a warm-up)",
-              [py, "benchmarks/time_simulate.py", TEN_M, "--repeat", str(repeat)], 1, inprocess=True,
-              check=check_ten_million),
-        Bench("naive_bees", "`python benchmarks/naive_baseline.py --json`: bees_bike, one object per user,"
-              " one SimPy process per viewer", [py, "benchmarks/naive_baseline.py", BEES, "--json"],
-              naive_repeat, check=check_naive, timeout_s=1800),
-    ]  # fmt: skip
+        Bench(
+            "startup",
+            "`python -c 'import viralsim.cli, ...'`: interpreter + imports of `viralsim run`",
+            [py, "-c", imports],
+            repeat,
+        ),
+        Bench(
+            "bees_cli",
+            f"`viralsim run {BEES} --json` (2.4M users, ~714K views)",
+            [*cli, "run", BEES, "--json"],
+            repeat,
+            target_s=1.5,
+            target_rss_mib=300,
+            check=check_bees,
+        ),
+        Bench(
+            "bees_simulate",
+            f"in-process `simulate()` on {BEES} (median of {repeat} after a warm-up)",
+            [py, "benchmarks/time_simulate.py", BEES, "--repeat", str(repeat)],
+            1,
+            target_s=0.1,
+            inprocess=True,
+            check=check_bees,
+        ),
+        Bench(
+            "ten_million_cli",
+            f"`viralsim run {TEN_M} --json` (10M users, >= 5M views, KPI stop)",
+            [*cli, "run", TEN_M, "--json"],
+            repeat,
+            target_s=5.0,
+            target_rss_mib=1536,
+            check=check_ten_million,
+        ),
+        Bench(
+            "ten_million_simulate",
+            f"in-process `simulate()` on {TEN_M} (median of {repeat} after a warm-up)",
+            [py, "benchmarks/time_simulate.py", TEN_M, "--repeat", str(repeat)],
+            1,
+            inprocess=True,
+            check=check_ten_million,
+        ),
+        Bench(
+            "naive_bees",
+            "`python benchmarks/naive_baseline.py --json`: bees_bike, one object per user,"
+            " one SimPy process per viewer",
+            [py, "benchmarks/naive_baseline.py", BEES, "--json"],
+            naive_repeat,
+            check=check_naive,
+            timeout_s=1800,
+        ),
+    ]
 
 
 # -- reporting ------------------------------------------------------------------------------
@@ -220,8 +258,10 @@ def ratio_line(benches: dict[str, Bench]) -> str:
     rc = statistics.median(naive.cpu_s) / statistics.median(fast.cpu_s)
     rm = naive.peak_rss_mib / fast.peak_rss_mib if naive.peak_rss_mib and fast.peak_rss_mib else float("nan")
     verdict = "met" if r >= 50 else "missed"
-    return (f"viralsim vs naive (bees_bike, whole process, same invocation): **{r:.0f}× faster** wall"
-            f" ({rc:.0f}× less CPU, {rm:.1f}× less peak RSS); target ≥ 50×: {verdict}.")  # fmt: skip
+    return (
+        f"viralsim vs naive (bees_bike, whole process, same invocation): **{r:.0f}× faster** wall"
+        f" ({rc:.0f}× less CPU, {rm:.1f}× less peak RSS); target ≥ 50×: {verdict}."
+    )
 
 
 def table(benches: list[Bench]) -> str:
@@ -254,18 +294,22 @@ def machine() -> str:
     import simpy
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} cores (shared), {cpu}; load average at start {load}; Python"
-            f" {platform.python_version()}, numpy {numpy.__version__}, simpy {simpy.__version__};"
-            f" viralsim at {revision()}")  # fmt: skip
+    return (
+        f"{os.cpu_count()} cores (shared), {cpu}; load average at start {load}; Python"
+        f" {platform.python_version()}, numpy {numpy.__version__}, simpy {simpy.__version__};"
+        f" viralsim at {revision()}"
+    )
 
 
 def revision() -> str:
     """The checkout's commit, and whether viralsim/ has uncommitted changes."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "viralsim"], cwd=ROOT, capture_output=True,
-                               text=True, check=True).stdout.strip()  # fmt: skip
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "viralsim"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown revision"
     return f"commit {head}" + (" + uncommitted changes" if dirty else "")
@@ -274,9 +318,14 @@ def revision() -> str:
 def report(benches: list[Bench], started: str, mach: str, args: argparse.Namespace) -> str:
     by = {b.name: b for b in benches}
     cmd = "python benchmarks/run.py" + "".join(
-        f" {a}" for a, on in ((f"--repeat {args.repeat}", True), (f"--naive-repeat {args.naive_repeat}", True),
-                              ("--skip-naive", args.skip_naive)) if on
-    )  # fmt: skip
+        f" {a}"
+        for a, on in (
+            (f"--repeat {args.repeat}", True),
+            (f"--naive-repeat {args.naive_repeat}", True),
+            ("--skip-naive", args.skip_naive),
+        )
+        if on
+    )
     lines = [
         f"Measured {started} on {mach}.",
         f"Command: `{cmd}`. Times in seconds (wall clock of the whole process unless the row is in-process).",
@@ -348,8 +397,20 @@ def main(argv: list[str] | None = None) -> int:
         write_readme(text)
         print(f"\nwrote the table into {README.relative_to(ROOT)}")
     if args.json_path:
-        raw = [{"name": b.name, "cmd": b.cmd, "wall_s": b.wall_s, "cpu_s": b.cpu_s, "rss_kib": b.rss_kib,
-                "inner_s": b.inner_s, "note": b.note, "error": b.error, "skipped": b.skipped} for b in benches]  # fmt: skip
+        raw = [
+            {
+                "name": b.name,
+                "cmd": b.cmd,
+                "wall_s": b.wall_s,
+                "cpu_s": b.cpu_s,
+                "rss_kib": b.rss_kib,
+                "inner_s": b.inner_s,
+                "note": b.note,
+                "error": b.error,
+                "skipped": b.skipped,
+            }
+            for b in benches
+        ]
         Path(args.json_path).write_text(json.dumps({"started": started, "machine": mach, "benchmarks": raw}, indent=1))
     return 1 if failed else 0
 

@@ -65,9 +65,15 @@ def run_once(path: Path) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"{path.name}: exit {done.returncode}: {done.stderr.strip()[-500:]}")
     out = json.loads(done.stdout)
-    return {"wall_s": wall, "peak_mib": out["peak_memory_mib"], "views": out["views"],
-            "users": out["population"], "in_memory": out["users_materialised"],
-            "representation": out["representation"], "stages": out["stages_passed"]}  # fmt: skip
+    return {
+        "wall_s": wall,
+        "peak_mib": out["peak_memory_mib"],
+        "views": out["views"],
+        "users": out["population"],
+        "in_memory": out["users_materialised"],
+        "representation": out["representation"],
+        "stages": out["stages_passed"],
+    }
 
 
 def point(path: Path, repeat: int, label: str) -> dict[str, Any]:
@@ -78,8 +84,11 @@ def point(path: Path, repeat: int, label: str) -> dict[str, Any]:
     row["wall_s"] = statistics.median(r["wall_s"] for r in runs)
     row["peak_mib"] = statistics.median(r["peak_mib"] for r in runs)
     row["walls"] = [round(r["wall_s"], 2) for r in runs]
-    print(f"  {label}: {row['views']:,} views, {row['wall_s']:.2f} s, {row['peak_mib']:.0f} MiB "
-          f"({row['in_memory']:,} users in memory, {row['representation']})", flush=True)  # fmt: skip
+    print(
+        f"  {label}: {row['views']:,} views, {row['wall_s']:.2f} s, {row['peak_mib']:.0f} MiB "
+        f"({row['in_memory']:,} users in memory, {row['representation']})",
+        flush=True,
+    )
     return row
 
 
@@ -91,11 +100,20 @@ def bench_platform_scale(folder: Path, repeat: int) -> dict[str, Any]:
         base.append(run_once(bees))
     med = statistics.median(r["wall_s"] for r in main)
     bmed = statistics.median(r["wall_s"] for r in base)
-    row = {**main[0], "wall_s": med, "peak_mib": statistics.median(r["peak_mib"] for r in main),
-           "walls": [round(r["wall_s"], 2) for r in main], "bees_s": bmed,
-           "bees_peak_mib": statistics.median(r["peak_mib"] for r in base), "ratio": med / bmed}  # fmt: skip
-    print(f"  platform_scale: {row['views']:,} views, {med:.2f} s ({row['walls']}), {row['peak_mib']:.0f} MiB;"
-          f" bees_bike {bmed:.2f} s -> ratio {row['ratio']:.1f}", flush=True)  # fmt: skip
+    row = {
+        **main[0],
+        "wall_s": med,
+        "peak_mib": statistics.median(r["peak_mib"] for r in main),
+        "walls": [round(r["wall_s"], 2) for r in main],
+        "bees_s": bmed,
+        "bees_peak_mib": statistics.median(r["peak_mib"] for r in base),
+        "ratio": med / bmed,
+    }
+    print(
+        f"  platform_scale: {row['views']:,} views, {med:.2f} s ({row['walls']}), {row['peak_mib']:.0f} MiB;"
+        f" bees_bike {bmed:.2f} s -> ratio {row['ratio']:.1f}",
+        flush=True,
+    )
     return row
 
 
@@ -109,8 +127,10 @@ def bench_by_population(folder: Path, repeat: int) -> list[dict[str, Any]]:
 
 
 def bench_by_views(folder: Path, repeat: int) -> list[dict[str, Any]]:
-    return [point(variant_file(folder, 1_500_000_000, tiers, "auto"), repeat, f"1.5e9 users, {tiers} tiers")
-            for tiers in (4, 5, 6, 7, 8)]  # fmt: skip
+    return [
+        point(variant_file(folder, 1_500_000_000, tiers, "auto"), repeat, f"1.5e9 users, {tiers} tiers")
+        for tiers in (4, 5, 6, 7, 8)
+    ]
 
 
 def table(results: dict[str, Any]) -> str:
@@ -125,16 +145,24 @@ def table(results: dict[str, Any]) -> str:
             f"{ps['bees_peak_mib']:.0f} MiB; ratio {ps['ratio']:.1f}× for ~24× the views.",
             "",
         ]
-    for key, title in (("by_population", "By population (the push stopped after the 500k tier)"),
-                       ("by_views", "By views (1.5 × 10⁹ users)")):  # fmt: skip
+    for key, title in (
+        ("by_population", "By population (the push stopped after the 500k tier)"),
+        ("by_views", "By views (1.5 × 10⁹ users)"),
+    ):
         rows = results.get(key)
         if not rows:
             continue
-        lines += [f"**{title}**", "", "| users | held as | users in memory | views | time (s) | peak (MiB) |",
-                  "|---:|---|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [
+            f"**{title}**",
+            "",
+            "| users | held as | users in memory | views | time (s) | peak (MiB) |",
+            "|---:|---|---:|---:|---:|---:|",
+        ]
         for r in rows:
-            lines.append(f"| {r['users']:.2g} | {r['representation']} | {r['in_memory']:,} | {r['views']:,} |"
-                         f" {r['wall_s']:.2f} | {r['peak_mib']:.0f} |")  # fmt: skip
+            lines.append(
+                f"| {r['users']:.2g} | {r['representation']} | {r['in_memory']:,} | {r['views']:,} |"
+                f" {r['wall_s']:.2f} | {r['peak_mib']:.0f} |"
+            )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -149,8 +177,13 @@ def plot(results: dict[str, Any]) -> None:
         rows = [r for r in pop if r["representation"] == how]
         if rows:
             left.plot([r["users"] for r in rows], [r["peak_mib"] for r in rows], style, label=how)
-    left.set(xscale="log", yscale="log", xlabel="population (users)", ylabel="peak memory (MiB)",
-             title="Fixed push (~0.6M views): memory vs population")  # fmt: skip
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="population (users)",
+        ylabel="peak memory (MiB)",
+        title="Fixed push (~0.6M views): memory vs population",
+    )
     left.legend()
     rows = results.get("by_views", [])
     if rows:
@@ -158,8 +191,13 @@ def plot(results: dict[str, Any]) -> None:
         twin = right.twinx()
         twin.plot([r["views"] for r in rows], [r["wall_s"] for r in rows], "^:", color="tab:red", label="time (s)")
         twin.set_ylabel("time (s)", color="tab:red")
-    right.set(xscale="log", yscale="log", xlabel="views", ylabel="peak memory (MiB)",
-              title="1.5 × 10⁹ users: memory and time vs views")  # fmt: skip
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="views",
+        ylabel="peak memory (MiB)",
+        title="1.5 × 10⁹ users: memory and time vs views",
+    )
     fig.savefig(PLOT, dpi=110)
 
 

@@ -22,8 +22,9 @@ TOPICS = ["animals", "comedy", "diy", "sport"]
 ACTIONS = ("liked", "commented", "shared", "followed", "profile_click")
 
 
-def fake_run(mode: str = "content", seed: int = 0, *, users: int = 60, creators: int = 40,
-             videos: int = 150, days: int = 2) -> Any:  # fmt: skip
+def fake_run(
+    mode: str = "content", seed: int = 0, *, users: int = 60, creators: int = 40, videos: int = 150, days: int = 2
+) -> Any:
     rng = np.random.default_rng(seed)
     horizon = 24.0 * days
     followers = np.floor(rng.pareto(1.2, creators) * 50).astype(np.int64)

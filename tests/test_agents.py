@@ -46,7 +46,7 @@ def market(mode: str = "content", **agents: Any) -> Scenario:
                     "cohorts": [50, 250, 1000],
                     "delivery_batch": 500,
                     "thresholds": {"like": 0.04},
-                },  # fmt: skip
+                },
                 "sharing": {"recipients_per_share": 3},
             },
             "behaviour": {"p_share": 0.02},
@@ -71,10 +71,29 @@ def test_the_log_keeps_the_published_layout(runs: dict[str, RunResult]) -> None:
     log = runs["content"].agents
     assert log is not None
     assert {k: str(a.dtype) for k, a in log.videos.items()} == {
-        "video": "int32", "creator": "int64", "creator_followers": "int64", "topic": "int16", "appeal": "float32",
-        "upload_h": "float64", **dict.fromkeys(("views", "unique_viewers", "likes", "comments", "shares", "follows",
-        "completed", "views_for_you", "views_following", "views_share"), "int64"), "stages_reached": "int16",
-    }  # fmt: skip
+        "video": "int32",
+        "creator": "int64",
+        "creator_followers": "int64",
+        "topic": "int16",
+        "appeal": "float32",
+        "upload_h": "float64",
+        **dict.fromkeys(
+            (
+                "views",
+                "unique_viewers",
+                "likes",
+                "comments",
+                "shares",
+                "follows",
+                "completed",
+                "views_for_you",
+                "views_following",
+                "views_share",
+            ),
+            "int64",
+        ),
+        "stages_reached": "int16",
+    }
     assert {k: str(a.dtype) for k, a in log.sessions.items()} == {
         "user": "int64",
         "start_h": "float64",
@@ -83,9 +102,12 @@ def test_the_log_keeps_the_published_layout(runs: dict[str, RunResult]) -> None:
         "ended": "int8",
     }
     assert {k: str(a.dtype) for k, a in log.users.items()} == {
-        "user": "int64", "sessions_per_day": "float32", "tz_h": "float32", "followers": "int64",
+        "user": "int64",
+        "sessions_per_day": "float32",
+        "tz_h": "float32",
+        "followers": "int64",
         **dict.fromkeys(("top_share_start", "top_share_end", "entropy_start", "entropy_end"), "float32"),
-    }  # fmt: skip
+    }
     assert set(log.drift) == {"time_h", "mean_entropy", "mean_top_share"}
     assert np.allclose(np.diff(log.drift["time_h"]), 6.0)
     assert SESSION_END == ("budget", "bored", "feed_empty", "horizon")
@@ -141,9 +163,13 @@ def test_platform_exploration_sends_videos_outside_users_interests() -> None:
     """explore_cohort = 0.3: the push's first cohorts are far less into the video's topic (measured 0.97 -> 0.77)."""
 
     def stage_one_interest(explore: float) -> float:
-        rows = [row["cohort_interest"] for seed in range(1, 4)
-                for row in simulate(market("content", explore_cohort=explore), seed=seed).stages if row["stage"] == 1]
-        return float(np.mean(rows))  # fmt: skip
+        rows = [
+            row["cohort_interest"]
+            for seed in range(1, 4)
+            for row in simulate(market("content", explore_cohort=explore), seed=seed).stages
+            if row["stage"] == 1
+        ]
+        return float(np.mean(rows))
 
     ranked, explored = stage_one_interest(0.0), stage_one_interest(0.3)
     assert ranked > 0.9 and explored < ranked - 0.1, (ranked, explored)
@@ -199,13 +225,21 @@ def test_marketplace_scenario_shows_content_vs_social() -> None:
     ("top", "tables", "where"),
     [
         ("", "[marketplace]\ncreators = 10\n", "marketplace: a marketplace needs engine"),
-        ('engine = "agents"\n', "[marketplace]\ntopic_mix = { cooking = 1 }\n", "marketplace.topic_mix.cooking: 'cooking' is not"),
+        (
+            'engine = "agents"\n',
+            "[marketplace]\ntopic_mix = { cooking = 1 }\n",
+            "marketplace.topic_mix.cooking: 'cooking' is not",
+        ),
         ('engine = "agents"\n', "[marketplace]\ncreators = 5000\n", "marketplace.creators: must be < population.users"),
-        ('engine = "agents"\n', "[platform.push]\nhuman_review_after_stage = 1\n", "platform.push.human_review_after_stage: not supported"),
+        (
+            'engine = "agents"\n',
+            "[platform.push]\nhuman_review_after_stage = 1\n",
+            "platform.push.human_review_after_stage: not supported",
+        ),
         ('engine = "agentz"\n', "", "engine: "),
         ('engine = "agents"\n', "[agents]\nexploration = 2\n", "agents.exploration: "),
     ],
-)  # fmt: skip
+)
 def test_bad_agent_input_is_one_line_with_file_line_and_field(top: str, tables: str, where: str) -> None:
     text = top + 'name = "x"\n[population]\nusers = 2000\ntopics = ["a"]\n[video]\ntopic = "a"\n' + tables
     with pytest.raises(ScenarioError) as info:

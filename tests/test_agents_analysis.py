@@ -62,8 +62,13 @@ def brute_gini(x: np.ndarray) -> float:
     return float(np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) ** 2 * x.mean()))
 
 
-def videos_log(views: list[int], followers: list[int], appeal: list[float], creator: list[int] | None = None,
-               upload_h: list[float] | None = None) -> SimpleNamespace:  # fmt: skip
+def videos_log(
+    views: list[int],
+    followers: list[int],
+    appeal: list[float],
+    creator: list[int] | None = None,
+    upload_h: list[float] | None = None,
+) -> SimpleNamespace:
     n = len(views)
     return SimpleNamespace(
         videos={
@@ -174,15 +179,22 @@ def test_log_of_a_core_run_says_which_engine() -> None:
 
 # -- feed narrowing ------------------------------------------------------------------------------
 def test_feed_narrowing_hand_computed() -> None:
-    drift = {"time_h": np.array([0.0, 24.0]), "mean_entropy": np.array([1.0, 0.9]),
-             "mean_top_share": np.array([0.5, 0.6])}  # fmt: skip
+    drift = {
+        "time_h": np.array([0.0, 24.0]),
+        "mean_entropy": np.array([1.0, 0.9]),
+        "mean_top_share": np.array([0.5, 0.6]),
+    }
     log = SimpleNamespace(
-        videos={}, sessions={}, drift=drift,
-        users={"entropy_start": np.array([1.0, 1.0, 1.0], np.float32),
-               "entropy_end": np.array([0.5, 1.0, 1.2], np.float32),
-               "top_share_start": np.array([0.5, 0.5, 0.5], np.float32),
-               "top_share_end": np.array([0.8, 0.5, 0.5], np.float32)},
-    )  # fmt: skip
+        videos={},
+        sessions={},
+        drift=drift,
+        users={
+            "entropy_start": np.array([1.0, 1.0, 1.0], np.float32),
+            "entropy_end": np.array([0.5, 1.0, 1.2], np.float32),
+            "top_share_start": np.array([0.5, 0.5, 0.5], np.float32),
+            "top_share_end": np.array([0.8, 0.5, 0.5], np.float32),
+        },
+    )
     f = feed_narrowing(log)
     assert f.entropy_change == pytest.approx(-0.1)
     assert f.top_share_change == pytest.approx(0.1)
@@ -199,20 +211,36 @@ def tiny_day_run() -> SimpleNamespace:
     users = [7, 7, 7, 7, 3, 7, 7]
     n = len(times)
     views = {k: np.zeros(n, dt) for k, dt in VIEW_COLUMNS.items()}
-    views.update(time_h=np.array(times), user=np.array(users, np.int64), video=np.array([0, 1, 2, 0, 1, 2, 1], np.int32),
-                 source=np.array([0, 0, 1, 2, 0, 0, 1], np.int8), watch_s=np.array([5, 10, 20, 30, 6, 7, 8], np.float32),
-                 parent=np.full(n, -1))  # fmt: skip
+    views.update(
+        time_h=np.array(times),
+        user=np.array(users, np.int64),
+        video=np.array([0, 1, 2, 0, 1, 2, 1], np.int32),
+        source=np.array([0, 0, 1, 2, 0, 0, 1], np.int8),
+        watch_s=np.array([5, 10, 20, 30, 6, 7, 8], np.float32),
+        parent=np.full(n, -1),
+    )
     views["liked"][[1, 2]] = True
     views["shared"][2] = True
-    videos = {"video": np.array([2, 0, 1], np.int32), "creator": np.array([12, 10, 11]),
-              "topic": np.array([1, 0, 1], np.int16), "appeal": np.array([0.3, 0.9, 0.6], np.float32)}  # fmt: skip
+    videos = {
+        "video": np.array([2, 0, 1], np.int32),
+        "creator": np.array([12, 10, 11]),
+        "topic": np.array([1, 0, 1], np.int16),
+        "appeal": np.array([0.3, 0.9, 0.6], np.float32),
+    }
     log = SimpleNamespace(
         videos=videos,
-        sessions={"user": np.array([7, 7, 7, 3]), "start_h": np.array(starts), "end_h": np.array(ends),
-                  "watched": np.array([1, 3, 1, 1], np.int32), "ended": np.array([0, 1, 2, 1], np.int8)},
+        sessions={
+            "user": np.array([7, 7, 7, 3]),
+            "start_h": np.array(starts),
+            "end_h": np.array(ends),
+            "watched": np.array([1, 3, 1, 1], np.int32),
+            "ended": np.array([0, 1, 2, 1], np.int8),
+        },
         users={"user": np.array([3, 7]), "tz_h": np.array([0.0, 8.0], np.float32)},
-        topics=["cats", "diy"], drift={}, mode="content",
-    )  # fmt: skip
+        topics=["cats", "diy"],
+        drift={},
+        mode="content",
+    )
     return SimpleNamespace(views=views, agents=log)
 
 
@@ -287,14 +315,26 @@ def test_busiest_user_is_the_best_by_its_rules(runs: dict[str, Any]) -> None:
         (hit,) = np.flatnonzero((s["user"] == u) & (s["start_h"] <= t) & (t <= s["end_h"]))
         began.append(s["start_h"][hit])
     tz = r.agents.users["tz_h"][v["user"]]
-    df = pd.DataFrame({"user": v["user"], "day": np.floor((np.array(began) + tz) / 24).astype(int),
-                       "source": r.views["source"], **{a: r.views[a] for a in ACTIONS}})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "user": v["user"],
+            "day": np.floor((np.array(began) + tz) / 24).astype(int),
+            "source": r.views["source"],
+            **{a: r.views[a] for a in ACTIONS},
+        }
+    )
     g = df.groupby(["user", "day"])
-    table = pd.DataFrame({"views": g.size(), "sources": g["source"].nunique(),
-                          "kinds": sum((g[a].sum() > 0).astype(int) for a in ACTIONS).clip(upper=2)})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "views": g.size(),
+            "sources": g["source"].nunique(),
+            "kinds": sum((g[a].sum() > 0).astype(int) for a in ACTIONS).clip(upper=2),
+        }
+    )
     table = table[table["views"] <= 25].reset_index()
-    best = table.sort_values(["sources", "kinds", "views", "user", "day"],
-                             ascending=[False, False, False, True, True]).iloc[0]  # fmt: skip
+    best = table.sort_values(
+        ["sources", "kinds", "views", "user", "day"], ascending=[False, False, False, True, True]
+    ).iloc[0]
     assert (user, day) == (best["user"], best["day"])
     assert len(user_day(r, user, day).views) == best["views"] <= 25
 
@@ -399,9 +439,16 @@ def real_run() -> Any:
     from viralsim.scenario import apply_variant
 
     tiny = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "tiny.toml")
-    world = apply_variant(tiny, {"engine": "agents", "population": {"users": 1_500}, "horizon_h": 36,
-                                 "marketplace": {"creators": 30, "uploads_per_day": 40},
-                                 "platform": {"push": {"cohorts": [40, 160, 600]}}})  # fmt: skip
+    world = apply_variant(
+        tiny,
+        {
+            "engine": "agents",
+            "population": {"users": 1_500},
+            "horizon_h": 36,
+            "marketplace": {"creators": 30, "uploads_per_day": 40},
+            "platform": {"push": {"cohorts": [40, 160, 600]}},
+        },
+    )
     return simulate(world, seed=2)
 
 

@@ -113,9 +113,20 @@ def test_run_runs_prints_a_table_and_plots(tmp_path):
 
 def test_sweep_table_plot_and_plot_command(tmp_path):
     out = tmp_path / "sw"
-    code, stdout, stderr = _run("sweep", TINY, "--param", "video.appeal=0.5:0.9:3", "--param",
-                                "platform.push.thresholds.completion=0.2,0.5", "--runs", "4", "--out", str(out),
-                                "--plot", str(tmp_path / "heat.png"))  # fmt: skip
+    code, stdout, stderr = _run(
+        "sweep",
+        TINY,
+        "--param",
+        "video.appeal=0.5:0.9:3",
+        "--param",
+        "platform.push.thresholds.completion=0.2,0.5",
+        "--runs",
+        "4",
+        "--out",
+        str(out),
+        "--plot",
+        str(tmp_path / "heat.png"),
+    )
     assert code == 0, stderr
     assert "video.appeal" in stdout and "views: median" in stdout
     assert (tmp_path / "heat.png").stat().st_size > 10_000
@@ -134,8 +145,9 @@ def test_sweep_table_plot_and_plot_command(tmp_path):
 
 
 def test_compare_metrics_option():
-    code, stdout, stderr = _run("compare", TINY, "--runs", "4", "--variants", "social", "--json",
-                                "--metrics", "engaged_views,views_following")  # fmt: skip
+    code, stdout, stderr = _run(
+        "compare", TINY, "--runs", "4", "--variants", "social", "--json", "--metrics", "engaged_views,views_following"
+    )
     assert code == 0, stderr
     row = json.loads(stdout)["table"][0]
     assert "engaged_views_median" in row and "views_following_median" in row and "views_median" not in row

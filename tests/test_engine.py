@@ -298,8 +298,12 @@ def test_more_followers_reach_more_in_social_mode(tiny: Scenario) -> None:
 
 
 def test_stage_thresholds_override_the_base_table(tiny: Scenario) -> None:
-    sc = with_(tiny, platform={"push": {"thresholds": {"completion": 0.0, "like": 0.0},
-                                        "stage_thresholds": [{}, {"completion": 0.99}]}})  # fmt: skip
+    sc = with_(
+        tiny,
+        platform={
+            "push": {"thresholds": {"completion": 0.0, "like": 0.0}, "stage_thresholds": [{}, {"completion": 0.99}]}
+        },
+    )
     for seed in (1, 2, 3):
         r = simulate(sc, seed=seed)
         assert [row["threshold_completion"] for row in r.stages] == [0.0, 0.99]
@@ -309,9 +313,12 @@ def test_stage_thresholds_override_the_base_table(tiny: Scenario) -> None:
 
 
 def test_a_push_that_runs_out_of_people(tiny: Scenario) -> None:
-    sc = with_(tiny, population={"users": 3_000}, creator={"followers": 10},
-               platform={"push": {"cohorts": [100, 1_000, 10_000, 20_000],
-                                  "thresholds": {"completion": 0.0, "like": 0.0}}})  # fmt: skip
+    sc = with_(
+        tiny,
+        population={"users": 3_000},
+        creator={"followers": 10},
+        platform={"push": {"cohorts": [100, 1_000, 10_000, 20_000], "thresholds": {"completion": 0.0, "like": 0.0}}},
+    )
     r = simulate(sc, seed=1)
     check_invariants(r)
     assert r.summary["stop_reason"] == "population_exhausted"
@@ -523,8 +530,18 @@ def test_invalid_scenario_is_refused_before_running() -> None:
 
 
 def test_growth_factor_ladder_sets_the_cohorts(tiny: Scenario) -> None:
-    sc = with_(tiny, platform={"push": {"cohorts": None, "first_cohort": 50, "growth": 3.0, "max_stages": 4,
-                                        "thresholds": {"completion": 0.0}}})  # fmt: skip
+    sc = with_(
+        tiny,
+        platform={
+            "push": {
+                "cohorts": None,
+                "first_cohort": 50,
+                "growth": 3.0,
+                "max_stages": 4,
+                "thresholds": {"completion": 0.0},
+            }
+        },
+    )
     assert sc.platform.push.cohort_sizes() == [50, 150, 450, 1350]
     r = simulate(sc, seed=1)
     assert [row["cohort_size"] for row in r.stages] == [50, 150, 450, 1350]
@@ -566,8 +583,11 @@ def test_spread_tree_export_matches_the_views_log(tiny: Scenario) -> None:
 def test_no_view_after_a_take_down_at_the_stage_review(tiny: Scenario) -> None:
     # a clean video wrongly removed by the human review after stage 2: nothing is watched, shared
     # or opened after the take-down, even though deliveries were made before it
-    sc = with_(tiny, platform={"push": {"human_review_after_stage": 2},
-                               "moderation": {"human_accuracy": 0.0}}, behaviour={"p_share": 0.05})  # fmt: skip
+    sc = with_(
+        tiny,
+        platform={"push": {"human_review_after_stage": 2}, "moderation": {"human_accuracy": 0.0}},
+        behaviour={"p_share": 0.05},
+    )
     for seed in range(1, 6):
         r = simulate(sc, seed=seed)
         if r.summary["stop_reason"] != "removed_at_stage_review":
@@ -597,8 +617,11 @@ def test_creator_node_outside_the_population_is_refused(tiny: Scenario) -> None:
 
 
 def summary_mode_cases(tiny: Scenario) -> list[tuple[Scenario, str | None]]:
-    take_down = with_(tiny, platform={"push": {"human_review_after_stage": 2},
-                                      "moderation": {"human_accuracy": 0.0}}, behaviour={"p_share": 0.05})  # fmt: skip
+    take_down = with_(
+        tiny,
+        platform={"push": {"human_review_after_stage": 2}, "moderation": {"human_accuracy": 0.0}},
+        behaviour={"p_share": 0.05},
+    )
     cascades = with_(tiny, behaviour={"p_share": 0.2}, platform={"sharing": {"open_probability": 0.9}})
     cases: list[tuple[Scenario, str | None]] = [(tiny, v) for v in (None, *tiny.variants)]
     return [*cases, (take_down, None), (cascades, None), (load_scenario(ROOT / "scenarios" / "bees_bike.toml"), None)]

@@ -79,8 +79,9 @@ def test_same_results_whatever_the_chunking_and_workers(tiny, monkeypatch):
 
 
 def test_a_variant_equal_to_the_base_differs_by_exactly_zero(tiny):
-    same = tiny.model_copy(update={"variants": {"same": {"video": {"appeal": tiny.video.appeal}},
-                                                "better": {"video": {"appeal": 0.95}}}})  # fmt: skip
+    same = tiny.model_copy(
+        update={"variants": {"same": {"video": {"appeal": tiny.video.appeal}}, "better": {"video": {"appeal": 0.95}}}}
+    )
     res = compare(same, runs=12, seed=5, executor=InProcess())
     diff = res.differences().set_index("variant")
     for m in ("views", "shares", "share_to_view", "algorithmic_share", "stages_reached", "structural_virality"):
@@ -108,8 +109,13 @@ def test_bands_are_monotone_in_quantile_and_time(tiny):
 
 
 def test_sweep_grid_and_direction(tiny):
-    res = sweep(tiny, {"video.appeal": [0.3, 0.9], "platform.push.thresholds.completion": [0.2, 0.6]},
-                runs=10, seed=1, executor=InProcess())  # fmt: skip
+    res = sweep(
+        tiny,
+        {"video.appeal": [0.3, 0.9], "platform.push.thresholds.completion": [0.2, 0.6]},
+        runs=10,
+        seed=1,
+        executor=InProcess(),
+    )
     assert len(res.runs) == 4 * 10
     assert list(res.plan.points) == [
         {"video.appeal": 0.3, "platform.push.thresholds.completion": 0.2},
@@ -122,8 +128,9 @@ def test_sweep_grid_and_direction(tiny):
     assert med[(0.9, 0.2)] > 5 * med[(0.9, 0.6)]  # and a strict gate stops it
     # a grid point is the scenario with the field set: same seeds, same numbers
     sc = apply_variant(tiny, {"video": {"appeal": 0.9}, "platform": {"push": {"thresholds": {"completion": 0.6}}}})
-    assert res.runs[res.runs["point"] == 3]["views"].tolist() == [simulate(sc, seed=1, run=i).summary["views"]
-                                                                  for i in range(10)]  # fmt: skip
+    assert res.runs[res.runs["point"] == 3]["views"].tolist() == [
+        simulate(sc, seed=1, run=i).summary["views"] for i in range(10)
+    ]
 
 
 def test_plan_refuses_bad_requests(tiny):
@@ -232,8 +239,14 @@ def _chunks(out: Path) -> int:
 def _start_and_wait_for_chunks(cmd: list[str], out: Path, at_least: int) -> subprocess.Popen:
     # a shell without job control starts background jobs with SIGINT ignored, and children
     # inherit that: give the command the default disposition, as in a terminal
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while _chunks(out) < at_least:
         assert proc.poll() is None, f"finished before it could be interrupted: {proc.communicate()}"
@@ -299,8 +312,9 @@ def dask_cluster(tmp_path_factory):
     sched_file = folder / "scheduler.json"
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
     common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
-    scheduler = subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                  "--scheduler-file", str(sched_file)], **common)  # fmt: skip
+    scheduler = subprocess.Popen(
+        [*dask, "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)], **common
+    )
     worker = None
     try:
         deadline = time.monotonic() + 60
@@ -309,8 +323,22 @@ def dask_cluster(tmp_path_factory):
             time.sleep(0.1)
         time.sleep(0.2)
         address = json.loads(sched_file.read_text())["address"]
-        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
-                                   "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"], **common)  # fmt: skip
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                address,
+                "--nworkers",
+                "2",
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+            ],
+            **common,
+        )
         from distributed import Client
 
         with Client(address, timeout="60s") as client:  # both workers up before any test uses them
@@ -354,8 +382,9 @@ def test_dask_cluster_sweeps_the_platform_scale_scenario(dask_cluster):
     from viralsim.executors import DaskExecutor
 
     sc = load_scenario(ROOT / "scenarios" / "platform_scale.toml")
-    plan = sweep_plan(sc, {"video.appeal": [0.5, 0.55], "platform.push.thresholds.completion": [0.2, 0.3]},
-                      runs=3, seed=1)  # fmt: skip
+    plan = sweep_plan(
+        sc, {"video.appeal": [0.5, 0.55], "platform.push.thresholds.completion": [0.2, 0.3]}, runs=3, seed=1
+    )
     ex = DaskExecutor(dask_cluster)
     try:
         remote = execute(plan, ex)
@@ -368,8 +397,12 @@ def test_dask_cluster_sweeps_the_platform_scale_scenario(dask_cluster):
 
 
 def test_unreachable_scheduler_is_one_clean_line():
-    done = subprocess.run(_cli(*SWEEP[:-4], "--runs", "2", "--scheduler", "tcp://127.0.0.1:9"),
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        _cli(*SWEEP[:-4], "--runs", "2", "--scheduler", "tcp://127.0.0.1:9"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in lines[0], done.stderr
@@ -411,12 +444,17 @@ def test_random_scenarios_give_the_same_runs_in_any_variant_order_and_on_any_exe
     from hypothesis import strategies as st
     from strategies import scenarios
 
-    @settings(max_examples=8, deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+    @settings(
+        max_examples=8,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(sc=scenarios(), appeal=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1))
     def check(sc, appeal, seed):
-        sc = sc.model_copy(update={"variants": {"a": {"video": {"appeal": appeal}},
-                                                "b": {"platform": {"push": {"mode": "social"}}}}})  # fmt: skip
+        sc = sc.model_copy(
+            update={"variants": {"a": {"video": {"appeal": appeal}}, "b": {"platform": {"push": {"mode": "social"}}}}}
+        )
         forward = compare(sc, variants=["a", "b"], runs=3, seed=seed, executor=InProcess())
         backward = compare(sc, variants=["b", "a"], runs=3, seed=seed, executor=pool)
         key = ["variant", "point", "run"]

@@ -175,9 +175,30 @@ def model_fields(model: type[BaseModel]) -> set[str]:
 FIELD_NAMES = sorted(model_fields(Scenario) | {"animals", "comedy", "social", "v", "big"})
 keys = st.one_of(st.sampled_from(FIELD_NAMES), st.text(min_size=1, max_size=6))
 nasty_numbers = st.sampled_from(
-    [0, -1, 1, 2, 10**12, -(10**12), 2**63 - 1, -(2**63), 2_000_000_000, MAX_MATERIALISED_USERS + 1,
-     0.0, -0.0, 0.5, 1.5, 1e6, 1e300, -1e300, 5e-324, math.inf, -math.inf, math.nan]
-)  # fmt: skip
+    [
+        0,
+        -1,
+        1,
+        2,
+        10**12,
+        -(10**12),
+        2**63 - 1,
+        -(2**63),
+        2_000_000_000,
+        MAX_MATERIALISED_USERS + 1,
+        0.0,
+        -0.0,
+        0.5,
+        1.5,
+        1e6,
+        1e300,
+        -1e300,
+        5e-324,
+        math.inf,
+        -math.inf,
+        math.nan,
+    ]
+)
 scalars = st.one_of(
     nasty_numbers,
     st.integers(-(2**63), 2**63 - 1),
@@ -323,10 +344,11 @@ DEPTH_DOCS = st.builds(
         lambda k, n, v: f"{'.'.join([k] * n)} = {v}\n",
         st.sampled_from(["k", '"q.k"', "'l'"]),
         st.integers(1, 20),
-        st.recursive(st.just("1"), lambda x: st.builds("[{}]".format, x) | st.builds("{{ x = {} }}".format, x),
-                     max_leaves=40),
+        st.recursive(
+            st.just("1"), lambda x: st.builds("[{}]".format, x) | st.builds("{{ x = {} }}".format, x), max_leaves=40
+        ),
     ),
-)  # fmt: skip
+)
 
 
 def depth(value: Any) -> int:
@@ -353,12 +375,42 @@ def test_depth_guard_agrees_with_the_parser(text: str) -> None:
 
 # -- (b) mutations of the bundled scenarios ----------------------------------------------------------
 
-OTHER_TYPES = ['"text"', "1", "-1", "0", "1.5", "true", "[1, 2]", "{ a = 1 }", "1979-05-27", "inf", "nan", '""',
-               "[]", "{}", '["animals"]', "2_000_000_000", "1e300"]  # fmt: skip
+OTHER_TYPES = [
+    '"text"',
+    "1",
+    "-1",
+    "0",
+    "1.5",
+    "true",
+    "[1, 2]",
+    "{ a = 1 }",
+    "1979-05-27",
+    "inf",
+    "nan",
+    '""',
+    "[]",
+    "{}",
+    '["animals"]',
+    "2_000_000_000",
+    "1e300",
+]
 NUMBER = re.compile(rb"(?<![\w.])[-+]?\d[\d_]*(\.\d+)?([eE][-+]?\d+)?(?![\w.])")
 KEY_LINE = re.compile(rb"^\s*([A-Za-z0-9_.-]+)\s*=")
-GARBAGE = st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x00", b"\r", b"\x1b[2J", b"\xef\xbb\xbf", b"\t=",
-                           "\u2028".encode(), "é".encode("latin-1"), b"\xe2\x82"])  # fmt: skip
+GARBAGE = st.sampled_from(
+    [
+        b"\xff",
+        b"\xc3",
+        b"\xed\xa0\x80",
+        b"\x00",
+        b"\r",
+        b"\x1b[2J",
+        b"\xef\xbb\xbf",
+        b"\t=",
+        "\u2028".encode(),
+        "é".encode("latin-1"),
+        b"\xe2\x82",
+    ]
+)
 
 
 def scale(match: re.Match[bytes], factor: float) -> bytes:
@@ -505,8 +557,12 @@ def python_m(*args: str | Path, limit_as: int | None = None) -> subprocess.Compl
     env = {**os.environ, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     return subprocess.run(
         [sys.executable, "-m", "viralsim", *map(str, args)],
-        capture_output=True, text=True, env=env, timeout=60, preexec_fn=limit,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        preexec_fn=limit,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(NASTY))
@@ -542,16 +598,28 @@ def test_a_trillion_users_is_refused_by_the_schema() -> None:
 @pytest.mark.parametrize(
     ("tables", "where", "fragment"),
     [
-        ({"population": {"users": 50_000_000, "representation": "materialised"}}, ("population", "users"),
-         "a materialised population of 50000000 users would need ~"),
-        ({"population": {"users": 10**8}, "social_graph": {"kind": "small_world", "mean_following": 100}},
-         ("social_graph", "mean_following"), "a small_world graph of 100000000 users and ~1e+10 edges would need ~"),
-        ({"population": {"users": 10**8}, "platform": {"push": {"cohorts": [200, 10**8]}}},
-         ("platform", "push", "cohorts"), "reaching up to 100000000 users would need ~"),
-        ({"population": {"users": 10**8}, "platform": {"push": {"first_cohort": 10**6, "growth": 10.0}}},
-         ("platform", "push", "first_cohort"), "reaching up to 100000000 users would need ~"),
+        (
+            {"population": {"users": 50_000_000, "representation": "materialised"}},
+            ("population", "users"),
+            "a materialised population of 50000000 users would need ~",
+        ),
+        (
+            {"population": {"users": 10**8}, "social_graph": {"kind": "small_world", "mean_following": 100}},
+            ("social_graph", "mean_following"),
+            "a small_world graph of 100000000 users and ~1e+10 edges would need ~",
+        ),
+        (
+            {"population": {"users": 10**8}, "platform": {"push": {"cohorts": [200, 10**8]}}},
+            ("platform", "push", "cohorts"),
+            "reaching up to 100000000 users would need ~",
+        ),
+        (
+            {"population": {"users": 10**8}, "platform": {"push": {"first_cohort": 10**6, "growth": 10.0}}},
+            ("platform", "push", "first_cohort"),
+            "reaching up to 100000000 users would need ~",
+        ),
     ],
-)  # fmt: skip
+)
 def test_memory_problem_points_at_the_field_behind_it(
     tables: dict[str, Any], where: tuple[str, ...], fragment: str
 ) -> None:
@@ -569,9 +637,11 @@ def test_memory_problem_points_at_the_field_behind_it(
 
 def test_population_the_engine_cannot_materialise_is_refused_with_the_implicit_way_out() -> None:
     sc = scenario(population={"users": MAX_MATERIALISED_USERS + 1, "representation": "materialised"})
-    assert (("population", "representation"), f"a materialised population holds at most {MAX_MATERIALISED_USERS}"
-            f' users, got {MAX_MATERIALISED_USERS + 1}: use representation = "implicit" (users exist only once reached)'
-            ) in problems(sc, memory_limit=2**60)  # fmt: skip
+    assert (
+        ("population", "representation"),
+        f"a materialised population holds at most {MAX_MATERIALISED_USERS}"
+        f' users, got {MAX_MATERIALISED_USERS + 1}: use representation = "implicit" (users exist only once reached)',
+    ) in problems(sc, memory_limit=2**60)
     # the same population held implicitly (what "auto" picks at this size) needs no memory for itself
     for how in ("implicit", "auto"):
         assert problems(scenario(population={"users": 1_500_000_000, "representation": how}), memory_limit=2**31) == []
@@ -597,15 +667,24 @@ def test_cohorts_are_at_most_fifty_stages() -> None:
 @pytest.mark.parametrize(
     "tables",
     [
-        {"population": {"users": 1_000_000}, "platform": {"push": {"cohorts": [100, 300_000], "thresholds": {}}},
-         "social_graph": {"kind": "random_powerlaw"}},
-        {"population": {"users": 200_000}, "social_graph": {"kind": "small_world", "mean_following": 20},
-         "platform": {"push": {"cohorts": [100]}}},
-        {"population": {"users": 200_000}, "social_graph": {"kind": "erdos_renyi", "mean_following": 20},
-         "platform": {"push": {"cohorts": [100]}}},
+        {
+            "population": {"users": 1_000_000},
+            "platform": {"push": {"cohorts": [100, 300_000], "thresholds": {}}},
+            "social_graph": {"kind": "random_powerlaw"},
+        },
+        {
+            "population": {"users": 200_000},
+            "social_graph": {"kind": "small_world", "mean_following": 20},
+            "platform": {"push": {"cohorts": [100]}},
+        },
+        {
+            "population": {"users": 200_000},
+            "social_graph": {"kind": "erdos_renyi", "mean_following": 20},
+            "platform": {"push": {"cohorts": [100]}},
+        },
     ],
     ids=["reached", "small_world", "erdos_renyi"],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("record", ["full", "summary"])
 def test_memory_estimate_is_above_the_measured_peak_and_not_far(tables: dict[str, Any], record: str) -> None:
     # (peak measured by tracemalloc) <= estimate <= 3 x peak + the fixed part, with and without the views log
@@ -648,8 +727,11 @@ def test_run_under_a_memory_limit_refuses_with_the_reason(tmp_path: Path) -> Non
     # front, with the machine's limit in the message and the implicit way out, instead of dying in numpy
     path = tmp_path / "big.toml"
     base = BUNDLED["tiny"].split(b"[variants")[0]  # the variants would repeat the same problem
-    path.write_bytes(base.replace(b"users = 20_000", b'users = 80_000_000\nrepresentation = "materialised"')
-                     .replace(b'kind = "small_world"', b'kind = "random_powerlaw"'))  # fmt: skip
+    path.write_bytes(
+        base.replace(b"users = 20_000", b'users = 80_000_000\nrepresentation = "materialised"').replace(
+            b'kind = "small_world"', b'kind = "random_powerlaw"'
+        )
+    )
     done = python_m("run", path, "--json", limit_as=2 * 2**30)
     assert (done.returncode, done.stdout) == (1, ""), done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr
@@ -789,8 +871,9 @@ def test_unwritable_folder_exits_1_and_leaves_nothing(kind: str, tmp_path: Path)
         (lambda d: None, ("--plot", "missing/reach.png"), "No such file or directory"),
     ],
 )
-def test_unusable_output_paths_exit_1_before_the_run(make: Any, args: tuple[str, str], reason: str,
-                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_unusable_output_paths_exit_1_before_the_run(
+    make: Any, args: tuple[str, str], reason: str, tmp_path: Path
+) -> None:
     make(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
     res = invoke("run", TINY, args[0], tmp_path / args[1], "--json")

@@ -100,8 +100,13 @@ def test_random_trees_match_networkx(parent: np.ndarray) -> None:
 
 def test_tree_stats_of_a_star() -> None:
     s = tree_stats(star(50))
-    assert s == {"size": 50, "depth": 1, "max_breadth": 49, "breadth_by_depth": [1, 49],
-                 "structural_virality": pytest.approx(2 * 49 / 50)}  # fmt: skip
+    assert s == {
+        "size": 50,
+        "depth": 1,
+        "max_breadth": 49,
+        "breadth_by_depth": [1, 49],
+        "structural_virality": pytest.approx(2 * 49 / 50),
+    }
 
 
 def test_tree_stats_of_a_chain() -> None:

@@ -183,8 +183,9 @@ def test_05_marketplace_numbers(run_notebook) -> None:
     market = load_scenario(SCENARIOS / "creator_marketplace.toml")
     for mode, variant in (("content", None), ("social", "social")):
         r = rank_correlations(simulate(market, variant=variant, record="summary"))
-        assert (f"{mode:>8}: rho(views, appeal) = {r['appeal'].rho:+.2f}, "
-                f"rho(views, followers) = {r['followers'].rho:+.2f}") in text  # fmt: skip
+        assert (
+            f"{mode:>8}: rho(views, appeal) = {r['appeal'].rho:+.2f}, rho(views, followers) = {r['followers'].rho:+.2f}"
+        ) in text
     # the story of the notebook: the push rewards appeal, the social graph rewards followers
     assert re.search(r"^ content: .* -> appeal predicts views better$", text, re.M)
     assert re.search(r"^  social: .* -> followers predicts views better$", text, re.M)

@@ -96,8 +96,10 @@ def test_final_sizes_match_eon(family: str) -> None:
     ours = viralsim_sizes(family)
     theirs = eon_sizes(family, rate=-math.log1p(-p), seed0=1)
     ks = stats.ks_2samp(ours, theirs)
-    print(f"{family} (p={p}): KS D = {ks.statistic:.4f}, p-value = {ks.pvalue:.3f}; "
-          f"viralsim {describe(ours)}; EoN {describe(theirs)}")  # fmt: skip
+    print(
+        f"{family} (p={p}): KS D = {ks.statistic:.4f}, p-value = {ks.pvalue:.3f}; "
+        f"viralsim {describe(ours)}; EoN {describe(theirs)}"
+    )
     assert ks.pvalue > ALPHA
     # both sides really run the supercritical cascade: small and giant outbreaks
     for sizes in (ours, theirs):

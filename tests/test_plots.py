@@ -80,15 +80,36 @@ def _write_many(path: Path, kind: str, variants: list[str], points: list[dict[st
                 by["share"] = views - by["for_you"] - by["following"]
                 reached = int(np.clip(np.log10(max(views, 1)) + rng.normal(0, 0.5), 0, 4))
                 ttk = float(rng.uniform(20, 60)) if views >= 10_000 else float("nan")
-                rows.append({"variant": v, "point": p, **point, "run": r, "seed": 5, "views": views,
-                             "unique_viewers": views, "likes": views // 10, "comments": views // 100,
-                             "shares": by["share"] // 2, "follows": views // 200, "profile_clicks": views // 40,
-                             "completions": views // 5, "share_to_view": by["share"] / 2 / max(views, 1),
-                             "algorithmic_share": by["for_you"] / max(views, 1), "stages_reached": reached,
-                             "stages_passed": max(reached - 1, 0), "stop_reason": "kpi_below_threshold:completion",
-                             "peak_rate_h": 40.0, "time_to_10k_views_h": ttk, "time_to_100k_views_h": float("nan"),
-                             "cascade_views": by["share"], "cascade_depth": 2, "cascade_max_breadth": by["share"],
-                             "structural_virality": 2.0, **{f"views_{s}": by[s] for s in SOURCES}})  # fmt: skip
+                rows.append(
+                    {
+                        "variant": v,
+                        "point": p,
+                        **point,
+                        "run": r,
+                        "seed": 5,
+                        "views": views,
+                        "unique_viewers": views,
+                        "likes": views // 10,
+                        "comments": views // 100,
+                        "shares": by["share"] // 2,
+                        "follows": views // 200,
+                        "profile_clicks": views // 40,
+                        "completions": views // 5,
+                        "share_to_view": by["share"] / 2 / max(views, 1),
+                        "algorithmic_share": by["for_you"] / max(views, 1),
+                        "stages_reached": reached,
+                        "stages_passed": max(reached - 1, 0),
+                        "stop_reason": "kpi_below_threshold:completion",
+                        "peak_rate_h": 40.0,
+                        "time_to_10k_views_h": ttk,
+                        "time_to_100k_views_h": float("nan"),
+                        "cascade_views": by["share"],
+                        "cascade_depth": 2,
+                        "cascade_max_breadth": by["share"],
+                        "structural_virality": 2.0,
+                        **{f"views_{s}": by[s] for s in SOURCES},
+                    }
+                )
                 shape = 1 / (1 + np.exp(-(grid - 40) / 4)) * (grid > 19)
                 curves.append((v, p, {s: by[s] * shape for s in SOURCES}))
     bands = []
@@ -98,12 +119,34 @@ def _write_many(path: Path, kind: str, variants: list[str], points: list[dict[st
             for s in ("total", *SOURCES):
                 stack = np.stack([sum(c.values()) if s == "total" else c[s] for c in mine])
                 q = np.quantile(stack, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-                bands.append(pd.DataFrame({"variant": v, "point": p, "source": s, "time_h": grid, "q05": q[0],
-                                           "q25": q[1], "q50": q[2], "q75": q[3], "q95": q[4],
-                                           "mean": stack.mean(axis=0)}))  # fmt: skip
+                bands.append(
+                    pd.DataFrame(
+                        {
+                            "variant": v,
+                            "point": p,
+                            "source": s,
+                            "time_h": grid,
+                            "q05": q[0],
+                            "q25": q[1],
+                            "q50": q[2],
+                            "q75": q[3],
+                            "q95": q[4],
+                            "mean": stack.mean(axis=0),
+                        }
+                    )
+                )
     path.mkdir(parents=True)
-    manifest = {"kind": kind, "scenario": "tiny", "seed": 5, "runs": runs, "variants": variants, "params": params,
-                "points": points, "version": "test", "provenance": {"scenario": {"video": {"upload_h": 19.0}}}}  # fmt: skip
+    manifest = {
+        "kind": kind,
+        "scenario": "tiny",
+        "seed": 5,
+        "runs": runs,
+        "variants": variants,
+        "params": params,
+        "points": points,
+        "version": "test",
+        "provenance": {"scenario": {"video": {"upload_h": 19.0}}},
+    }
     (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     pd.DataFrame(rows).to_parquet(path / "runs.parquet")
     pd.concat(bands, ignore_index=True).to_parquet(path / "bands.parquet")
@@ -276,8 +319,13 @@ def test_run_tree_draws_the_share_cascades(run_dir: Path) -> None:
 
 def _views(parent: list[int]) -> pd.DataFrame:
     src = ["share" if p >= 0 else "for_you" for p in parent]
-    return pd.DataFrame({"time_h": np.arange(len(parent), dtype=float), "parent": parent,
-                         "source": pd.Categorical(src, categories=list(SOURCES))})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "time_h": np.arange(len(parent), dtype=float),
+            "parent": parent,
+            "source": pd.Categorical(src, categories=list(SOURCES)),
+        }
+    )
 
 
 def test_tree_whole_small_tree_and_refusals() -> None:
@@ -417,8 +465,10 @@ def test_sweep_refuses_what_it_cannot_draw(many: dict[str, Path]) -> None:
 # -- errors and files -------------------------------------------------------------------------------
 def test_kinds_that_do_not_fit_name_the_valid_ones(run_dir: Path, many: dict[str, Path]) -> None:
     comp, one = load_results(many["compare"]), load_results(run_dir)
-    with pytest.raises(ValueError, match="kind 'tree' does not fit this compare folder.*kinds for this folder: "
-                                         "reach, sources, funnel, ccdf$"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match="kind 'tree' does not fit this compare folder.*kinds for this folder: reach, sources, funnel, ccdf$",
+    ):
         draw(comp, "tree")
     with pytest.raises(ValueError, match="kind 'sweep' does not fit.*viralsim sweep"):
         draw(comp, "sweep")

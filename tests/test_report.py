@@ -29,8 +29,15 @@ from viralsim.scenario import apply_variant
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.toml"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 RUNS = 4  # enough for medians and intervals to exist; the report's numbers are checked against simulate()
 
 
@@ -82,8 +89,15 @@ def test_scenario_in_words(page, tiny):
 def test_key_numbers_match_simulate(page, tiny):
     res = simulate(tiny, seed=3)
     data = _data(page)
-    for key in ("views", "shares", "share_to_view", "algorithmic_share", "stages_reached", "stop_reason",
-                "structural_virality"):  # fmt: skip
+    for key in (
+        "views",
+        "shares",
+        "share_to_view",
+        "algorithmic_share",
+        "stages_reached",
+        "stop_reason",
+        "structural_virality",
+    ):
         assert data["run"][key] == pytest.approx(res.summary[key]), key
     shown = run_numbers(res)
     assert shown["views"] == f"{res.summary['views']:,}"
@@ -163,8 +177,23 @@ def test_cli_errors_one_line(tmp_path, args, message):
 
 def test_cli_writes_report(tmp_path):
     target = tmp_path / "tiny.html"
-    out = CliRunner().invoke(main, ["report", str(TINY), "-o", str(target), "--runs", "2", "--seed", "3",
-                                    "--variants", "social", "--processes", "1"])  # fmt: skip
+    out = CliRunner().invoke(
+        main,
+        [
+            "report",
+            str(TINY),
+            "-o",
+            str(target),
+            "--runs",
+            "2",
+            "--seed",
+            "3",
+            "--variants",
+            "social",
+            "--processes",
+            "1",
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert out.stdout.strip() == str(target)
     data = _data(target.read_text(encoding="utf-8"))
@@ -210,16 +239,21 @@ def test_report_in_headless_chromium(report_file, tmp_path):
             requests: list[str] = []
             page.on("request", lambda r: requests.append(r.url))
             page.goto(report_file.as_uri())
-            page.wait_for_function("() => { const g = document.getElementById('push-animation');"
-                                   " return g && g._fullLayout && g._fullLayout.sliders; }", timeout=20_000)  # fmt: skip
+            page.wait_for_function(
+                "() => { const g = document.getElementById('push-animation');"
+                " return g && g._fullLayout && g._fullLayout.sliders; }",
+                timeout=20_000,
+            )
             assert page.locator("h1").inner_text() == "tiny"
             start = page.evaluate(_STATE)
             assert start["active"] == 39, "opens on the last frame (the whole story)"
 
             # press play: the animation restarts from the upload and moves on
             page.locator("#push-animation .updatemenu-button").nth(0).click()
-            page.wait_for_function(f"() => document.getElementById('push-animation')._fullLayout.sliders[0].active"
-                                   f" < {start['active']}", timeout=10_000)  # fmt: skip
+            page.wait_for_function(
+                f"() => document.getElementById('push-animation')._fullLayout.sliders[0].active < {start['active']}",
+                timeout=10_000,
+            )
             first = page.evaluate(_STATE)
             page.wait_for_timeout(400)
             playing = page.evaluate(_STATE)
@@ -235,8 +269,10 @@ def test_report_in_headless_chromium(report_file, tmp_path):
             rail = page.locator("#push-animation .slider-rail-rect").bounding_box()
             assert rail is not None
             page.mouse.click(rail["x"] + rail["width"] * 0.1, rail["y"] + rail["height"] / 2)
-            page.wait_for_function(f"() => document.getElementById('push-animation')._fullLayout.sliders[0].active"
-                                   f" !== {paused['active']}", timeout=5_000)  # fmt: skip
+            page.wait_for_function(
+                f"() => document.getElementById('push-animation')._fullLayout.sliders[0].active !== {paused['active']}",
+                timeout=5_000,
+            )
             page.wait_for_timeout(200)
             moved = page.evaluate(_STATE)
             assert moved["active"] <= 8 and moved["title"] != paused["title"] and moved["now"] != paused["now"]

@@ -143,8 +143,9 @@ def test_auto_representation_is_by_size() -> None:
     assert representation(config(50_000, "auto")) == "materialised"
     assert representation(config(50_001, "auto")) == "implicit"
     assert representation(config(10, "implicit")) == "implicit"
-    assert isinstance(make_population(config(10**9, "auto"), {"t0": 1.0}, rng=np.random.default_rng(0)),
-                      ImplicitPopulation)  # fmt: skip
+    assert isinstance(
+        make_population(config(10**9, "auto"), {"t0": 1.0}, rng=np.random.default_rng(0)), ImplicitPopulation
+    )
 
 
 # -- whole runs: materialised vs implicit -----------------------------------------------------------
@@ -157,19 +158,28 @@ def world(users: int, how: str, followers: int = 400, graph: str = "random_power
             "name": f"equivalence_{how}",
             "horizon_h": 96,
             "social_graph": {"kind": graph, "mean_following": 20},
-            "population": {"users": users, "topics": ["a", "b", "c", "d"], "interest_concentration": 0.3,
-                           "representation": how, **population},
+            "population": {
+                "users": users,
+                "topics": ["a", "b", "c", "d"],
+                "interest_concentration": 0.3,
+                "representation": how,
+                **population,
+            },
             "creator": {"followers": followers},
             "video": {"topic": "a", "appeal": 0.7, "duration_s": 20},
             "platform": {
                 "recognition": {"accuracy": 1.0},
-                "push": {"mode": "hybrid", "cohorts": [200, 1_000, 5_000, 20_000], "delivery_batch": 5_000,
-                         "thresholds": {"completion": 0.1}},
+                "push": {
+                    "mode": "hybrid",
+                    "cohorts": [200, 1_000, 5_000, 20_000],
+                    "delivery_batch": 5_000,
+                    "thresholds": {"completion": 0.1},
+                },
                 "sharing": {"recipients_per_share": 4, "open_probability": 0.6},
             },
             "behaviour": {"p_share": 0.02, "interest_floor": 0.3},
         }
-    )  # fmt: skip
+    )
 
 
 def outcomes(sc: Scenario, seeds: range) -> dict[str, np.ndarray]:
@@ -191,8 +201,9 @@ def outcomes(sc: Scenario, seeds: range) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("users", "ids", "runs"), [(100_000, "random", 150), (100_000, "lowest_first", 150),
-                                                    (1_000_000, "random", 60)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("users", "ids", "runs"), [(100_000, "random", 150), (100_000, "lowest_first", 150), (1_000_000, "random", 60)]
+)
 def test_materialised_and_implicit_populations_agree_in_distribution(
     users: int, ids: str, runs: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -268,14 +279,23 @@ def run_cli(*args: str | Path, limit_as: int | None = None) -> subprocess.Comple
             resource.setrlimit(resource.RLIMIT_AS, (limit_as, limit_as))
 
     env = {**os.environ, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "viralsim", *map(str, args)], capture_output=True, text=True,
-                          env=env, preexec_fn=limit, timeout=600, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "viralsim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=limit,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_a_billion_and_a_half_users_fit_under_one_gib(tmp_path: Path) -> None:
     text = (ROOT / "scenarios" / "platform_scale.toml").read_text(encoding="utf-8")
-    text = text.replace("cohorts = [300, 3_000, 15_000, 100_000, 500_000, 2_000_000, 5_000_000, 12_000_000]",
-                        "cohorts = [300, 3_000, 15_000, 100_000]")  # fmt: skip
+    text = text.replace(
+        "cohorts = [300, 3_000, 15_000, 100_000, 500_000, 2_000_000, 5_000_000, 12_000_000]",
+        "cohorts = [300, 3_000, 15_000, 100_000]",
+    )
     path = tmp_path / "small_push.toml"
     path.write_text(text, encoding="utf-8")
     done = run_cli("run", path, "--json", limit_as=2**30)
@@ -310,8 +330,9 @@ def test_lowest_first_takes_free_ids_in_order_around_random_ones() -> None:
     taken = idset.LowestFirst(1_000)
     taken.add(np.array([0, 2, 3, 7, 500]))
     np.testing.assert_array_equal(taken.take_lowest(4), [1, 4, 5, 6])
-    np.testing.assert_array_equal(taken.contains(np.array([0, 1, 6, 7, 8, 500, 999])),
-                                  [True, True, True, True, False, True, False])  # fmt: skip
+    np.testing.assert_array_equal(
+        taken.contains(np.array([0, 1, 6, 7, 8, 500, 999])), [True, True, True, True, False, True, False]
+    )
     np.testing.assert_array_equal(taken.take_lowest(3), [8, 9, 10])
     assert len(taken) == 12 and sorted(taken.members().tolist()) == [*range(11), 500]
 

@@ -134,9 +134,7 @@ def test_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 
 def test_string_input_is_named_string() -> None:
-    assert problem_lines("speed = 3\n" + MINIMAL) == [
-        "<string>:1: speed: unknown field (did you mean 'seed'?)"
-    ]
+    assert problem_lines("speed = 3\n" + MINIMAL) == ["<string>:1: speed: unknown field (did you mean 'seed'?)"]
     with pytest.raises(ScenarioError) as info:
         loads_scenario("x = [", filename="mine.toml")
     assert info.value.problems[0].startswith("mine.toml:1: not valid TOML: ")
@@ -336,9 +334,7 @@ def test_random_field_values_give_scenario_or_scenario_error(
     check_outcome("\n".join(lines) + "\n")
 
 
-TOKENS = st.sampled_from(
-    ['"', "'", "[", "]", "[[", "{", "}", "=", ".", ",", "#", "\n", '"""', "-1", "1.5", "inf"]
-)
+TOKENS = st.sampled_from(['"', "'", "[", "]", "[[", "{", "}", "=", ".", ",", "#", "\n", '"""', "-1", "1.5", "inf"])
 
 
 @PROPERTY

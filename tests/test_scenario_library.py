@@ -47,9 +47,15 @@ def _col(results: list[Any], key: str) -> np.ndarray:
 def test_the_library_is_complete() -> None:
     names = {p.stem for p in LIBRARY}
     assert {
-        "bees_bike", "cat_cucumber", "micro_vs_macro", "posting_time", "misrecognised_topic",
-        "moderation_backlog", "trend_challenge", "cross_post",
-    } <= names  # fmt: skip
+        "bees_bike",
+        "cat_cucumber",
+        "micro_vs_macro",
+        "posting_time",
+        "misrecognised_topic",
+        "moderation_backlog",
+        "trend_challenge",
+        "cross_post",
+    } <= names
     readme = (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")
     for name in names:
         assert f"`{name}`" in readme, f"scenarios/README.md does not describe {name}"
@@ -70,8 +76,9 @@ def test_every_scenario_is_a_lesson(path: Path) -> None:
 
 
 # the two big worlds run every variant with the invariants in tests/test_cli.py already
-@pytest.mark.parametrize("path", [p for p in LIBRARY if p.stem not in ("bees_bike", "platform_scale")],
-                         ids=lambda p: p.stem)  # fmt: skip
+@pytest.mark.parametrize(
+    "path", [p for p in LIBRARY if p.stem not in ("bees_bike", "platform_scale")], ids=lambda p: p.stem
+)
 def test_every_variant_runs_with_the_invariants(path: Path) -> None:
     sc = load_scenario(path)
     for variant in (None, *sc.variants):
@@ -232,9 +239,13 @@ def test_engaged_views_and_cost_per_engaged_view() -> None:
 def _queue(**moderation: Any) -> Scenario:
     """tiny, with a clean video the classifier always sends to one overloaded moderator."""
     mod = {
-        "auto_approve_below": 0.0, "auto_remove_above": 1.0, "moderators": 1,
-        "background_reviews_per_h": 40.0, "review_time_min": {"distribution": "fixed", "mean": 3.0}, **moderation,
-    }  # fmt: skip
+        "auto_approve_below": 0.0,
+        "auto_remove_above": 1.0,
+        "moderators": 1,
+        "background_reviews_per_h": 40.0,
+        "review_time_min": {"distribution": "fixed", "mean": 3.0},
+        **moderation,
+    }
     return _tiny(platform={"moderation": mod}, video={"upload_h": 19.0})
 
 

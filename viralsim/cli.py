@@ -62,24 +62,53 @@ def main() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed).")
 @click.option("--variant", default=None, help="Apply one of the scenario's [variants.NAME].")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Write views/stages/reach tables (Parquet + CSV) and summary.json here.")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write views/stages/reach tables (Parquet + CSV) and summary.json here.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the reach curve (.png, .svg or .pdf).")  # fmt: skip
-@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Replications: more than 1 runs an ensemble (median and 90 % interval of each metric).")  # fmt: skip
-@click.option("--processes", type=click.IntRange(min=1), default=None,
-              help="With --runs: local worker processes (default: one per core for large work).")  # fmt: skip
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the reach curve (.png, .svg or .pdf).",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Replications: more than 1 runs an ensemble (median and 90 % interval of each metric).",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --runs: local worker processes (default: one per core for large work).",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="With --runs: start a local Dask cluster.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="With --runs: use an existing Dask cluster.")
-def run(file: str, seed: int | None, variant: str | None, out_dir: str | None, as_json: bool,
-        plot_path: str | None, runs: int, processes: int | None, workers: int | None,
-        scheduler: str | None) -> None:  # fmt: skip
+def run(
+    file: str,
+    seed: int | None,
+    variant: str | None,
+    out_dir: str | None,
+    as_json: bool,
+    plot_path: str | None,
+    runs: int,
+    processes: int | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
     """Simulate one run of the scenario FILE and print its summary (--runs N: an ensemble)."""
     if runs > 1:
-        _ensemble_run(file, _load(file), runs, seed, variant, out_dir, as_json, plot_path, processes, workers,
-                      scheduler)  # fmt: skip
+        _ensemble_run(
+            file, _load(file), runs, seed, variant, out_dir, as_json, plot_path, processes, workers, scheduler
+        )
         return
     from viralsim.engine import simulate
     from viralsim.io.graph_file import GraphFileError, load_graph
@@ -184,28 +213,68 @@ def list_scenarios() -> None:
 
 # --- ensembles, comparisons, sweeps, plots --------------------------------------------------------
 
-_ENSEMBLE_METRICS = ["views", "unique_viewers", "likes", "shares", "share_to_view", "algorithmic_share",
-                     "stages_reached", "structural_virality", "time_to_100k_views_h"]  # fmt: skip
+_ENSEMBLE_METRICS = [
+    "views",
+    "unique_viewers",
+    "likes",
+    "shares",
+    "share_to_view",
+    "algorithmic_share",
+    "stages_reached",
+    "structural_virality",
+    "time_to_100k_views_h",
+]
 
 
 def _ensemble_options(default_runs: int) -> Any:
     """Options shared by run --runs, compare and sweep."""
     options = [
-        click.option("--runs", type=click.IntRange(min=1), default=default_runs, show_default=True,
-                     help="Runs per variant (and per grid point); run i uses SeedSequence(seed, spawn_key=(i,))."),
-        click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed)."),
-        click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-                     help="Results folder (Parquet + CSV, manifest.json); rerun the same command to resume."),
-        click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout (no progress bar)."),
-        click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
-                     help="Write the main figure (.png, .svg or .pdf)."),
-        click.option("--processes", type=click.IntRange(min=1), default=None,
-                     help="Local worker processes (default: one per core for large work; 1: in this process)."),
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Start a local Dask cluster with N worker processes."),
-        click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                     help="Run on an existing Dask cluster (viralsim must be installed on its workers)."),
-    ]  # fmt: skip
+        click.option(
+            "--runs",
+            type=click.IntRange(min=1),
+            default=default_runs,
+            show_default=True,
+            help="Runs per variant (and per grid point); run i uses SeedSequence(seed, spawn_key=(i,)).",
+        ),
+        click.option(
+            "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed)."
+        ),
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Results folder (Parquet + CSV, manifest.json); rerun the same command to resume.",
+        ),
+        click.option(
+            "--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout (no progress bar)."
+        ),
+        click.option(
+            "--plot",
+            "plot_path",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Write the main figure (.png, .svg or .pdf).",
+        ),
+        click.option(
+            "--processes",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Local worker processes (default: one per core for large work; 1: in this process).",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Start a local Dask cluster with N worker processes.",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="tcp://HOST:PORT",
+            help="Run on an existing Dask cluster (viralsim must be installed on its workers).",
+        ),
+    ]
 
     def wrap(f: Any) -> Any:
         for opt in reversed(options):
@@ -238,8 +307,17 @@ def _check_plot_path(plot_path: str | None) -> None:
         _fail(str(err))
 
 
-def _execute(file: str, plan: Any, *, out_dir: str | None, as_json: bool, processes: int | None,
-             workers: int | None, scheduler: str | None, what: str) -> Any:  # fmt: skip
+def _execute(
+    file: str,
+    plan: Any,
+    *,
+    out_dir: str | None,
+    as_json: bool,
+    processes: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    what: str,
+) -> Any:
     """Run ``plan`` with progress on stderr, into ``out_dir`` if given; one clean line on any failure.
 
     An ``edge_list`` graph is read once here (from the first scenario of the plan) and
@@ -263,8 +341,9 @@ def _execute(file: str, plan: Any, *, out_dir: str | None, as_json: bool, proces
 
             store = ResultStore(out_dir, plan)
         todo = len(plan.keys()) - (store.resumed if store else 0)
-        executor = make_executor(processes=processes, workers=workers, scheduler=scheduler,
-                                 work=todo * plan.scenario.population.users)  # fmt: skip
+        executor = make_executor(
+            processes=processes, workers=workers, scheduler=scheduler, work=todo * plan.scenario.population.users
+        )
     except (OutputError, ExecutorError) as err:
         _fail(str(err))
     enabled = sys.stderr.isatty() and not as_json
@@ -277,8 +356,10 @@ def _execute(file: str, plan: Any, *, out_dir: str | None, as_json: bool, proces
         executor.abort()  # finished chunks are saved; running ones would only delay the exit
         if store is None:
             _fail("interrupted")
-        _fail(f"interrupted; {len(store.done())} of {len(plan.keys())} runs are saved in {out_dir}: "
-              "rerun the same command to resume")  # fmt: skip
+        _fail(
+            f"interrupted; {len(store.done())} of {len(plan.keys())} runs are saved in {out_dir}: "
+            "rerun the same command to resume"
+        )
     except (OutputError, ExecutorError) as err:
         _fail(str(err))
     except (ValueError, MemoryError) as err:
@@ -318,8 +399,9 @@ def _save_plot(result: Any, plot_path: str | None, kind: str, metric: str = "vie
         _fail(f"{plot_path}: {err}")
 
 
-def _report(result: Any, plot_path: str | None, plot_kind: str, metrics: list[str], as_json: bool,
-            out_dir: str | None) -> None:  # fmt: skip
+def _report(
+    result: Any, plot_path: str | None, plot_kind: str, metrics: list[str], as_json: bool, out_dir: str | None
+) -> None:
     """The figure, then the JSON object or the table that fits the kind of plan."""
     _save_plot(result, plot_path, plot_kind, metrics[0])
     if as_json:
@@ -345,9 +427,19 @@ def _plan_or_fail(file: str, build: Any) -> Any:
         _fail(f"{file}: {err}")
 
 
-def _ensemble_run(file: str, sc: Any, runs: int, seed: int | None, variant: str | None, out_dir: str | None,
-                  as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
-                  scheduler: str | None) -> None:  # fmt: skip
+def _ensemble_run(
+    file: str,
+    sc: Any,
+    runs: int,
+    seed: int | None,
+    variant: str | None,
+    out_dir: str | None,
+    as_json: bool,
+    plot_path: str | None,
+    processes: int | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
     from viralsim.ensemble import ensemble_plan
 
     _check_plot_path(plot_path)
@@ -356,30 +448,58 @@ def _ensemble_run(file: str, sc: Any, runs: int, seed: int | None, variant: str 
     except KeyError as err:
         _fail(f"{file}: --variant: {err.args[0]}")
     plan = _plan_or_fail(file, lambda: ensemble_plan(sc, runs, seed, variant))
-    result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
-                      scheduler=scheduler, what=f"{sc.name}: {runs} runs")  # fmt: skip
+    result = _execute(
+        file,
+        plan,
+        out_dir=out_dir,
+        as_json=as_json,
+        processes=processes,
+        workers=workers,
+        scheduler=scheduler,
+        what=f"{sc.name}: {runs} runs",
+    )
     _report(result, plot_path, "reach", _ENSEMBLE_METRICS, as_json, out_dir)
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--variants", default=None, metavar="A,B",
-              help="Variants to compare with the base, comma-separated (default: all of them).")  # fmt: skip
-@click.option("--metrics", default=None, metavar="A,B",
-              help="Metrics to show, comma-separated (default: views, shares, share_to_view, algorithmic_share, "
-                   "stages_reached, structural_virality).")  # fmt: skip
+@click.option(
+    "--variants",
+    default=None,
+    metavar="A,B",
+    help="Variants to compare with the base, comma-separated (default: all of them).",
+)
+@click.option(
+    "--metrics",
+    default=None,
+    metavar="A,B",
+    help="Metrics to show, comma-separated (default: views, shares, share_to_view, algorithmic_share, "
+    "stages_reached, structural_virality).",
+)
 @_ensemble_options(default_runs=100)
-def compare(file: str, variants: str | None, metrics: str | None, runs: int, seed: int | None, out_dir: str | None,
-            as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
-            scheduler: str | None) -> None:  # fmt: skip
+def compare(
+    file: str,
+    variants: str | None,
+    metrics: str | None,
+    runs: int,
+    seed: int | None,
+    out_dir: str | None,
+    as_json: bool,
+    plot_path: str | None,
+    processes: int | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
     """Run the base scenario FILE and its variants on the same seeds; show them side by side."""
     from viralsim.ensemble import BASE, COMPARE_METRICS, compare_plan
 
     shown = list(COMPARE_METRICS) if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
     bad = [m for m in shown if m not in _numeric_metrics()]
     if bad or not shown:
-        _fail(f"--metrics {metrics}: unknown metric {bad[0] if bad else '(none)'!r} "
-              f"(use some of: {', '.join(_numeric_metrics())})")  # fmt: skip
+        _fail(
+            f"--metrics {metrics}: unknown metric {bad[0] if bad else '(none)'!r} "
+            f"(use some of: {', '.join(_numeric_metrics())})"
+        )
     sc = _load(file)
     _check_plot_path(plot_path)
     names = list(sc.variants) if variants is None else [v.strip() for v in variants.split(",") if v.strip()]
@@ -388,21 +508,46 @@ def compare(file: str, variants: str | None, metrics: str | None, runs: int, see
     if BASE in names:
         _fail(f"{file}: --variants: {BASE!r} is the scenario itself, not a variant")
     plan = _plan_or_fail(file, lambda: compare_plan(sc, names, runs, seed))
-    result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
-                      scheduler=scheduler, what=f"{sc.name}: {len(plan.variants)} variants × {runs} runs")  # fmt: skip
+    result = _execute(
+        file,
+        plan,
+        out_dir=out_dir,
+        as_json=as_json,
+        processes=processes,
+        workers=workers,
+        scheduler=scheduler,
+        what=f"{sc.name}: {len(plan.variants)} variants × {runs} runs",
+    )
     _report(result, plot_path, "reach", shown, as_json, out_dir)
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--param", "params", multiple=True, required=True, metavar="FIELD=VALUES",
-              help="A swept field and its values: a list 0.3,0.5,0.7 or a range START:STOP:COUNT. Repeat for a grid.")  # fmt: skip
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="FIELD=VALUES",
+    help="A swept field and its values: a list 0.3,0.5,0.7 or a range START:STOP:COUNT. Repeat for a grid.",
+)
 @click.option("--variant", default=None, help="Sweep one of the scenario's [variants.NAME] instead of the base.")
 @click.option("--metric", default="views", show_default=True, help="The outcome shown in the table and the plot.")
 @_ensemble_options(default_runs=20)
-def sweep(file: str, params: tuple[str, ...], variant: str | None, metric: str, runs: int, seed: int | None,
-          out_dir: str | None, as_json: bool, plot_path: str | None, processes: int | None, workers: int | None,
-          scheduler: str | None) -> None:  # fmt: skip
+def sweep(
+    file: str,
+    params: tuple[str, ...],
+    variant: str | None,
+    metric: str,
+    runs: int,
+    seed: int | None,
+    out_dir: str | None,
+    as_json: bool,
+    plot_path: str | None,
+    processes: int | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
     """Run the scenario FILE over a grid of parameter values (every combination of the --param values)."""
     from viralsim.ensemble import sweep_plan
     from viralsim.io.params import ParamError, parse_params
@@ -419,17 +564,30 @@ def sweep(file: str, params: tuple[str, ...], variant: str | None, metric: str, 
     except ParamError as err:
         _fail(str(err))
     plan = _plan_or_fail(file, lambda: sweep_plan(sc, grid, runs, seed, variant))
-    result = _execute(file, plan, out_dir=out_dir, as_json=as_json, processes=processes, workers=workers,
-                      scheduler=scheduler, what=f"{sc.name}: {len(plan.points)} points × {runs} runs")  # fmt: skip
+    result = _execute(
+        file,
+        plan,
+        out_dir=out_dir,
+        as_json=as_json,
+        processes=processes,
+        workers=workers,
+        scheduler=scheduler,
+        what=f"{sc.name}: {len(plan.points)} points × {runs} runs",
+    )
     _report(result, plot_path, "sweep", [metric], as_json, out_dir)
 
 
 @main.command()
 @click.argument("results_dir", type=click.Path(file_okay=False))
-@click.option("--kind", required=True, type=click.Choice(["reach", "sources", "funnel", "ccdf", "tree", "sweep"]),
-              help="Which figure to draw.")  # fmt: skip
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
-              help="Figure file (.png, .svg or .pdf).")  # fmt: skip
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["reach", "sources", "funnel", "ccdf", "tree", "sweep"]),
+    help="Which figure to draw.",
+)
+@click.option(
+    "-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="Figure file (.png, .svg or .pdf)."
+)
 @click.option("--variant", default=None, help="Only this variant (where the figure shows one).")
 @click.option("--metric", default="views", show_default=True, help="The outcome of a sweep or CCDF figure.")
 def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: str) -> None:
@@ -457,17 +615,35 @@ def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
-              help="The report file (.html): one self-contained page that works offline.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The report file (.html): one self-contained page that works offline.",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed).")
-@click.option("--runs", type=click.IntRange(min=1), default=20, show_default=True,
-              help="Paired runs per variant for the medians and 90 % intervals.")  # fmt: skip
-@click.option("--variants", default=None, metavar="A,B",
-              help="Variants to compare with the base, comma-separated (default: all of them).")  # fmt: skip
-@click.option("--processes", type=click.IntRange(min=1), default=None,
-              help="Local worker processes for the runs (default: one per core for large work; 1: in this process).")  # fmt: skip
-def report(file: str, output: str, seed: int | None, runs: int, variants: str | None,
-           processes: int | None) -> None:  # fmt: skip
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Paired runs per variant for the medians and 90 % intervals.",
+)
+@click.option(
+    "--variants",
+    default=None,
+    metavar="A,B",
+    help="Variants to compare with the base, comma-separated (default: all of them).",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes for the runs (default: one per core for large work; 1: in this process).",
+)
+def report(file: str, output: str, seed: int | None, runs: int, variants: str | None, processes: int | None) -> None:
     """Write an interactive HTML report of the scenario FILE: the scenario in words, the animated push, the variants."""
     from viralsim.ensemble import BASE
     from viralsim.executors import ExecutorError, make_executor
@@ -488,8 +664,9 @@ def report(file: str, output: str, seed: int | None, runs: int, variants: str | 
     try:
         check_writable(output, folder=False)
         graph = load_graph(sc, file)
-        executor = make_executor(processes=processes, work=runs * (1 + len(sc.variants if names is None else names))
-                                 * sc.population.users)  # fmt: skip
+        executor = make_executor(
+            processes=processes, work=runs * (1 + len(sc.variants if names is None else names)) * sc.population.users
+        )
     except (OutputError, GraphFileError, ExecutorError) as err:
         _fail(str(err))
     if sys.stderr.isatty():

@@ -67,7 +67,9 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
     if m.get("decision") == "pending":
         rows.append(("moderation", f"{m.get('path')} → still pending at the horizon"))
     else:
-        rows.append(("moderation", f"{m.get('path')} → {m.get('decision')}, delay {m.get('delay_h', 0.0) * 60:.1f} min"))
+        rows.append(
+            ("moderation", f"{m.get('path')} → {m.get('decision')}, delay {m.get('delay_h', 0.0) * 60:.1f} min")
+        )
     if "stage_review_decision" in m:
         rows.append(("stage review", f"after stage {m['stage_review_after']} → {m['stage_review_decision']}"))
     rows.append(("recognised topic", str(s.get("recognised_topic"))))
@@ -77,8 +79,11 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
     if not result.stages:
         return
     th = result.scenario.platform.push
-    kpis = [k for k in ("completion", "watch_fraction", "like", "comment", "share", "follow", "profile_click")
-            if any(getattr(th.thresholds_for(r["stage"]), k) is not None for r in result.stages)] or ["completion"]  # fmt: skip
+    kpis = [
+        k
+        for k in ("completion", "watch_fraction", "like", "comment", "share", "follow", "profile_click")
+        if any(getattr(th.thresholds_for(r["stage"]), k) is not None for r in result.stages)
+    ] or ["completion"]
     st = Table(title="the staged push (KPIs per view at each stage's evaluation)", header_style="bold")
     for col in ("stage", "cohort", "delivered", "interest", "eval h", "views", *kpis, "score", "decision"):
         st.add_column(col.replace("_", " "), justify="right")
@@ -88,15 +93,23 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
             verdict += " mid-stage"
         cells = [_rate(r[k], r[f"threshold_{k}"]) for k in kpis]
         st.add_row(
-            str(r["stage"]), f"{r['cohort_size']:,}", f"{r['delivered']:,}", f"{r.get('cohort_interest', 0.0):.3f}",
+            str(r["stage"]),
+            f"{r['cohort_size']:,}",
+            f"{r['delivered']:,}",
+            f"{r.get('cohort_interest', 0.0):.3f}",
             f"{r['evaluated_h']:.1f}",
-            f"{r['views_evaluated']:,}", *cells, f"{r['score']:.2f}", verdict,
-        )  # fmt: skip
+            f"{r['views_evaluated']:,}",
+            *cells,
+            f"{r['score']:.2f}",
+            verdict,
+        )
     con.print(st)
     limits = ", ".join(f"{k} ≥ {_pct(getattr(th.thresholds, k), 2)}" for k in kpis if getattr(th.thresholds, k))
     if limits:
         con.print(f"thresholds: {limits} (green: met, red: missed)")
-    con.print("interest: the cohort's mean interest in the recognised topic (0-1): how deep into the ranking the stage went")
+    con.print(
+        "interest: the cohort's mean interest in the recognised topic (0-1): how deep into the ranking the stage went"
+    )
 
 
 # --- ensembles, comparisons, sweeps ---
@@ -163,8 +176,10 @@ def print_compare(result: Any, metrics: list[str], console: Console | None = Non
         con = Console(width=160)
     plan = result.plan
     table = result.table(metrics)
-    t = Table(title=f"{plan.scenario.name} — {plan.runs} paired runs per variant, seed {plan.seed}: median [5 % – 95 %]",
-              header_style="bold")  # fmt: skip
+    t = Table(
+        title=f"{plan.scenario.name} — {plan.runs} paired runs per variant, seed {plan.seed}: median [5 % – 95 %]",
+        header_style="bold",
+    )
     t.add_column("metric", style="bold")
     for label in table["variant"]:
         t.add_column(str(label), justify="right")
@@ -212,9 +227,15 @@ def progress_bar(description: str, enabled: bool) -> Any:
             yield lambda done, total: None
             return
         progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
-            TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True), transient=False,
-        )  # fmt: skip
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _Rate(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
         task = progress.add_task(description, total=None)
         first = True
 
@@ -248,8 +269,10 @@ def _print_marketplace(result: RunResult, con: Console, peak_memory_mib: float |
     vid, ses = log.videos, log.sessions
     ended = np.bincount(np.asarray(ses["ended"], dtype=np.int64), minlength=len(SESSION_END))
     labels = {"feed_empty": "nothing new"}
-    ends = ", ".join(f"{labels.get(why, why)} {100 * k / max(len(ses['user']), 1):.0f} %"
-                     for why, k in zip(SESSION_END, ended, strict=True))  # fmt: skip
+    ends = ", ".join(
+        f"{labels.get(why, why)} {100 * k / max(len(ses['user']), 1):.0f} %"
+        for why, k in zip(SESSION_END, ended, strict=True)
+    )
     src = s["views_by_source"]
     name = escape(result.scenario.name + (f" [{result.variant}]" if result.variant else ""))
     top = Table(title=f"{name} — seed {result.seed} — {log.mode} platform", show_header=False, box=None)
@@ -259,29 +282,43 @@ def _print_marketplace(result: RunResult, con: Console, peak_memory_mib: float |
         ("views", f"{s['views']:,}  (unique viewers {s['unique_viewers']:,} of {s['population']:,})"),
         ("population", _population(s, peak_memory_mib)),
         ("by source", f"For You {src['for_you']:,} · Following {src['following']:,} · shares {src['share']:,}"),
-        ("videos", f"{len(vid['video']):,} from {len(np.unique(vid['creator'])):,} creators;"
-                   f" {int(np.count_nonzero(vid['views'] == 0)):,} never watched"),
+        (
+            "videos",
+            f"{len(vid['video']):,} from {len(np.unique(vid['creator'])):,} creators;"
+            f" {int(np.count_nonzero(vid['views'] == 0)):,} never watched",
+        ),
         ("sessions", f"{m['sessions']:,}, {m['views_per_session']:.2f} views each"),
         ("sessions ended", ends),
-        ("views per video", f"Gini {m['gini']:.3f}; top 1 % of videos get {100 * m['top1_share']:.1f} %,"
-                            f" top 10 % get {100 * m['top10_share']:.1f} %"),
-        ("what predicts views", f"Spearman ρ with appeal {m['rho_appeal']:+.2f}, with creator followers"
-                                f" {m['rho_followers']:+.2f}"),
+        (
+            "views per video",
+            f"Gini {m['gini']:.3f}; top 1 % of videos get {100 * m['top1_share']:.1f} %,"
+            f" top 10 % get {100 * m['top10_share']:.1f} %",
+        ),
+        (
+            "what predicts views",
+            f"Spearman ρ with appeal {m['rho_appeal']:+.2f}, with creator followers {m['rho_followers']:+.2f}",
+        ),
         ("feeds narrow", f"mean interest entropy {m['entropy_change']:+.3f} nats over the run"),
-    ]  # fmt: skip
+    ]
     for k, v in rows:
         top.add_row(k, v)
     con.print(top)
     best = np.argsort(-vid["views"], kind="stable")[:10]
     t = Table(title="the ten most viewed videos", header_style="bold")
-    for col in ("video", "topic", "creator followers", "appeal", "views", "For You", "Following", "shares",
-                "stages"):  # fmt: skip
+    for col in ("video", "topic", "creator followers", "appeal", "views", "For You", "Following", "shares", "stages"):
         t.add_column(col, justify="right")
     for i in best.tolist():
-        t.add_row(str(vid["video"][i]), log.topics[int(vid["topic"][i])], f"{int(vid['creator_followers'][i]):,}",
-                  f"{float(vid['appeal'][i]):.2f}", f"{int(vid['views'][i]):,}", f"{int(vid['views_for_you'][i]):,}",
-                  f"{int(vid['views_following'][i]):,}", f"{int(vid['views_share'][i]):,}",
-                  str(int(vid["stages_reached"][i])))  # fmt: skip
+        t.add_row(
+            str(vid["video"][i]),
+            log.topics[int(vid["topic"][i])],
+            f"{int(vid['creator_followers'][i]):,}",
+            f"{float(vid['appeal'][i]):.2f}",
+            f"{int(vid['views'][i]):,}",
+            f"{int(vid['views_for_you'][i]):,}",
+            f"{int(vid['views_following'][i]):,}",
+            f"{int(vid['views_share'][i]):,}",
+            str(int(vid["stages_reached"][i])),
+        )
     con.print(t)
     if result.stages:
         stages = np.asarray(vid["stages_reached"], dtype=np.int64)

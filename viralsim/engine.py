@@ -94,9 +94,12 @@ def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
     """Build one platform's world and run it to the horizon."""
     g = scenario_graph(sc.social_graph, sc.population.users, graph, rng=streams["graph"])
     population = make_population(
-        sc.population, sc.video.mix(), rng=streams["population"], capacity=int(reachable_users(sc)),
+        sc.population,
+        sc.video.mix(),
+        rng=streams["population"],
+        capacity=int(reachable_users(sc)),
         exchangeable=isinstance(g, AnnealedGraph),
-    )  # fmt: skip
+    )
     creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None
     state = RunState(sc, streams, population, g, creator)
     env = simpy.Environment()

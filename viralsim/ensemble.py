@@ -89,8 +89,16 @@ SUMMARY_COLUMNS = (
 #: What ``compare`` puts side by side.
 COMPARE_METRICS = ("views", "shares", "share_to_view", "algorithmic_share", "stages_reached", "structural_virality")
 _CURVES = ("total", *SOURCES)
-_NAN_WHEN_NONE = {"stop_h", "peak_rate_h", "time_to_10k_views_h", "time_to_100k_views_h", "structural_virality",
-                  "cost_per_engaged_view", "views_second", "views_total"}  # fmt: skip
+_NAN_WHEN_NONE = {
+    "stop_h",
+    "peak_rate_h",
+    "time_to_10k_views_h",
+    "time_to_100k_views_h",
+    "structural_virality",
+    "cost_per_engaged_view",
+    "views_second",
+    "views_total",
+}
 
 
 def dotted_override(path: str, value: Any) -> dict[str, Any]:
@@ -431,7 +439,7 @@ def bands(rows: Sequence[Mapping[str, Any]], plan: Plan) -> Any:
     for r in rows:
         groups.setdefault((r["variant"], r["point"]), []).append(r)
     frames = []
-    for (label, point) in [(v, p) for v in plan.variants for p in range(len(plan.points))]:
+    for label, point in [(v, p) for v in plan.variants for p in range(len(plan.points))]:
         members = groups.get((label, point))
         if not members:
             continue

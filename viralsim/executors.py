@@ -163,9 +163,7 @@ class DaskExecutor(_Bounded):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ExecutorError(
-                "the Dask executor needs dask.distributed: pip install 'viralsim[dask]'"
-            ) from None
+            raise ExecutorError("the Dask executor needs dask.distributed: pip install 'viralsim[dask]'") from None
         self._cluster = None
         try:
             if scheduler is None:

@@ -89,9 +89,12 @@ def upload(env: simpy.Environment, run: RunState) -> Proc:
         yield review if limit is None else review | env.timeout(limit)
         if not review.triggered:  # still queued: published unreviewed, the review goes on
             record.update(
-                decision="published_unreviewed", correct=not sc.video.violation,
-                delay_h=env.now - sc.video.upload_h, decided_h=env.now, published_unreviewed=True,
-            )  # fmt: skip
+                decision="published_unreviewed",
+                correct=not sc.video.violation,
+                delay_h=env.now - sc.video.upload_h,
+                decided_h=env.now,
+                published_unreviewed=True,
+            )
             env.process(_late_review(env, run, review, reviewed))
             _distribute(env, run)
             return
@@ -120,9 +123,12 @@ def _late_review(env: simpy.Environment, run: RunState, review: simpy.Process, r
     reviewed.succeed()
     violation = run.scenario.video.violation
     run.moderation.update(
-        queue_delay_h=waited, review_h=took, reviewed_h=env.now,
-        decision="removed_after_publishing" if removed else "approved", correct=removed == violation,
-    )  # fmt: skip
+        queue_delay_h=waited,
+        review_h=took,
+        reviewed_h=env.now,
+        decision="removed_after_publishing" if removed else "approved",
+        correct=removed == violation,
+    )
     if removed:
         run.remove(env.now)
         run.stop("removed_after_publishing", env.now)
@@ -250,9 +256,12 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
             return
         if cfg.human_review_after_stage == stage:
             removed, waited, took = yield env.process(_human_review(env, run, run.moderators, "moderation.stage"))
-            run.moderation.update(stage_review_after=stage, stage_review_delay_h=waited + took,
-                                  stage_review_decision="removed" if removed else "approved",
-                                  stage_review_correct=removed == sc.video.violation)  # fmt: skip
+            run.moderation.update(
+                stage_review_after=stage,
+                stage_review_delay_h=waited + took,
+                stage_review_decision="removed" if removed else "approved",
+                stage_review_correct=removed == sc.video.violation,
+            )
             if removed:
                 run.remove(env.now)
                 run.stop("removed_at_stage_review", env.now)

@@ -44,9 +44,7 @@ class Streams:
         if gen is None:
             full = f"{self.namespace}/{name}" if self.namespace else name
             key = zlib.crc32(full.encode("utf-8"))
-            ss = np.random.SeedSequence(
-                self._root.entropy, spawn_key=(*self._root.spawn_key, key)
-            )
+            ss = np.random.SeedSequence(self._root.entropy, spawn_key=(*self._root.spawn_key, key))
             gen = np.random.Generator(np.random.PCG64(ss))
             self._cache[name] = gen
         return gen

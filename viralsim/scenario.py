@@ -80,9 +80,31 @@ MAX_STAGES = 50
 
 #: A typical diurnal activity profile: relative session intensity per local hour.
 DEFAULT_DIURNAL = (
-    0.35, 0.2, 0.12, 0.08, 0.08, 0.15, 0.4, 0.7, 0.8, 0.8, 0.85, 0.9,
-    1.0, 0.95, 0.9, 0.9, 1.0, 1.1, 1.3, 1.5, 1.6, 1.5, 1.2, 0.7,
-)  # fmt: skip
+    0.35,
+    0.2,
+    0.12,
+    0.08,
+    0.08,
+    0.15,
+    0.4,
+    0.7,
+    0.8,
+    0.8,
+    0.85,
+    0.9,
+    1.0,
+    0.95,
+    0.9,
+    0.9,
+    1.0,
+    1.1,
+    1.3,
+    1.5,
+    1.6,
+    1.5,
+    1.2,
+    0.7,
+)
 
 
 class _Strict(BaseModel):
@@ -107,9 +129,7 @@ class Population(_Strict):
     interest_concentration: PositiveFloat = 0.3
     sessions_per_day: Sessions = Sessions()
     #: Relative session intensity for each of the 24 local hours.
-    diurnal_profile: Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)] = list(
-        DEFAULT_DIURNAL
-    )
+    diurnal_profile: Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)] = list(DEFAULT_DIURNAL)
     #: Time-zone offsets of the population (hours from UTC) and their weights.
     timezone_offsets_h: Annotated[list[float], Field(min_length=1)] = [0.0]
     timezone_weights: list[NonNegativeFloat] | None = None
@@ -145,9 +165,7 @@ class SocialGraph(_Strict):
     scenario file).
     """
 
-    kind: Literal["random_powerlaw", "erdos_renyi", "small_world", "barabasi_albert", "edge_list"] = (
-        "random_powerlaw"
-    )
+    kind: Literal["random_powerlaw", "erdos_renyi", "small_world", "barabasi_albert", "edge_list"] = "random_powerlaw"
     #: Mean number of contacts who receive what a user shares.
     mean_following: PositiveFloat = 150.0
     #: Exponent of the power-law contact distribution (random_powerlaw).
@@ -189,7 +207,6 @@ class Video(_Strict):
     trend_boost: NonNegativeFloat = 0.0
     #: Upload time, hours after t = 0 (Monday 00:00 UTC).
     upload_h: NonNegativeFloat = 18.0
-
 
     def mix(self) -> dict[str, float]:
         """The true topic mixture, normalised to sum 1 (``topic`` alone is a mixture of one)."""
@@ -744,8 +761,7 @@ def problems(
             out.append(
                 (
                     ("population", "timezone_weights"),
-                    f"needs {len(pop.timezone_offsets_h)} weights (one per offset),"
-                    f" got {len(pop.timezone_weights)}",
+                    f"needs {len(pop.timezone_offsets_h)} weights (one per offset), got {len(pop.timezone_weights)}",
                 )
             )
         elif sum(pop.timezone_weights) <= 0:
@@ -780,14 +796,10 @@ def problems(
     if conf is not None:
         for true_topic, row in conf.items():
             if true_topic not in topics:
-                out.append(
-                    (("platform", "recognition", "confusion", true_topic), f"{true_topic!r} is not a topic")
-                )
+                out.append((("platform", "recognition", "confusion", true_topic), f"{true_topic!r} is not a topic"))
             for t in row:
                 if t not in topics:
-                    out.append(
-                        (("platform", "recognition", "confusion", true_topic, t), f"{t!r} is not a topic")
-                    )
+                    out.append((("platform", "recognition", "confusion", true_topic, t), f"{t!r} is not a topic"))
             if row and abs(sum(row.values()) - 1.0) > 1e-6:
                 out.append(
                     (
@@ -822,7 +834,10 @@ def problems(
         at = video.upload_h + cp.after_h
         if at >= sc.horizon_h:
             out.append(
-                (("cross_post", "after_h"), f"the cross-post (upload_h + after_h = {at:g} h) must come before horizon_h ({sc.horizon_h:g})")
+                (
+                    ("cross_post", "after_h"),
+                    f"the cross-post (upload_h + after_h = {at:g} h) must come before horizon_h ({sc.horizon_h:g})",
+                )
             )
         try:
             second = sc.second_platform()
@@ -870,10 +885,18 @@ def _agent_problems(sc: Scenario, memory_limit: int) -> list[tuple[tuple[str | i
             out.append((("marketplace",), 'a marketplace needs engine = "agents"'))
         return out
     if n > MAX_AGENT_USERS:
-        out.append((("population", "users"), f"the agents engine runs at most {MAX_AGENT_USERS} users (one process each), got {n}"))
+        out.append(
+            (
+                ("population", "users"),
+                f"the agents engine runs at most {MAX_AGENT_USERS} users (one process each), got {n}",
+            )
+        )
     elif (need := agent_memory_estimate(sc)) > memory_limit:
         out.append(
-            (("population", "users"), f"the agents engine would need ~{format_bytes(need)} of memory for {n} users (this machine has {format_bytes(memory_limit)})")
+            (
+                ("population", "users"),
+                f"the agents engine would need ~{format_bytes(need)} of memory for {n} users (this machine has {format_bytes(memory_limit)})",
+            )
         )
     if sc.cross_post is not None:
         out.append((("cross_post",), 'engine = "agents" does not cross-post; use engine = "core"'))
@@ -897,6 +920,9 @@ def _agent_problems(sc: Scenario, memory_limit: int) -> list[tuple[tuple[str | i
         out.append((("marketplace", "uploads_per_day"), f"no video is uploaded within horizon_h ({sc.horizon_h:g})"))
     elif float(videos) * n > MAX_AGENT_REACH_BYTES:
         out.append(
-            (("marketplace", "uploads_per_day"), f"{videos} videos x {n} users need {format_bytes(float(videos) * n)} of reach flags (limit {format_bytes(MAX_AGENT_REACH_BYTES)})")
+            (
+                ("marketplace", "uploads_per_day"),
+                f"{videos} videos x {n} users need {format_bytes(float(videos) * n)} of reach flags (limit {format_bytes(MAX_AGENT_REACH_BYTES)})",
+            )
         )
     return out

@@ -124,9 +124,14 @@ class Batch:
     def head(self, k: int) -> Batch:
         """The first ``k`` views (those up to some time)."""
         return Batch(
-            self.start, self.source, self.stage, self.time_h[:k], self.user[:k], self.outcomes.head(k),
+            self.start,
+            self.source,
+            self.stage,
+            self.time_h[:k],
+            self.user[:k],
+            self.outcomes.head(k),
             None if self.parent is None else self.parent[:k],
-        )  # fmt: skip
+        )
 
 
 class RunState:
@@ -194,9 +199,7 @@ class RunState:
         if parent is not None:
             parent = parent[keep]
         key = pop.reach(users, rng=rng)
-        return self._views(
-            users, key, source, t, watch_probability, rng=rng, parent=parent, half_life_h=half_life_h
-        )
+        return self._views(users, key, source, t, watch_probability, rng=rng, parent=parent, half_life_h=half_life_h)
 
     def deliver_push(self, k: int, stage: int, t_h: float, *, rng: np.random.Generator) -> tuple[int, Batch]:
         """Deliver to the next ``k`` users by affinity (a batch of a push stage).
@@ -209,9 +212,7 @@ class RunState:
         # how interested the cohort is in the recognised topic (how deep the ranking went)
         ranking = self.population.ranking_interest(users, key)
         self.cohort_interest[stage] = self.cohort_interest.get(stage, 0.0) + float(ranking.sum())
-        batch = self._views(
-            users, key, "for_you", t_h, push.watch_probability, rng=rng, stage=stage, ranking=ranking
-        )
+        batch = self._views(users, key, "for_you", t_h, push.watch_probability, rng=rng, stage=stage, ranking=ranking)
         # prefix sums let the gate count the stage's views up to any time cheaply
         batch.completed_upto = np.cumsum(batch.outcomes.completed, dtype=np.int32)
         batch.watched_upto = np.cumsum(batch.outcomes.watch_s, dtype=np.float64)
@@ -286,9 +287,12 @@ class RunState:
         sums.update(zip(ACTION_COLUMNS, map(float, actions.tolist()), strict=True))
         push = self.scenario.platform.push
         return evaluate_counts(
-            n, sums, self.scenario.video.duration_s,
-            push.thresholds_for(stage), push.score_weights,
-        )  # fmt: skip
+            n,
+            sums,
+            self.scenario.video.duration_s,
+            push.thresholds_for(stage),
+            push.score_weights,
+        )
 
     def stage_eval_time(self, stage: int, delivered: int, last_delivery_h: float) -> float:
         """When the stage is evaluated: once a fraction of its cohort watched, or the window."""

@@ -267,8 +267,9 @@ def _tz_of(log: Any, users: np.ndarray) -> np.ndarray:
     return tz[row]
 
 
-def _session_of(s_user: np.ndarray, s_start: np.ndarray, s_end: np.ndarray, v_user: np.ndarray,
-                v_time: np.ndarray) -> np.ndarray:  # fmt: skip
+def _session_of(
+    s_user: np.ndarray, s_start: np.ndarray, s_end: np.ndarray, v_user: np.ndarray, v_time: np.ndarray
+) -> np.ndarray:
     """Index of the session holding each view, -1 for a view outside every session of its user.
 
     The holder is the user's latest session that started at or before the view and had not
@@ -400,36 +401,44 @@ def user_day(result: Any, user: int, day: int | None = None) -> UserDay:
     topics = list(log.topics)
     topic_code = np.asarray(videos["topic"])[vrow]
     source = np.asarray(v["source"])[rows]
-    views = pd.DataFrame({
-        "time_h": t,
-        "local_h": t - midnight,
-        "session": session,
-        "minute": np.where(session >= 0, (t - pad_start[np.maximum(session, 0)]) * 60.0, np.nan),
-        "video": np.asarray(v["video"])[rows],
-        "creator": np.asarray(videos["creator"])[vrow],
-        "topic": pd.Categorical.from_codes(topic_code, categories=topics),
-        "appeal": np.asarray(videos["appeal"])[vrow],
-        "source": pd.Categorical.from_codes(source, categories=list(SOURCES)),
-        "watch_s": np.asarray(v["watch_s"])[rows],
-        "completed": np.asarray(v["completed"])[rows],
-        **{a: np.asarray(v[a])[rows] for a in ACTIONS},
-    })  # fmt: skip
+    views = pd.DataFrame(
+        {
+            "time_h": t,
+            "local_h": t - midnight,
+            "session": session,
+            "minute": np.where(session >= 0, (t - pad_start[np.maximum(session, 0)]) * 60.0, np.nan),
+            "video": np.asarray(v["video"])[rows],
+            "creator": np.asarray(videos["creator"])[vrow],
+            "topic": pd.Categorical.from_codes(topic_code, categories=topics),
+            "appeal": np.asarray(videos["appeal"])[vrow],
+            "source": pd.Categorical.from_codes(source, categories=list(SOURCES)),
+            "watch_s": np.asarray(v["watch_s"])[rows],
+            "completed": np.asarray(v["completed"])[rows],
+            **{a: np.asarray(v[a])[rows] for a in ACTIONS},
+        }
+    )
     today = np.flatnonzero(session_day == day)
-    sess = pd.DataFrame({
-        "session": today,
-        "start_h": start[today],
-        "end_h": end[today],
-        "start_local_h": start[today] - midnight,
-        "end_local_h": end[today] - midnight,
-        "minutes": (end[today] - start[today]) * 60.0,
-        "watched": np.asarray(s["watched"])[mine][today],
-        "views": np.bincount(session[session >= 0], minlength=len(start))[today],
-        **{name: np.bincount(session[(session >= 0) & (source == code)], minlength=len(start))[today]
-           for code, name in enumerate(SOURCES)},
-        **{a: np.bincount(session[(session >= 0) & views[a].to_numpy(bool)], minlength=len(start))[today]
-           for a in ACTIONS},
-        "ended": pd.Categorical.from_codes(np.asarray(s["ended"])[mine][today], categories=list(SESSION_END)),
-    })  # fmt: skip
+    sess = pd.DataFrame(
+        {
+            "session": today,
+            "start_h": start[today],
+            "end_h": end[today],
+            "start_local_h": start[today] - midnight,
+            "end_local_h": end[today] - midnight,
+            "minutes": (end[today] - start[today]) * 60.0,
+            "watched": np.asarray(s["watched"])[mine][today],
+            "views": np.bincount(session[session >= 0], minlength=len(start))[today],
+            **{
+                name: np.bincount(session[(session >= 0) & (source == code)], minlength=len(start))[today]
+                for code, name in enumerate(SOURCES)
+            },
+            **{
+                a: np.bincount(session[(session >= 0) & views[a].to_numpy(bool)], minlength=len(start))[today]
+                for a in ACTIONS
+            },
+            "ended": pd.Categorical.from_codes(np.asarray(s["ended"])[mine][today], categories=list(SESSION_END)),
+        }
+    )
     return UserDay(user=int(user), day=int(day), tz_h=tz, sessions=sess, views=views)
 
 
@@ -471,8 +480,11 @@ def runs_table(results_by_mode: Mapping[str, Any]) -> Any:
     """
     import pandas as pd
 
-    rows = [{**run_metrics(r), "mode": mode, "run": i}
-            for mode, results in results_by_mode.items() for i, r in enumerate(_runs(results))]  # fmt: skip
+    rows = [
+        {**run_metrics(r), "mode": mode, "run": i}
+        for mode, results in results_by_mode.items()
+        for i, r in enumerate(_runs(results))
+    ]
     return pd.DataFrame(rows)
 
 

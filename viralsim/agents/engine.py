@@ -89,9 +89,11 @@ def simulate_agents(sc: Scenario, seed: int, *, run: int, variant: str | None, g
         "sessions_per_day": (users["rate"] * 24.0).astype(np.float32),
         "tz_h": users["tz"].astype(np.float32),
         "followers": np.zeros(world.n, dtype=np.int64),
-        "top_share_start": top0.astype(np.float32), "top_share_end": top1.astype(np.float32),
-        "entropy_start": ent0.astype(np.float32), "entropy_end": ent1.astype(np.float32),
-    }  # fmt: skip
+        "top_share_start": top0.astype(np.float32),
+        "top_share_end": top1.astype(np.float32),
+        "entropy_start": ent0.astype(np.float32),
+        "entropy_end": ent1.astype(np.float32),
+    }
     for c, user in enumerate(videos["creator_user"].tolist()):
         if user >= 0:
             user_cols["followers"][user] = len(world.followers[c])
@@ -133,8 +135,9 @@ def _users(sc: Scenario, streams: Streams) -> dict[str, np.ndarray]:
     return {"interest": interest, "rate": rate, "tz": tz, "session_ptr": ptr, "session_h": times}
 
 
-def session_times(clock: SessionClock, rate_per_h: np.ndarray, tz_h: np.ndarray, horizon_h: float, *,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def session_times(
+    clock: SessionClock, rate_per_h: np.ndarray, tz_h: np.ndarray, horizon_h: float, *, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Every user's session times up to ``horizon_h`` (the diurnal Poisson process), as CSR.
 
     Returns ``(ptr, times)``: user u's sessions are ``times[ptr[u]:ptr[u+1]]``, increasing.

@@ -85,8 +85,12 @@ def upload(env: simpy.Environment, world: World) -> Proc:
     else:
         removed = path == "auto_remove"
         record.update(queue_delay_h=0.0, review_h=0.0)
-    record.update(decision="removed" if removed else "approved", correct=removed == sc.video.violation,
-                  delay_h=env.now - sc.video.upload_h, decided_h=env.now)  # fmt: skip
+    record.update(
+        decision="removed" if removed else "approved",
+        correct=removed == sc.video.violation,
+        delay_h=env.now - sc.video.upload_h,
+        decided_h=env.now,
+    )
     if removed:
         world.stop(0, "removed_by_moderation", env.now)
         return
@@ -160,13 +164,24 @@ def push(env: simpy.Environment, world: World, v: int) -> Proc:
         else:
             t_eval, gate = env.now, early
         thresholds = cfg.thresholds_for(stage)
-        world.record_stage({
-            "video": v, "stage": stage, "cohort_size": size, "delivered": delivered,
-            "cohort_interest": world.cohort_interest.get((v, stage), 0.0) / max(delivered, 1), "start_h": start_h,
-            "evaluated_h": t_eval, "views_evaluated": gate.views, **{k: gate.rates[k] for k in KPI_NAMES},
-            "score": gate.score, **{f"threshold_{k}": getattr(thresholds, k) for k in (*KPI_NAMES, "score")},
-            "passed": gate.passed, "failed": ",".join(gate.failed), "stopped_mid_stage": early is not None,
-        })  # fmt: skip
+        world.record_stage(
+            {
+                "video": v,
+                "stage": stage,
+                "cohort_size": size,
+                "delivered": delivered,
+                "cohort_interest": world.cohort_interest.get((v, stage), 0.0) / max(delivered, 1),
+                "start_h": start_h,
+                "evaluated_h": t_eval,
+                "views_evaluated": gate.views,
+                **{k: gate.rates[k] for k in KPI_NAMES},
+                "score": gate.score,
+                **{f"threshold_{k}": getattr(thresholds, k) for k in (*KPI_NAMES, "score")},
+                "passed": gate.passed,
+                "failed": ",".join(gate.failed),
+                "stopped_mid_stage": early is not None,
+            }
+        )
         if not gate.passed:
             world.stop(v, f"kpi_below_threshold:{','.join(gate.failed)}", env.now)
             return

@@ -82,10 +82,17 @@ def _batches(views: dict[str, np.ndarray]) -> list[Batch]:
             views["completed"][rows],
             {c: np.flatnonzero(views[c][rows]) for c in ACTION_COLUMNS},
         )
-        out.append(Batch(
-            start=int(starts[code]), source=code, stage=0, time_h=views["time_h"][rows], user=views["user"][rows],
-            outcomes=outcomes, parent=append[par] if code == SOURCES.index("share") else None,
-        ))  # fmt: skip
+        out.append(
+            Batch(
+                start=int(starts[code]),
+                source=code,
+                stage=0,
+                time_h=views["time_h"][rows],
+                user=views["user"][rows],
+                outcomes=outcomes,
+                parent=append[par] if code == SOURCES.index("share") else None,
+            )
+        )
     return out
 
 
@@ -138,8 +145,13 @@ def _sessions(world: World) -> dict[str, np.ndarray]:
     keep = start > prev
     user, start, end, watched, ended = user[keep], start[keep], end[keep], watched[keep], ended[keep]
     order = np.argsort(start, kind="stable")
-    return {"user": user[order], "start_h": start[order], "end_h": end[order], "watched": watched[order],
-            "ended": ended[order]}  # fmt: skip
+    return {
+        "user": user[order],
+        "start_h": start[order],
+        "end_h": end[order],
+        "watched": watched[order],
+        "ended": ended[order],
+    }
 
 
 def finish(
@@ -154,10 +166,16 @@ def finish(
     for v in range(len(world.stop_reason)):
         world.stop(v, "horizon", sc.horizon_h)
     summary = summarise(
-        batches, world.stages, population=sc.population.users, stages_reached=int(world.stages_reached.max(initial=0)),
-        stop_reason=world.stop_reason[0] if one else "horizon", deliveries=world.deliveries_by_source,
-        upload_h=upload_h, sorted_h=views["time_h"], fee=sc.creator.fee,
-    )  # fmt: skip
+        batches,
+        world.stages,
+        population=sc.population.users,
+        stages_reached=int(world.stages_reached.max(initial=0)),
+        stop_reason=world.stop_reason[0] if one else "horizon",
+        deliveries=world.deliveries_by_source,
+        upload_h=upload_h,
+        sorted_h=views["time_h"],
+        fee=sc.creator.fee,
+    )
     table = _video_table(world, views)
     sessions = _sessions(world)
     n = len(views["time_h"])
@@ -180,15 +198,28 @@ def finish(
     if one:
         moderation = dict(world.moderation)
     else:
-        moderation = {"path": "auto_approve", "decision": "approved", "correct": True, "delay_h": 0.0,
-                      "decided_h": float(world.videos["upload_h"].min(initial=0.0)), "queue_delay_h": 0.0,
-                      "review_h": 0.0}  # fmt: skip
+        moderation = {
+            "path": "auto_approve",
+            "decision": "approved",
+            "correct": True,
+            "delay_h": 0.0,
+            "decided_h": float(world.videos["upload_h"].min(initial=0.0)),
+            "queue_delay_h": 0.0,
+            "review_h": 0.0,
+        }
     full = record == "full"
     log = dataclasses.replace(log, videos=table, sessions=sessions)
     return RunResult(
-        scenario=sc, seed=seed, run=run, variant=variant,
+        scenario=sc,
+        seed=seed,
+        run=run,
+        variant=variant,
         views=views if full else {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()},
         stages=world.stages if not one else [{k: x for k, x in row.items() if k != "video"} for row in world.stages],
-        moderation=moderation, summary=summary, reach_curve=reach_curve(batches, sc.horizon_h),
-        version=version, record=record, agents=log,
-    )  # fmt: skip
+        moderation=moderation,
+        summary=summary,
+        reach_curve=reach_curve(batches, sc.horizon_h),
+        version=version,
+        record=record,
+        agents=log,
+    )

@@ -95,8 +95,9 @@ class Columns:
 class World:
     """Users, videos and what happened so far; changed by the platform processes and the sessions."""
 
-    def __init__(self, sc: Scenario, streams: Streams, graph: ContactGraph, users: dict[str, np.ndarray],
-                 videos: dict[str, Any]) -> None:  # fmt: skip
+    def __init__(
+        self, sc: Scenario, streams: Streams, graph: ContactGraph, users: dict[str, np.ndarray], videos: dict[str, Any]
+    ) -> None:
         self.scenario = sc  # (scenario, streams, moderation: what the core's moderation processes read)
         self.streams = streams
         self.moderation: dict[str, Any] = {}
@@ -137,8 +138,11 @@ class World:
         self.view_time = array("d")
         # the sessions that played something (the others are known from the pre-drawn times)
         self.sessions: dict[str, array[Any]] = {
-            "index": array("q"), "end_h": array("d"), "watched": array("l"), "ended": array("b"),
-        }  # fmt: skip
+            "index": array("q"),
+            "end_h": array("d"),
+            "watched": array("l"),
+            "ended": array("b"),
+        }
         self._columns = tuple(self.sessions.values())
         # an idle user's process sleeps on an event until something is delivered to them
         self.sleeping: list[simpy.Event | None] = [None] * self.n
@@ -179,8 +183,18 @@ class World:
         return self._budget.pop()
 
     # -- deliveries ------------------------------------------------------------------------
-    def deliver(self, v: int, users: np.ndarray, source: int, t_h: float, watch_probability: float, *,
-                rng: np.random.Generator, stage: int = 0, parent: int = -1) -> int:  # fmt: skip
+    def deliver(
+        self,
+        v: int,
+        users: np.ndarray,
+        source: int,
+        t_h: float,
+        watch_probability: float,
+        *,
+        rng: np.random.Generator,
+        stage: int = 0,
+        parent: int = -1,
+    ) -> int:
         """Deliver video ``v`` to ``users`` at ``t_h``; return how many were reached for the first time.
 
         Users reached before (any source) and repeats are skipped; a delivery is kept with

@@ -72,8 +72,28 @@ def _upper_tail(x: np.ndarray) -> np.ndarray:
     z = np.abs(x) / math.sqrt(2.0)
     t = 1.0 / (1.0 + 0.5 * z)
     with np.errstate(over="ignore", invalid="ignore"):  # far tails: exp(-inf) = 0
-        poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))  # fmt: skip
+        poly = (
+            -z * z
+            - 1.26551223
+            + t
+            * (
+                1.00002368
+                + t
+                * (
+                    0.37409196
+                    + t
+                    * (
+                        0.09678418
+                        + t
+                        * (
+                            -0.18628806
+                            + t
+                            * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+                        )
+                    )
+                )
+            )
+        )
         erfc = t * np.exp(poly)
     return 0.5 * np.where(x >= 0, erfc, 2.0 - erfc)
 
@@ -115,9 +135,10 @@ class ViewOutcomes:
     def head(self, k: int) -> ViewOutcomes:
         """The outcomes of the first ``k`` views."""
         return ViewOutcomes(
-            self.watch_s[:k], self.completed[:k],
+            self.watch_s[:k],
+            self.completed[:k],
             {c: idx[: int(np.searchsorted(idx, k))] for c, idx in self.actions.items()},
-        )  # fmt: skip
+        )
 
 
 class Viewing:

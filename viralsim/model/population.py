@@ -426,9 +426,7 @@ class ImplicitPopulation(_Ranked):
         self._reached += n
         return np.exp(self._log_frontier) * (rng or self.rng).random(n)
 
-    def sessions(
-        self, users: np.ndarray, *, rng: np.random.Generator
-    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+    def sessions(self, users: np.ndarray, *, rng: np.random.Generator) -> tuple[np.ndarray | float, np.ndarray | float]:
         """Sessions per hour and time-zone offset (hours) of reached ``users``, drawn now.
 
         Either is a scalar when it is the same for everyone (no spread, one time zone).
@@ -548,9 +546,7 @@ class MaterialisedPopulation(_Ranked):
         self._reached += len(users)
         return users
 
-    def sessions(
-        self, users: np.ndarray, *, rng: np.random.Generator
-    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+    def sessions(self, users: np.ndarray, *, rng: np.random.Generator) -> tuple[np.ndarray | float, np.ndarray | float]:
         """Sessions per hour and time-zone offset (hours) of ``users``, as drawn at the start."""
         tz: np.ndarray | float = float(self._tz[0]) if self.zone is None else self._tz[self.zone[users]]
         return self.rate[users], tz

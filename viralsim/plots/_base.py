@@ -97,8 +97,9 @@ def fmt_num(x: float) -> str:
     return f"{x:.3g}"
 
 
-def select_series(df: Any, variants: Sequence[str] | None, points: Sequence[int] | None,
-            point_labels: Mapping[int, str] | None) -> tuple[list[tuple[str, int, str, Any]], str]:  # fmt: skip
+def select_series(
+    df: Any, variants: Sequence[str] | None, points: Sequence[int] | None, point_labels: Mapping[int, str] | None
+) -> tuple[list[tuple[str, int, str, Any]], str]:
     """The curves to overlay: (variant, point, label, colour) and a note when some were left out."""
     have = [str(v) for v in dict.fromkeys(df["variant"].astype(str))]
     if variants is not None:
@@ -144,8 +145,9 @@ def check_numeric(runs: Any, column: str) -> None:
     ]
     if column not in ok:
         skip = {"point", "run", "seed"}
-        raise ValueError(f"unknown metric {column!r}: choose a numeric column of runs: "
-                         f"{', '.join(c for c in ok if c not in skip)}")  # fmt: skip
+        raise ValueError(
+            f"unknown metric {column!r}: choose a numeric column of runs: {', '.join(c for c in ok if c not in skip)}"
+        )
 
 
 def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:

@@ -99,8 +99,9 @@ def plot_views_ccdf(results_by_mode: Mapping[str, Any], *, title: str | None = N
         x, p = ccdf(views)
         pos = x > 0
         none = int(np.sum(views == 0))
-        label = (f"{mode}: Gini {c['gini']:.2f}, top 1 % of videos get {_pct(c['top1_share'])} of views"
-                 + (f" ({none} of {len(views)} videos unseen)" if none else ""))  # fmt: skip
+        label = f"{mode}: Gini {c['gini']:.2f}, top 1 % of videos get {_pct(c['top1_share'])} of views" + (
+            f" ({none} of {len(views)} videos unseen)" if none else ""
+        )
         if pos.any():
             ax.step(x[pos], p[pos], where="post", color=_colour(mode, i), lw=1.8, label=label)
             x_max = max(x_max, float(x[pos][-1]))
@@ -152,10 +153,11 @@ def plot_views_vs(results_by_mode: Mapping[str, Any], *, title: str | None = Non
     """
     logs = _check(results_by_mode)
     m = len(logs)
-    fig, axes = pyplot().subplots(2, m, figsize=(4.2 * m + 0.6, 8), constrained_layout=True, squeeze=False,
-                                  sharey=True)  # fmt: skip
-    rows = (("followers", "creator_followers", "creator's followers (symlog)"),
-            ("appeal", "appeal", "video appeal (latent quality, 0-1)"))  # fmt: skip
+    fig, axes = pyplot().subplots(2, m, figsize=(4.2 * m + 0.6, 8), constrained_layout=True, squeeze=False, sharey=True)
+    rows = (
+        ("followers", "creator_followers", "creator's followers (symlog)"),
+        ("appeal", "appeal", "video appeal (latent quality, 0-1)"),
+    )
     for j, (mode, log) in enumerate(logs.items()):
         v = log.videos
         views = np.asarray(v["views"], dtype=np.float64)
@@ -210,8 +212,13 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
     sess = every[every["views"] > 0]
     idle = len(every) - len(sess)
     n = max(len(sess), 1)
-    fig, (top, low) = pyplot().subplots(2, 1, figsize=(11, 2.6 + 0.55 * n), constrained_layout=True,
-                                        gridspec_kw={"height_ratios": [0.8, 0.4 + 0.55 * n]})  # fmt: skip
+    fig, (top, low) = pyplot().subplots(
+        2,
+        1,
+        figsize=(11, 2.6 + 0.55 * n),
+        constrained_layout=True,
+        gridspec_kw={"height_ratios": [0.8, 0.4 + 0.55 * n]},
+    )
     # a session too short to see on a 24 h axis still gets a visible bar (4 minutes wide)
     spans = [(s, max(e - s, 4 / 60)) for s, e in zip(every["start_local_h"], every["end_local_h"], strict=True)]
     top.broken_barh(spans, (0.2, 0.6), color="#d1d5db")
@@ -236,8 +243,15 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
         level = np.zeros(len(mine))  # actions of one video stack upwards
         for act in ACTIONS:
             hit = mine[act].to_numpy(bool)
-            low.scatter(start[hit] + width[hit] / 2, y + 0.32 + 0.16 * level[hit], marker=ACTION_MARKS[act][0], s=36,
-                        color="#111827", zorder=3, lw=0)  # fmt: skip
+            low.scatter(
+                start[hit] + width[hit] / 2,
+                y + 0.32 + 0.16 * level[hit],
+                marker=ACTION_MARKS[act][0],
+                s=36,
+                color="#111827",
+                zorder=3,
+                lw=0,
+            )
             level[hit] += 1
         low.plot([s.minutes, s.minutes], [y - 0.4, y + 0.3], color="#6b7280", lw=1.2, ls=":")
     low.set_yticks(range(n))
@@ -249,13 +263,16 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
     low.set_ylim(-0.7, n - 0.2)
     longest = float(sess["minutes"].max()) if len(sess) else 1.0
     low.set_xlim(0, max(longest * 1.05, 0.1))
-    low.set_xlabel("minutes since the session started (bar: one video, as long as it was watched; faded: not "
-                   "finished; dotted: session end)")  # fmt: skip
+    low.set_xlabel(
+        "minutes since the session started (bar: one video, as long as it was watched; faded: not "
+        "finished; dotted: session end)"
+    )
     low.grid(axis="x", alpha=0.3)
     low.set_ylabel("sessions")
     handles = [Patch(color=c, label=LABELS[s]) for s, c in COLOURS.items()]
-    handles += [low.scatter([], [], marker=ACTION_MARKS[a][0], color="#111827", s=40, label=ACTION_MARKS[a][1])
-                for a in ACTIONS]  # fmt: skip
+    handles += [
+        low.scatter([], [], marker=ACTION_MARKS[a][0], color="#111827", s=40, label=ACTION_MARKS[a][1]) for a in ACTIONS
+    ]
     top.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55), ncol=4, fontsize=8, frameon=False)
     if title is None:
         plural = "s" if len(sess) != 1 else ""

@@ -13,8 +13,14 @@ from viralsim.plots._base import check_numeric, count_axis, fmt_num, fmt_thousan
 __all__ = ["plot_ccdf", "plot_sweep"]
 
 
-def plot_ccdf(runs: Any, column: str = "views", *, variants: Sequence[str] | None = None,
-              point_labels: Mapping[int, str] | None = None, title: str | None = None) -> Any:  # fmt: skip
+def plot_ccdf(
+    runs: Any,
+    column: str = "views",
+    *,
+    variants: Sequence[str] | None = None,
+    point_labels: Mapping[int, str] | None = None,
+    title: str | None = None,
+) -> Any:
     """Distribution of a final outcome over runs: log-log CCDF per variant.
 
     Parameters
@@ -84,8 +90,14 @@ def _values(col: Any) -> tuple[list[Any], bool]:
     return vals, numeric
 
 
-def plot_sweep(runs: Any, params: Sequence[str], metric: str = "views", *, variants: Sequence[str] | None = None,
-               title: str | None = None) -> Any:  # fmt: skip
+def plot_sweep(
+    runs: Any,
+    params: Sequence[str],
+    metric: str = "views",
+    *,
+    variants: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Any:
     """An outcome against the swept parameters.
 
     Parameters
@@ -118,8 +130,10 @@ def plot_sweep(runs: Any, params: Sequence[str], metric: str = "views", *, varia
     if not params:
         raise ValueError("no swept parameters: a sweep plot needs the folder of viralsim sweep")
     if len(params) > 2:
-        raise ValueError(f"a sweep over {len(params)} parameters ({', '.join(params)}) does not fit one figure: "
-                         "plot_sweep draws one parameter (lines) or two (heat-map)")  # fmt: skip
+        raise ValueError(
+            f"a sweep over {len(params)} parameters ({', '.join(params)}) does not fit one figure: "
+            "plot_sweep draws one parameter (lines) or two (heat-map)"
+        )
     missing = [p for p in params if p not in runs.columns]
     if missing:
         raise ValueError(
@@ -158,8 +172,10 @@ def plot_sweep(runs: Any, params: Sequence[str], metric: str = "views", *, varia
         from matplotlib.patches import Patch
 
         handles, _ = ax.get_legend_handles_labels()
-        handles += [Patch(color="grey", alpha=0.45, lw=0, label="25–75 % of runs"),
-                    Patch(color="grey", alpha=0.18, lw=0, label="5–95 % of runs")]  # fmt: skip
+        handles += [
+            Patch(color="grey", alpha=0.45, lw=0, label="25–75 % of runs"),
+            Patch(color="grey", alpha=0.18, lw=0, label="5–95 % of runs"),
+        ]
         ax.legend(handles=handles, fontsize=9, frameon=True, loc="best")
         count_axis(ax)
         ax.grid(alpha=0.3)
@@ -182,9 +198,13 @@ def plot_sweep(runs: Any, params: Sequence[str], metric: str = "views", *, varia
     norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 30 else Normalize(lo, hi if hi > lo else lo + 1)
     ncol = min(len(series), 3)
     nrow = math.ceil(len(series) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(1.2 + ncol * max(3.5, 0.8 * len(xv) + 1.5),
-                                                  1.0 + nrow * max(3.0, 0.55 * len(yv) + 1.4)),
-                             squeeze=False, constrained_layout=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        nrow,
+        ncol,
+        figsize=(1.2 + ncol * max(3.5, 0.8 * len(xv) + 1.5), 1.0 + nrow * max(3.0, 0.55 * len(yv) + 1.4)),
+        squeeze=False,
+        constrained_layout=True,
+    )
     cmap = plt.get_cmap("viridis").with_extremes(bad="#e5e7eb")
     im = None
     for ax, (_v, _pt, label, _c), grid in zip(axes.ravel(), series, grids, strict=False):

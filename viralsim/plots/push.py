@@ -52,8 +52,14 @@ def _funnel_run(stages: Any, kpis: Sequence[str] | None, title: str | None) -> A
         kpis = kpis or [k for k in ("completion", "like") if k in st.columns]
     x = np.arange(len(st))
     passed = st["passed"].to_numpy(bool)
-    fig, axes = plt.subplots(1 + len(kpis), 1, figsize=(8, 2.6 + 2.0 * len(kpis)), sharex=True,
-                             constrained_layout=True, gridspec_kw={"height_ratios": [1.4] + [1.0] * len(kpis)})  # fmt: skip
+    fig, axes = plt.subplots(
+        1 + len(kpis),
+        1,
+        figsize=(8, 2.6 + 2.0 * len(kpis)),
+        sharex=True,
+        constrained_layout=True,
+        gridspec_kw={"height_ratios": [1.4] + [1.0] * len(kpis)},
+    )
     axes = np.atleast_1d(axes)
     ax = axes[0]
     colours = [PASS_COLOUR if ok else FAIL_COLOUR for ok in passed]
@@ -69,10 +75,16 @@ def _funnel_run(stages: Any, kpis: Sequence[str] | None, title: str | None) -> A
     ax.set_ylabel("users (log)")
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(facecolor=PASS_COLOUR, alpha=0.35, edgecolor=PASS_COLOUR, label="cohort size: passed"),
-                       Patch(facecolor=FAIL_COLOUR, alpha=0.35, edgecolor=FAIL_COLOUR, label="cohort size: push stopped"),
-                       Patch(facecolor="grey", label="views when evaluated")],
-              loc="upper left", fontsize=8, frameon=True)  # fmt: skip
+    ax.legend(
+        handles=[
+            Patch(facecolor=PASS_COLOUR, alpha=0.35, edgecolor=PASS_COLOUR, label="cohort size: passed"),
+            Patch(facecolor=FAIL_COLOUR, alpha=0.35, edgecolor=FAIL_COLOUR, label="cohort size: push stopped"),
+            Patch(facecolor="grey", label="views when evaluated"),
+        ],
+        loc="upper left",
+        fontsize=8,
+        frameon=True,
+    )
     for a, k in zip(axes[1:], kpis, strict=True):
         pct = k != "score"
         scale = 100.0 if pct else 1.0
@@ -87,20 +99,36 @@ def _funnel_run(stages: Any, kpis: Sequence[str] | None, title: str | None) -> A
             # a value under its threshold is written inside its bar, or above the dashed line if the bar is short
             below = bool(np.isfinite(tt) and vv < tt)
             inside = below and vv > 0.25 * ymax
-            a.text(i, tt if below and not inside else vv, _rate_label(vv, tt) + unit, ha="center",
-                   va="top" if inside else "bottom", fontsize=8, color="white" if inside else "black")  # fmt: skip
+            a.text(
+                i,
+                tt if below and not inside else vv,
+                _rate_label(vv, tt) + unit,
+                ha="center",
+                va="top" if inside else "bottom",
+                fontsize=8,
+                color="white" if inside else "black",
+            )
         if np.isfinite(thr).any():
             a.hlines(thr, x - 0.45, x + 0.45, colors="black", linestyles="--", lw=1.3)
             shown = sorted({fmt_num(t) for t in thr[np.isfinite(thr)]})
-            a.text(0.995, 0.96, f"dashed: threshold {' / '.join(shown)}{unit}", transform=a.transAxes,
-                   ha="right", va="top", fontsize=8)  # fmt: skip
+            a.text(
+                0.995,
+                0.96,
+                f"dashed: threshold {' / '.join(shown)}{unit}",
+                transform=a.transAxes,
+                ha="right",
+                va="top",
+                fontsize=8,
+            )
         else:
             a.text(0.995, 0.96, "no threshold", transform=a.transAxes, ha="right", va="top", fontsize=8, color="grey")
         a.set_ylim(0, ymax)
         a.set_ylabel(k.replace("_", " ") + (" rate (%)" if pct and k != "watch_fraction" else " (%)" if pct else ""))
         a.grid(axis="y", alpha=0.3)
-    verdicts = ["pass" if ok else ("stop" + (" (mid)" if st.get("stopped_mid_stage", [False] * len(x))[i] else ""))
-                for i, ok in enumerate(passed)]  # fmt: skip
+    verdicts = [
+        "pass" if ok else ("stop" + (" (mid)" if st.get("stopped_mid_stage", [False] * len(x))[i] else ""))
+        for i, ok in enumerate(passed)
+    ]
     axes[-1].set_xticks(x, [f"S{s}\n{v}" for s, v in zip(st["stage"], verdicts, strict=True)])
     axes[-1].set_xlabel("push stage (cohort size on top; KPIs per view at the stage's evaluation)")
     axes[-1].set_xlim(-0.6, len(x) - 0.4)
@@ -116,8 +144,9 @@ def _funnel_run(stages: Any, kpis: Sequence[str] | None, title: str | None) -> A
     return fig
 
 
-def _funnel_runs(runs: Any, variants: Sequence[str] | None, point_labels: Mapping[int, str] | None,
-                 title: str | None) -> Any:  # fmt: skip
+def _funnel_runs(
+    runs: Any, variants: Sequence[str] | None, point_labels: Mapping[int, str] | None, title: str | None
+) -> Any:
     plt = pyplot()
     series, note = select_series(runs, variants, None, point_labels)
     top = int(runs["stages_reached"].max())
@@ -145,8 +174,14 @@ def _funnel_runs(runs: Any, variants: Sequence[str] | None, point_labels: Mappin
     return fig
 
 
-def plot_funnel(stages_or_runs: Any, *, kpis: Sequence[str] | None = None, variants: Sequence[str] | None = None,
-                point_labels: Mapping[int, str] | None = None, title: str | None = None) -> Any:  # fmt: skip
+def plot_funnel(
+    stages_or_runs: Any,
+    *,
+    kpis: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
+    point_labels: Mapping[int, str] | None = None,
+    title: str | None = None,
+) -> Any:
     """The staged push: how far the video went and why it stopped.
 
     Parameters

@@ -24,16 +24,23 @@ from viralsim.result import SOURCES, RunResult
 __all__ = ["plot_reach", "plot_reach_bands", "plot_sources"]
 
 
-def reach_figure(rc: Mapping[str, Any], stages: Sequence[Mapping[str, Any]], *, upload_h: float | None,
-                  horizon_h: float, title: str) -> Any:  # fmt: skip
+def reach_figure(
+    rc: Mapping[str, Any], stages: Sequence[Mapping[str, Any]], *, upload_h: float | None, horizon_h: float, title: str
+) -> Any:
     plt = pyplot()
-    fig, (ax, axl) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, constrained_layout=True,
-                                  gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
+    fig, (ax, axl) = plt.subplots(
+        2, 1, figsize=(9, 7), sharex=True, constrained_layout=True, gridspec_kw={"height_ratios": [3, 2]}
+    )
     t = np.asarray(rc["time_h"], dtype=float)
     total = np.asarray(rc["total"], dtype=float)
     stacks = [np.asarray(rc[s], dtype=float) for s in SOURCES]
-    ax.stackplot(t, *stacks, colors=[COLOURS[s] for s in SOURCES], alpha=0.85,
-                 labels=[f"{LABELS[s]}: {int(y[-1]):,}" for s, y in zip(SOURCES, stacks, strict=True)])  # fmt: skip
+    ax.stackplot(
+        t,
+        *stacks,
+        colors=[COLOURS[s] for s in SOURCES],
+        alpha=0.85,
+        labels=[f"{LABELS[s]}: {int(y[-1]):,}" for s, y in zip(SOURCES, stacks, strict=True)],
+    )
     ax.plot(t, total, color="black", lw=1.2, label=f"total: {int(total[-1]):,} views")
     top = max(float(total[-1]), 1.0)
     for s, y in zip(SOURCES, stacks, strict=True):
@@ -75,8 +82,10 @@ def _no_views(ax: Any) -> None:
 
 def run_title(summary: Mapping[str, Any], name: str, variant: str | None, seed: Any) -> str:
     head = name + (f" [{variant}]" if variant else "")
-    return (f"{head}: {summary['views']:,} views, {summary['shares']:,} shares, "
-            f"{100 * summary['algorithmic_share']:.2f} % from the push (seed {seed})")  # fmt: skip
+    return (
+        f"{head}: {summary['views']:,} views, {summary['shares']:,} shares, "
+        f"{100 * summary['algorithmic_share']:.2f} % from the push (seed {seed})"
+    )
 
 
 def plot_reach(result: RunResult) -> Any:
@@ -86,13 +95,24 @@ def plot_reach(result: RunResult) -> Any:
     first small cohorts are visible too).
     """
     title = run_title(result.summary, result.scenario.name, result.variant, result.seed)
-    return reach_figure(result.reach_curve, result.stages, upload_h=result.scenario.video.upload_h,
-                         horizon_h=result.scenario.horizon_h, title=title)  # fmt: skip
+    return reach_figure(
+        result.reach_curve,
+        result.stages,
+        upload_h=result.scenario.video.upload_h,
+        horizon_h=result.scenario.horizon_h,
+        title=title,
+    )
 
 
-def plot_reach_bands(bands: Any, variants: Sequence[str] | None = None, *, points: Sequence[int] | None = None,
-                     point_labels: Mapping[int, str] | None = None, upload_h: float | None = None,
-                     title: str | None = None) -> Any:  # fmt: skip
+def plot_reach_bands(
+    bands: Any,
+    variants: Sequence[str] | None = None,
+    *,
+    points: Sequence[int] | None = None,
+    point_labels: Mapping[int, str] | None = None,
+    upload_h: float | None = None,
+    title: str | None = None,
+) -> Any:
     """Reach over many runs: median cumulative views with 25-75 % and 5-95 % bands.
 
     Parameters
@@ -122,8 +142,9 @@ def plot_reach_bands(bands: Any, variants: Sequence[str] | None = None, *, point
     if df.empty:
         raise ValueError("bands: no rows with source 'total'")
     series, note = select_series(df, variants, points, point_labels)
-    fig, (ax, axl) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, constrained_layout=True,
-                                  gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
+    fig, (ax, axl) = plt.subplots(
+        2, 1, figsize=(9, 7), sharex=True, constrained_layout=True, gridspec_kw={"height_ratios": [3, 2]}
+    )
     outer = len(series) <= 3  # the 5-95 % bands of many curves blur into one another
     top = 1.0
     for v, p, label, c in series:
@@ -163,8 +184,9 @@ def plot_reach_bands(bands: Any, variants: Sequence[str] | None = None, *, point
 
 
 # -- views by source ---------------------------------------------------------------------------------
-def plot_sources(reach_or_bands: Any, *, variant: str | None = None, point: int | None = None,
-                 title: str | None = None) -> Any:  # fmt: skip
+def plot_sources(
+    reach_or_bands: Any, *, variant: str | None = None, point: int | None = None, title: str | None = None
+) -> Any:
     """Cumulative views by source as a stacked area, and each source's hourly rate.
 
     Parameters
@@ -212,8 +234,9 @@ def plot_sources(reach_or_bands: Any, *, variant: str | None = None, point: int 
     total = wide["total"].to_numpy(float) if "total" in wide.columns else np.sum(ys, axis=0)
     end = max(float(total[-1]), 1.0)  # an empty run keeps a 0..1 axis
     colours = [COLOURS.get(s, PALETTE[i % len(PALETTE)]) for i, s in enumerate(names)]
-    fig, (ax, axr) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, constrained_layout=True,
-                                  gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
+    fig, (ax, axr) = plt.subplots(
+        2, 1, figsize=(9, 7), sharex=True, constrained_layout=True, gridspec_kw={"height_ratios": [3, 2]}
+    )
     labels = [f"{LABELS.get(s, s)}: {y[-1]:,.0f} ({fmt_pct(y[-1] / end)})" for s, y in zip(names, ys, strict=True)]
     ax.stackplot(t, *ys, colors=colours, alpha=0.85, labels=labels)
     ax.plot(t, total, color="black", lw=1.0, label=f"total: {total[-1]:,.0f} views")

@@ -94,8 +94,10 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
     fits = kinds_for(results)
     what = "one-run" if results.is_run else results.kind
     if kind not in fits:
-        raise ValueError(f"kind {kind!r} does not fit this {what} folder ({_why_not(results, kind)}); "
-                         f"kinds for this folder: {', '.join(fits) or 'none'}")  # fmt: skip
+        raise ValueError(
+            f"kind {kind!r} does not fit this {what} folder ({_why_not(results, kind)}); "
+            f"kinds for this folder: {', '.join(fits) or 'none'}"
+        )
     meta, name = results.meta, results.scenario
     if results.is_run:
         own = results.variants[0]
@@ -108,8 +110,13 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
             title = run_title(meta, name, None if own == "base" else own, seed)
             horizon = _get(meta, "provenance", "scenario", "horizon_h") or float(reach["time_h"].max())
             stages = results.stages.to_dict("records") if results.has("stages") else []
-            return reach_figure(reach, stages, upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
-                                 horizon_h=float(horizon), title=title)  # fmt: skip
+            return reach_figure(
+                reach,
+                stages,
+                upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
+                horizon_h=float(horizon),
+                title=title,
+            )
         if kind == "sources":
             return plot_sources(results.reach, title=f"{label}: views by source (seed {seed})")
         if kind == "funnel":
@@ -125,25 +132,39 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
         raise ValueError(f"unknown variant {variant!r}: this {what} has {', '.join(have)}")
     chosen = None if variant is None else [variant]
     points = meta.get("points") or []
-    labels = {i: ", ".join(f"{str(k).rsplit('.', 1)[-1]}={fmt_num(x) if isinstance(x, float) else x}"
-                           for k, x in pt.items()) for i, pt in enumerate(points) if isinstance(pt, Mapping)}  # fmt: skip
+    labels = {
+        i: ", ".join(f"{str(k).rsplit('.', 1)[-1]}={fmt_num(x) if isinstance(x, float) else x}" for k, x in pt.items())
+        for i, pt in enumerate(points)
+        if isinstance(pt, Mapping)
+    }
     n = meta.get("runs") or int(runs.groupby(["variant", "point"]).size().max())
     head = f"{name}, {n} runs" + (" per variant" if len(have) > 1 else "") + (" per point" if len(points) > 1 else "")
     if kind == "reach":
-        return plot_reach_bands(results.bands, chosen, point_labels=labels,
-                                upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
-                                title=f"{head}: cumulative views (line: median)")  # fmt: skip
+        return plot_reach_bands(
+            results.bands,
+            chosen,
+            point_labels=labels,
+            upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
+            title=f"{head}: cumulative views (line: median)",
+        )
     if kind == "sources":
         v = variant or ("base" if "base" in have else have[0])
         at = f", {labels[0]} (the first grid point)" if len(points) > 1 and 0 in labels else ""
-        return plot_sources(results.bands, variant=v, point=0,
-                            title=f"{name} [{v}]{at}: views by source (mean over {n} runs)")  # fmt: skip
+        return plot_sources(
+            results.bands, variant=v, point=0, title=f"{name} [{v}]{at}: views by source (mean over {n} runs)"
+        )
     if kind == "funnel":
-        return plot_funnel(runs, variants=chosen, point_labels=labels,
-                           title=f"{head}: share of runs reaching each push stage")  # fmt: skip
+        return plot_funnel(
+            runs, variants=chosen, point_labels=labels, title=f"{head}: share of runs reaching each push stage"
+        )
     if kind == "ccdf":
-        return plot_ccdf(runs, metric, variants=chosen, point_labels=labels,
-                         title=f"{head}: distribution of final {metric.replace('_', ' ')} (CCDF)")  # fmt: skip
+        return plot_ccdf(
+            runs,
+            metric,
+            variants=chosen,
+            point_labels=labels,
+            title=f"{head}: distribution of final {metric.replace('_', ' ')} (CCDF)",
+        )
     return plot_sweep(
         runs,
         results.params,

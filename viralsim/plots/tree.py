@@ -70,8 +70,9 @@ def plot_tree(views: Any, max_nodes: int = 1500, *, title: str | None = None) ->
         raise ValueError(f"max_nodes must be in 1..{TREE_LIMIT:,}, got {max_nodes:,}")
     parent = views["parent"].to_numpy(np.int64)
     src = views["source"]
-    names = np.asarray(src.astype(str) if str(src.dtype) in {"category", "object", "str", "string"}
-                       else [SOURCES[int(c)] for c in src])  # fmt: skip
+    names = np.asarray(
+        src.astype(str) if str(src.dtype) in {"category", "object", "str", "string"} else [SOURCES[int(c)] for c in src]
+    )
     n = len(parent)
     n_share = int(np.count_nonzero(parent >= 0))
     if n <= max_nodes:
@@ -79,8 +80,10 @@ def plot_tree(views: Any, max_nodes: int = 1500, *, title: str | None = None) ->
         shown = f"all {n:,} views"
     else:
         if n_share == 0:
-            raise ValueError(f"the tree is a star of {n:,} views with no share cascade: nothing readable to draw "
-                             f"above max_nodes={max_nodes:,}")  # fmt: skip
+            raise ValueError(
+                f"the tree is a star of {n:,} views with no share cascade: nothing readable to draw "
+                f"above max_nodes={max_nodes:,}"
+            )
         keep = parent >= 0
         cur = parent[keep]
         while cur.size:  # add the ancestors of every share view
@@ -97,8 +100,10 @@ def plot_tree(views: Any, max_nodes: int = 1500, *, title: str | None = None) ->
         sizes = np.bincount(top[keep], minlength=n)
         roots = np.flatnonzero(sizes)[np.argsort(-sizes[np.flatnonzero(sizes)], kind="stable")]
         if sizes[roots[0]] > max_nodes:
-            raise ValueError(f"the largest share cascade has {int(sizes[roots[0]]):,} views, more than "
-                             f"max_nodes={max_nodes:,}: too big to draw readably")  # fmt: skip
+            raise ValueError(
+                f"the largest share cascade has {int(sizes[roots[0]]):,} views, more than "
+                f"max_nodes={max_nodes:,}: too big to draw readably"
+            )
         take = roots[np.cumsum(sizes[roots]) <= max_nodes]
         keep &= np.isin(top, take)
         which = f"the {len(take):,} largest of {len(roots):,}" if len(take) < len(roots) else f"all {len(roots):,}"
@@ -115,25 +120,42 @@ def plot_tree(views: Any, max_nodes: int = 1500, *, title: str | None = None) ->
         ax.add_patch(plt.Circle((0, 0), r, fill=False, color="grey", lw=0.6, ls=":", alpha=0.6))
         ax.text(0, r, f" {r}", fontsize=8, color="grey", va="bottom")
     size = float(np.clip(4000 / max(len(idx), 1), 4, 60))
-    nx.draw_networkx_edges(g, pos, ax=ax, arrows=False, width=0.5 if len(idx) > 300 else 0.8,
-                           edge_color="#9ca3af")  # fmt: skip
+    nx.draw_networkx_edges(g, pos, ax=ax, arrows=False, width=0.5 if len(idx) > 300 else 0.8, edge_color="#9ca3af")
     for s in dict.fromkeys([*SOURCES, *names[idx].tolist()]):
         nodes = idx[names[idx] == s].tolist()
         if nodes:
-            nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_size=size, linewidths=0,
-                                   node_color=COLOURS.get(s, "#6b7280"), label=f"{LABELS.get(s, s)}: {len(nodes):,}")  # fmt: skip
-    nx.draw_networkx_nodes(g, pos, nodelist=[-1], ax=ax, node_size=160, node_color="black", node_shape="*",
-                           label="upload")  # fmt: skip
+            nx.draw_networkx_nodes(
+                g,
+                pos,
+                nodelist=nodes,
+                ax=ax,
+                node_size=size,
+                linewidths=0,
+                node_color=COLOURS.get(s, "#6b7280"),
+                label=f"{LABELS.get(s, s)}: {len(nodes):,}",
+            )
+    nx.draw_networkx_nodes(
+        g, pos, nodelist=[-1], ax=ax, node_size=160, node_color="black", node_shape="*", label="upload"
+    )
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9, frameon=False,
-               title_fontsize=8, title="rings: generations from the upload (1 = views straight from the platform or the Following feed; "
-               "2, 3, ... = share generations)")  # fmt: skip
+    fig.legend(
+        *ax.get_legend_handles_labels(),
+        loc="outside lower center",
+        ncol=4,
+        fontsize=9,
+        frameon=False,
+        title_fontsize=8,
+        title="rings: generations from the upload (1 = views straight from the platform or the Following feed; "
+        "2, 3, ... = share generations)",
+    )
     lim = depth + 0.15
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     head = f"{title}: " if title else ""
     gens = depth - 1  # ring 1 is not a share generation (= the summary's cascade_depth when all is drawn)
-    fig.suptitle(f"{head}spread tree of {n:,} views, {n_share:,} by shares, "
-                 f"{gens} share generation{'s' if gens != 1 else ''} shown\n({shown})")  # fmt: skip
+    fig.suptitle(
+        f"{head}spread tree of {n:,} views, {n_share:,} by shares, "
+        f"{gens} share generation{'s' if gens != 1 else ''} shown\n({shown})"
+    )
     return fig

@@ -29,8 +29,14 @@ FRAME_MS = 50
 WAITING, ACTIVE = "#d1d5db", "#f59e0b"  # grey: not yet delivered; amber: being watched
 TOTAL_COLOUR = "#111827"
 MAX_KPI_PANELS = 3
-_VIEW_COLUMN = {"completion": "completed", "like": "liked", "comment": "commented", "share": "shared",
-                "follow": "followed", "profile_click": "profile_click"}  # fmt: skip
+_VIEW_COLUMN = {
+    "completion": "completed",
+    "like": "liked",
+    "comment": "commented",
+    "share": "shared",
+    "follow": "followed",
+    "profile_click": "profile_click",
+}
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,9 @@ class _Stage:
 def _kpis_shown(result: RunResult) -> list[str]:
     push = result.scenario.platform.push
     n = len(push.cohort_sizes())
-    used = [k for k in (*KPI_NAMES, "score") if any(getattr(push.thresholds_for(i), k) is not None
-                                                    for i in range(1, n + 1))]  # fmt: skip
+    used = [
+        k for k in (*KPI_NAMES, "score") if any(getattr(push.thresholds_for(i), k) is not None for i in range(1, n + 1))
+    ]
     return used[:MAX_KPI_PANELS] or ["completion"]
 
 
@@ -77,8 +84,19 @@ def _stages(result: RunResult, kpis: list[str]) -> list[_Stage]:
         thresholds = {k: getattr(th, k) for k in kpis}
         rec = records.get(i)
         if rec is not None:
-            out.append(_Stage(i, size, float(rec["start_h"]), float(rec["evaluated_h"]), bool(rec["passed"]),
-                              {k: float(rec[k]) for k in kpis}, thresholds, times, running))  # fmt: skip
+            out.append(
+                _Stage(
+                    i,
+                    size,
+                    float(rec["start_h"]),
+                    float(rec["evaluated_h"]),
+                    bool(rec["passed"]),
+                    {k: float(rec[k]) for k in kpis},
+                    thresholds,
+                    times,
+                    running,
+                )
+            )
         elif len(idx):  # delivered but not judged before the horizon
             out.append(_Stage(i, size, float(times[0]), np.inf, None, {}, thresholds, times, running))
         else:
@@ -130,8 +148,15 @@ def _threshold_values(stages: list[_Stage], k: str) -> list[float | None]:
     return [None if s.thresholds[k] is None else _kpi_value(k, float(s.thresholds[k] or 0.0)) for s in stages]
 
 
-def _moving(result: RunResult, stages: list[_Stage], kpis: list[str], t: float, times: np.ndarray,
-            curves: dict[str, np.ndarray], ymax: float) -> tuple[list[dict[str, Any]], str]:  # fmt: skip
+def _moving(
+    result: RunResult,
+    stages: list[_Stage],
+    kpis: list[str],
+    t: float,
+    times: np.ndarray,
+    curves: dict[str, np.ndarray],
+    ymax: float,
+) -> tuple[list[dict[str, Any]], str]:
     """The data of every moving trace at time ``t`` (same order as the traces), and the frame's title."""
     t0 = times[0]
     k_now = int(np.searchsorted(times, t, side="right"))
@@ -146,8 +171,7 @@ def _moving(result: RunResult, stages: list[_Stage], kpis: list[str], t: float, 
     seen = [int(np.searchsorted(s.view_times, t, side="right")) for s in stages]
     if stages:
         data.append({"type": "bar", "marker": {"color": colours, "line": {"color": colours}}})
-        data.append({"type": "bar", "y": [n or None for n in seen], "marker": {"color": colours},
-                     "customdata": seen})  # fmt: skip
+        data.append({"type": "bar", "y": [n or None for n in seen], "marker": {"color": colours}, "customdata": seen})
     for k in kpis:
         ys: list[float | None] = []
         col, text = [], []
@@ -230,10 +254,20 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
     reach_title = "<b>Reach</b>: cumulative views by where they came from (log scale)"
     if stages:
         specs: list[list[Any]] = [[{"colspan": 2}, None], [{"rowspan": nk}, {}], *([None, {}] for _ in range(nk - 1))]
-        titles = [reach_title, "<b>The staged push</b>: cohort per stage (outline), its views so far (solid)",
-                  *[f"<b>{kpi_label(k)}</b> per stage vs threshold (black dash)" for k in kpis]]  # fmt: skip
-        fig = make_subplots(rows=1 + nk, cols=2, specs=specs, subplot_titles=titles, vertical_spacing=0.13,
-                            horizontal_spacing=0.08, row_heights=[0.44] + [0.56 / nk] * nk)  # fmt: skip
+        titles = [
+            reach_title,
+            "<b>The staged push</b>: cohort per stage (outline), its views so far (solid)",
+            *[f"<b>{kpi_label(k)}</b> per stage vs threshold (black dash)" for k in kpis],
+        ]
+        fig = make_subplots(
+            rows=1 + nk,
+            cols=2,
+            specs=specs,
+            subplot_titles=titles,
+            vertical_spacing=0.13,
+            horizontal_spacing=0.08,
+            row_heights=[0.44] + [0.56 / nk] * nk,
+        )
     else:
         fig = make_subplots(rows=1, cols=1, subplot_titles=[reach_title + " — no algorithmic push in this run"])
     moving: list[int] = []
@@ -246,29 +280,89 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
     for name in curves:
         label = "all views" if name == "total" else LABELS[name]
         colour = TOTAL_COLOUR if name == "total" else COLOURS[name]
-        add(go.Scatter(name=label, mode="lines", line={"color": colour, "width": 3 if name == "total" else 2,
-                                                          "dash": "dot" if name == "total" else "solid"},
-                       hovertemplate=f"{label}<br>%{{x:.1f}} h after upload: %{{y:,}} views<extra></extra>"), 1, 1)  # fmt: skip
-    add(go.Scatter(name="now", mode="lines", line={"color": "#6b7280", "width": 1, "dash": "dash"},
-                   hoverinfo="skip", showlegend=False), 1, 1)  # fmt: skip
+        add(
+            go.Scatter(
+                name=label,
+                mode="lines",
+                line={
+                    "color": colour,
+                    "width": 3 if name == "total" else 2,
+                    "dash": "dot" if name == "total" else "solid",
+                },
+                hovertemplate=f"{label}<br>%{{x:.1f}} h after upload: %{{y:,}} views<extra></extra>",
+            ),
+            1,
+            1,
+        )
+    add(
+        go.Scatter(
+            name="now",
+            mode="lines",
+            line={"color": "#6b7280", "width": 1, "dash": "dash"},
+            hoverinfo="skip",
+            showlegend=False,
+        ),
+        1,
+        1,
+    )
     labels = [f"{s.number}: {_short(s.cohort)}" for s in stages]
     cohorts = [s.cohort for s in stages]
     if stages:
-        add(go.Bar(x=labels, y=cohorts, width=0.8, opacity=0.35, showlegend=False, text=[_short(c) for c in cohorts],
-               textposition="outside", cliponaxis=False, marker={"line": {"width": 2}},
-               hovertemplate="stage %{x}: cohort of %{y:,} users<extra></extra>"), 2, 1)  # fmt: skip
-        add(go.Bar(x=labels, width=0.4, showlegend=False,
-               hovertemplate="stage %{x}: %{customdata:,} views so far<extra></extra>"), 2, 1)  # fmt: skip
+        add(
+            go.Bar(
+                x=labels,
+                y=cohorts,
+                width=0.8,
+                opacity=0.35,
+                showlegend=False,
+                text=[_short(c) for c in cohorts],
+                textposition="outside",
+                cliponaxis=False,
+                marker={"line": {"width": 2}},
+                hovertemplate="stage %{x}: cohort of %{y:,} users<extra></extra>",
+            ),
+            2,
+            1,
+        )
+        add(
+            go.Bar(
+                x=labels,
+                width=0.4,
+                showlegend=False,
+                hovertemplate="stage %{x}: %{customdata:,} views so far<extra></extra>",
+            ),
+            2,
+            1,
+        )
     for j, k in enumerate(kpis):
-        add(go.Bar(x=labels, width=0.6, showlegend=False, textposition="outside", cliponaxis=False,
-                   textfont={"size": 11},
-                   hovertemplate=f"stage %{{x}}: {kpi_label(k)} %{{text}}<extra></extra>"), 2 + j, 2)  # fmt: skip
+        add(
+            go.Bar(
+                x=labels,
+                width=0.6,
+                showlegend=False,
+                textposition="outside",
+                cliponaxis=False,
+                textfont={"size": 11},
+                hovertemplate=f"stage %{{x}}: {kpi_label(k)} %{{text}}<extra></extra>",
+            ),
+            2 + j,
+            2,
+        )
     for j, k in enumerate(kpis):  # thresholds are known from the start
-        add(go.Scatter(x=labels, y=_threshold_values(stages, k), mode="markers", showlegend=False, name="threshold",
-                       marker={"symbol": "line-ew", "size": 30, "color": "#111827",
-                               "line": {"width": 3, "color": "#111827"}},
-                       hovertemplate=f"stage %{{x}}: {kpi_label(k)} must be ≥ %{{y:.3g}}"
-                                     f"{'' if k == 'score' else ' %'}<extra></extra>"), 2 + j, 2)  # fmt: skip
+        add(
+            go.Scatter(
+                x=labels,
+                y=_threshold_values(stages, k),
+                mode="markers",
+                showlegend=False,
+                name="threshold",
+                marker={"symbol": "line-ew", "size": 30, "color": "#111827", "line": {"width": 3, "color": "#111827"}},
+                hovertemplate=f"stage %{{x}}: {kpi_label(k)} must be ≥ %{{y:.3g}}"
+                f"{'' if k == 'score' else ' %'}<extra></extra>",
+            ),
+            2 + j,
+            2,
+        )
 
     steps = []
     frame_list = []
@@ -280,9 +374,16 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
             top[k] = max([top[k], *(y for y in d["y"] if y is not None)])
         name = f"f{i}"
         frame_list.append(go.Frame(name=name, data=data, traces=moving, layout={"title": {"text": title}}))
-        steps.append({"label": f"{t - t0:.0f} h", "method": "animate",
-                      "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
-                                        "transition": {"duration": 0}}]})  # fmt: skip
+        steps.append(
+            {
+                "label": f"{t - t0:.0f} h",
+                "method": "animate",
+                "args": [
+                    [name],
+                    {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}},
+                ],
+            }
+        )
     fig.frames = frame_list
     last, last_title = _moving(result, stages, kpis, float(times[-1]), times, curves, ymax)
     for idx, upd in zip(moving, last, strict=True):
@@ -295,16 +396,33 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
     )
     if stages:
         lo, hi = np.log10(min(cohorts)), np.log10(max(cohorts))
-        fig.update_yaxes(type="log", range=[max(0.0, lo - 0.6), hi + 0.5], dtick=1, tickformat="~s",
-                         title_text="users (log)", row=2, col=1)  # fmt: skip
+        fig.update_yaxes(
+            type="log",
+            range=[max(0.0, lo - 0.6), hi + 0.5],
+            dtick=1,
+            tickformat="~s",
+            title_text="users (log)",
+            row=2,
+            col=1,
+        )
     for j, k in enumerate(kpis):
         fig.update_yaxes(range=[0, top[k] * 1.35 or 1.0], title_text="%" if k != "score" else "score", row=2 + j, col=2)
-    legend_colours = (f"<span style='color:{WAITING}'>■</span> waiting  <span style='color:{ACTIVE}'>■</span> "
-                      f"being watched  <span style='color:{PASS_COLOUR}'>■</span> passed  "
-                      f"<span style='color:{FAIL_COLOUR}'>■</span> push stopped")  # fmt: skip
+    legend_colours = (
+        f"<span style='color:{WAITING}'>■</span> waiting  <span style='color:{ACTIVE}'>■</span> "
+        f"being watched  <span style='color:{PASS_COLOUR}'>■</span> passed  "
+        f"<span style='color:{FAIL_COLOUR}'>■</span> push stopped"
+    )
     if stages:
-        fig.add_annotation(text=legend_colours, xref="paper", yref="paper", x=0.0, y=-0.075, showarrow=False,
-                           xanchor="left", font={"size": 13})  # fmt: skip
+        fig.add_annotation(
+            text=legend_colours,
+            xref="paper",
+            yref="paper",
+            x=0.0,
+            y=-0.075,
+            showarrow=False,
+            xanchor="left",
+            font={"size": 13},
+        )
     legend_y, controls_y = (fig.layout.yaxis.domain[0] - 0.035, -0.12) if stages else (-0.1, -0.24)
     fig.update_layout(
         height=860 if stages else 540,
@@ -313,29 +431,68 @@ def push_animation(result: RunResult, *, frames: int = 90) -> Any:
         barmode="overlay",
         plot_bgcolor="white",
         # under the reach panel's time axis: inside it, the legend would hide a curve
-        legend={"orientation": "h", "x": 0.0, "y": legend_y, "yanchor": "top",
-                "xanchor": "left"},  # fmt: skip
+        legend={"orientation": "h", "x": 0.0, "y": legend_y, "yanchor": "top", "xanchor": "left"},
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"},
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": controls_y,
-            "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 10},
-            "buttons": [
-                {"label": "▶ Play", "method": "animate",
-                 "args": [None, {"frame": {"duration": FRAME_MS, "redraw": True}, "fromcurrent": True,
-                                 "transition": {"duration": 0}, "mode": "immediate"}]},
-                {"label": "❚❚ Pause", "method": "animate",
-                 "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
-                                   "transition": {"duration": 0}}]},
-            ],
-        }],
-        sliders=[{
-            "active": len(steps) - 1, "steps": steps, "x": 0.16, "len": 0.84, "y": controls_y, "yanchor": "top",
-            "pad": {"t": 10, "b": 0}, "font": {"color": "rgba(0,0,0,0)"}, "ticklen": 3, "minorticklen": 0,
-            "currentvalue": {"prefix": "time after upload: ", "font": {"size": 14, "color": "#111827"},
-                             "xanchor": "left"},
-            "transition": {"duration": 0},
-        }],
-    )  # fmt: skip
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0.0,
+                "y": controls_y,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"r": 10, "t": 10},
+                "buttons": [
+                    {
+                        "label": "▶ Play",
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {
+                                "frame": {"duration": FRAME_MS, "redraw": True},
+                                "fromcurrent": True,
+                                "transition": {"duration": 0},
+                                "mode": "immediate",
+                            },
+                        ],
+                    },
+                    {
+                        "label": "❚❚ Pause",
+                        "method": "animate",
+                        "args": [
+                            [None],
+                            {
+                                "frame": {"duration": 0, "redraw": False},
+                                "mode": "immediate",
+                                "transition": {"duration": 0},
+                            },
+                        ],
+                    },
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": len(steps) - 1,
+                "steps": steps,
+                "x": 0.16,
+                "len": 0.84,
+                "y": controls_y,
+                "yanchor": "top",
+                "pad": {"t": 10, "b": 0},
+                "font": {"color": "rgba(0,0,0,0)"},
+                "ticklen": 3,
+                "minorticklen": 0,
+                "currentvalue": {
+                    "prefix": "time after upload: ",
+                    "font": {"size": 14, "color": "#111827"},
+                    "xanchor": "left",
+                },
+                "transition": {"duration": 0},
+            }
+        ],
+    )
     fig.update_xaxes(showline=True, linecolor="#9ca3af", gridcolor="#f3f4f6")
     fig.update_yaxes(showline=True, linecolor="#9ca3af", gridcolor="#e5e7eb")
     return fig

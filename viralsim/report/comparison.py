@@ -115,9 +115,16 @@ def compare_figure(ens: Any, upload_h: float) -> Any:
     total = bands[bands["source"] == "total"]
     labels = list(ens.plan.variants)
     table = ens.table(["views"]).set_index("variant")
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.64, 0.36], horizontal_spacing=0.1,
-                        subplot_titles=["<b>Views over time</b>: median and 90 % band (log scale)",
-                                        "<b>Final views</b>: median and 90 % interval"])  # fmt: skip
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.64, 0.36],
+        horizontal_spacing=0.1,
+        subplot_titles=[
+            "<b>Views over time</b>: median and 90 % band (log scale)",
+            "<b>Final views</b>: median and 90 % interval",
+        ],
+    )
     ymax = 10.0
     for i, label in enumerate(labels):
         colour = PALETTE[i % len(PALETTE)]
@@ -131,31 +138,77 @@ def compare_figure(ens: Any, upload_h: float) -> Any:
         )
         ymax = max(ymax, float(np.nanmax(d["q95"].to_numpy(), initial=0)))
         fill = _rgba(colour, 0.18)
-        fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False,
-                                 legendgroup=label), row=1, col=1)  # fmt: skip
-        fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=fill,
-                                 hoverinfo="skip", showlegend=False, legendgroup=label), row=1, col=1)  # fmt: skip
-        fig.add_trace(go.Scatter(x=x, y=med, mode="lines", name=label, line={"color": colour, "width": 2.5},
-                                 legendgroup=label,
-                                 hovertemplate=f"{label}: %{{y:,.0f}} views at %{{x:.0f}} h<extra></extra>"),
-                      row=1, col=1)  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=hi, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=label
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=lo,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=fill,
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=label,
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=med,
+                mode="lines",
+                name=label,
+                line={"color": colour, "width": 2.5},
+                legendgroup=label,
+                hovertemplate=f"{label}: %{{y:,.0f}} views at %{{x:.0f}} h<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
         r = table.loc[label]
         med_v, lo_v, hi_v = float(r["views_median"]), float(r["views_q05"]), float(r["views_q95"])
-        fig.add_trace(go.Bar(x=[label], y=[max(med_v, 0.5)], marker={"color": colour}, showlegend=False,
-                             error_y={"type": "data", "symmetric": False, "array": [max(0.0, hi_v - med_v)],
-                                      "arrayminus": [max(0.0, med_v - max(lo_v, 0.5))], "color": "#374151"},
-                             text=[fmt_count(med_v)], textposition="inside", insidetextanchor="end",
-                             textfont={"color": "white"},
-                             hovertemplate=f"{label}: median {fmt_count(med_v)} views [{fmt_count(lo_v)} – "
-                                           f"{fmt_count(hi_v)}]<extra></extra>"),
-                      row=1, col=2)  # fmt: skip
+        fig.add_trace(
+            go.Bar(
+                x=[label],
+                y=[max(med_v, 0.5)],
+                marker={"color": colour},
+                showlegend=False,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [max(0.0, hi_v - med_v)],
+                    "arrayminus": [max(0.0, med_v - max(lo_v, 0.5))],
+                    "color": "#374151",
+                },
+                text=[fmt_count(med_v)],
+                textposition="inside",
+                insidetextanchor="end",
+                textfont={"color": "white"},
+                hovertemplate=f"{label}: median {fmt_count(med_v)} views [{fmt_count(lo_v)} – "
+                f"{fmt_count(hi_v)}]<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
     top = float(np.log10(ymax * 2))
     fig.update_yaxes(type="log", range=[0, top], title_text="views", row=1, col=1)
     fig.update_yaxes(type="log", range=[0, top], row=1, col=2)
     fig.update_xaxes(title_text="hours after upload", row=1, col=1)
-    fig.update_layout(height=420, margin={"l": 70, "r": 30, "t": 60, "b": 60}, plot_bgcolor="white",
-                      legend={"orientation": "h", "x": 0, "y": -0.22},
-                      font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"})  # fmt: skip
+    fig.update_layout(
+        height=420,
+        margin={"l": 70, "r": 30, "t": 60, "b": 60},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "x": 0, "y": -0.22},
+        font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"},
+    )
     fig.update_xaxes(showline=True, linecolor="#9ca3af", gridcolor="#f3f4f6")
     fig.update_yaxes(showline=True, linecolor="#9ca3af", gridcolor="#e5e7eb")
     return fig

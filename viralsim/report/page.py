@@ -38,8 +38,12 @@ __all__ = ["DEFAULT_RUNS", "build_report", "write_report"]
 
 #: Runs per variant of the comparison: bees_bike with two variants takes ~10-20 s on 2 cores.
 DEFAULT_RUNS = 20
-_PLOT_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
-                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}  # fmt: skip
+_PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+}
 
 _CSS = """
 :root { --ink: #111827; --muted: #4b5563; --line: #e5e7eb; --push: #e4405f; --bg: #f9fafb; }
@@ -84,8 +88,16 @@ def _e(text: Any) -> str:
 
 
 def _figure_html(fig: Any, div_id: str, first: bool) -> str:
-    return str(fig.to_html(full_html=False, include_plotlyjs=first, div_id=div_id, auto_play=False,
-                           config=_PLOT_CONFIG, include_mathjax=False))  # fmt: skip
+    return str(
+        fig.to_html(
+            full_html=False,
+            include_plotlyjs=first,
+            div_id=div_id,
+            auto_play=False,
+            config=_PLOT_CONFIG,
+            include_mathjax=False,
+        )
+    )
 
 
 def build_report(
@@ -192,10 +204,14 @@ def _json_in_html(data: Any) -> str:
     return json.dumps(data, sort_keys=True).replace("</", "<\\/")
 
 
-def _numbers_section(result: Any, one: dict[str, str], many: dict[str, dict[str, str]], labels: list[str],
-                     runs: int) -> str:  # fmt: skip
-    cards = "".join(f'<div class="card{" wide" if m == "stop_reason" else ""}" data-metric="{m}"><div class="v">{_e(one[m])}</div>'
-                    f'<div class="k">{_e(label)}</div></div>' for m, label in KEY_METRICS)  # fmt: skip
+def _numbers_section(
+    result: Any, one: dict[str, str], many: dict[str, dict[str, str]], labels: list[str], runs: int
+) -> str:
+    cards = "".join(
+        f'<div class="card{" wide" if m == "stop_reason" else ""}" data-metric="{m}"><div class="v">{_e(one[m])}</div>'
+        f'<div class="k">{_e(label)}</div></div>'
+        for m, label in KEY_METRICS
+    )
     head = "".join(f"<th>{_e(lab)}<br><small>median [5 % – 95 %], {runs} runs</small></th>" for lab in labels)
     rows = []
     for m, label in KEY_METRICS:
@@ -216,10 +232,12 @@ def _numbers_section(result: Any, one: dict[str, str], many: dict[str, dict[str,
 
 def _variants_section(sc: Scenario, ens: Any, fig: Any, names: list[str], runs: int) -> str:
     if not names:
-        return ('<section id="variants"><h2>The variants compared</h2><p>This scenario declares no variants: '
-                "add a <code>[variants.NAME]</code> table (e.g. <code>platform.push.mode = \"social\"</code>) "
-                "to compare what-ifs on the same random draws.</p>"
-                f"{_figure_html(fig, 'variants-chart', first=False)}</section>")  # fmt: skip
+        return (
+            '<section id="variants"><h2>The variants compared</h2><p>This scenario declares no variants: '
+            'add a <code>[variants.NAME]</code> table (e.g. <code>platform.push.mode = "social"</code>) '
+            "to compare what-ifs on the same random draws.</p>"
+            f"{_figure_html(fig, 'variants-chart', first=False)}</section>"
+        )
     what = "".join(f"<li><b>{_e(n)}</b>: {_e(variant_in_words(sc, n))}</li>" for n in names)
     diffs = "".join(f"<li>{d}</li>" for d in differences_in_words(ens))
     return (

@@ -146,11 +146,15 @@ def _push_sentences(sc: Scenario) -> list[str]:
     if push.stage_thresholds:
         out.append(f"The first {len(push.stage_thresholds)} stages have thresholds of their own.")
     if push.human_review_after_stage is not None:
-        out.append(f"After stage {push.human_review_after_stage} a human moderator must approve the video "
-                   "before the push goes on.")  # fmt: skip
+        out.append(
+            f"After stage {push.human_review_after_stage} a human moderator must approve the video "
+            "before the push goes on."
+        )
     if push.watch_probability < 1:
-        out.append(f"Feeds are crowded: only {fmt_pct(push.watch_probability, trim=True)} of the people a video is "
-                   "delivered to actually watch it.")  # fmt: skip
+        out.append(
+            f"Feeds are crowded: only {fmt_pct(push.watch_probability, trim=True)} of the people a video is "
+            "delivered to actually watch it."
+        )
     return out
 
 
@@ -176,13 +180,17 @@ def scenario_in_words(sc: Scenario) -> list[str]:
         about = _list([f"{t} ({fmt_pct(w, trim=True)})" for t, w in sorted(mix.items(), key=lambda kv: -kv[1])])
     else:
         about = topic
-    world = (f"The simulated platform has {pop.users:,} users and {len(pop.topics)} topics "
-             f"({_list(list(pop.topics))}); {_tastes(pop.interest_concentration)}.")  # fmt: skip
+    world = (
+        f"The simulated platform has {pop.users:,} users and {len(pop.topics)} topics "
+        f"({_list(list(pop.topics))}); {_tastes(pop.interest_concentration)}."
+    )
     followers = sc.creator.followers
     account = f"{followers:,} follower" + ("" if followers == 1 else "s")
-    video_text = (f"A creator with {account} uploads a {video.duration_s:g}-second video about {about} on "
-                  f"{clock(video.upload_h)} (UTC). Its appeal is {video.appeal:g} on a scale from 0 to 1 — "
-                  f"{_appeal(video.appeal, topic)}.")  # fmt: skip
+    video_text = (
+        f"A creator with {account} uploads a {video.duration_s:g}-second video about {about} on "
+        f"{clock(video.upload_h)} (UTC). Its appeal is {video.appeal:g} on a scale from 0 to 1 — "
+        f"{_appeal(video.appeal, topic)}."
+    )
     if video.originality < 1:
         video_text += f" It is not quite new (originality {video.originality:g}): some viewers have seen it before."
     if video.trend_boost > 0:
@@ -190,25 +198,37 @@ def scenario_in_words(sc: Scenario) -> list[str]:
     if video.violation:
         video_text += " It breaks the platform's rules."
     mod = plat.moderation
-    steps = (f"First a classifier checks the upload: when it is sure, the video is approved (score below "
-             f"{mod.auto_approve_below:g}) or removed (above {mod.auto_remove_above:g}); otherwise it waits for one "
-             f"of {mod.moderators} human moderator{'s' if mod.moderators != 1 else ''}. Then the platform "
-             f"recognises the topic, correctly {fmt_pct(plat.recognition.accuracy, trim=True)} of the time; a wrong guess "
-             "shows the video to the wrong audience.")  # fmt: skip
-    social = [f"The creator's {account} see the video in their Following feed (each watches it with "
-              f"probability {fmt_pct(plat.following.watch_probability, trim=True)})."]  # fmt: skip
+    steps = (
+        f"First a classifier checks the upload: when it is sure, the video is approved (score below "
+        f"{mod.auto_approve_below:g}) or removed (above {mod.auto_remove_above:g}); otherwise it waits for one "
+        f"of {mod.moderators} human moderator{'s' if mod.moderators != 1 else ''}. Then the platform "
+        f"recognises the topic, correctly {fmt_pct(plat.recognition.accuracy, trim=True)} of the time; a wrong guess "
+        "shows the video to the wrong audience."
+    )
+    social = [
+        f"The creator's {account} see the video in their Following feed (each watches it with "
+        f"probability {fmt_pct(plat.following.watch_probability, trim=True)})."
+    ]
     if plat.push.mode != "content":
         rec = plat.sharing.recipients_per_share
         to = "all their contacts" if rec == "all" else f"{rec} contact{'s' if rec != 1 else ''}"
-        social.append(f"A viewer who shares it sends it to {to}, each of whom opens it with probability "
-                      f"{fmt_pct(plat.sharing.open_probability, trim=True)}. Sharing is rare: a base probability of "
-                      f"{fmt_pct(sc.behaviour.p_share, trim=True)} per view, higher for viewers who love the video.")  # fmt: skip
+        social.append(
+            f"A viewer who shares it sends it to {to}, each of whom opens it with probability "
+            f"{fmt_pct(plat.sharing.open_probability, trim=True)}. Sharing is rare: a base probability of "
+            f"{fmt_pct(sc.behaviour.p_share, trim=True)} per view, higher for viewers who love the video."
+        )
     else:
         social.append("Shares are counted but not delivered: this scenario isolates the content graph.")
     days = sc.horizon_h / 24
     span = f"{sc.horizon_h:g} hours" + (f" ({days:g} days)" if days >= 1 and float(days).is_integer() else "")
-    paragraphs = [world, video_text, steps, " ".join(_push_sentences(sc)), " ".join(social),
-                  f"The simulation follows the video for {span} after t = 0 (Monday 00:00 UTC)."]  # fmt: skip
+    paragraphs = [
+        world,
+        video_text,
+        steps,
+        " ".join(_push_sentences(sc)),
+        " ".join(social),
+        f"The simulation follows the video for {span} after t = 0 (Monday 00:00 UTC).",
+    ]
     return paragraphs
 
 
