@@ -164,7 +164,7 @@ def benchmarks(repeat: int, naive_repeat: int) -> list[Bench]:
     py = sys.executable
     exe = Path(py).parent / "viralsim"
     cli = [str(exe)] if exe.exists() else [py, "-m", "viralsim"]
-    imports = "import viralsim.cli, viralsim.engine, viralsim.io.scenario_file, viralsim.io.outputs"
+    imports = "import viralsim.cli, viralsim.engines, viralsim.io.scenario_file, viralsim.io.outputs"
     return [
         Bench(
             "startup",

@@ -43,7 +43,7 @@
 from pathlib import Path
 
 from viralsim import load_scenario, simulate
-from viralsim.agents.analysis import busiest_user, compare_modes, feed_narrowing, rank_correlations, user_day
+from viralsim.analysis.marketplace import busiest_user, compare_modes, feed_narrowing, rank_correlations, user_day
 from viralsim.plots import plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
 from viralsim.plots.marketplace import clock
 
@@ -170,7 +170,7 @@ plot_feed_narrowing(runs)
 #   median (about 2 s a run):
 #
 #   ```python
-#   from viralsim.agents.analysis import runs_table
+#   from viralsim.analysis.marketplace import runs_table
 #   many = {mode: [simulate(market, variant=v, run=k) for k in range(10)] for mode, v in MODES.items()}
 #   runs_table(many).groupby("mode")[["rho_appeal", "rho_followers", "gini"]].median()
 #   ```

@@ -1,7 +1,7 @@
 """A small hand-made marketplace run with the agent engine's log layout, for analysis and plot tests.
 
 ``fake_run(mode, seed)`` returns an object with ``views`` (the columns of
-``viralsim.state.VIEW_COLUMNS``), ``agents`` (the ``AgentLog`` attributes:
+``viralsim.views.VIEW_COLUMNS``), ``agents`` (the ``AgentLog`` attributes:
 ``videos``, ``sessions``, ``users``, ``drift``, ``topics``, ``mode``) and ``seed``.
 Users open sessions, watch videos one after another inside them, and the
 per-video counts are tallied from those views, so the log is consistent with
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.state import SOURCES, VIEW_COLUMNS
+from viralsim.views import SOURCES, VIEW_COLUMNS
 
 TOPICS = ["animals", "comedy", "diy", "sport"]
 ACTIONS = ("liked", "commented", "shared", "followed", "profile_click")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from viralsim import RunResult
-from viralsim.state import VIEW_COLUMNS
+from viralsim.views import VIEW_COLUMNS
 
 SOURCES = ("for_you", "following", "share")
 FOR_YOU, FOLLOWING, SHARE = range(3)
@@ -227,7 +227,7 @@ def check_marketplace_invariants(r: RunResult) -> None:
     ses = log.sessions
     assert int(ses["watched"].sum()) == n and s["sessions"] == len(ses["user"])
     assert np.all(ses["start_h"] <= ses["end_h"]) and np.all(ses["end_h"] <= sc.horizon_h)
-    assert set(np.unique(ses["ended"]).tolist()) <= {0, 1, 2, 3}  # viralsim.agents.SESSION_END
+    assert set(np.unique(ses["ended"]).tolist()) <= {0, 1, 2, 3}  # viralsim.records.SESSION_END
     # a user is in one session at a time: per user, each session starts after the previous one ended
     by = np.lexsort((ses["start_h"], ses["user"]))
     same = ses["user"][by][1:] == ses["user"][by][:-1]

@@ -16,8 +16,8 @@ from invariants import check_marketplace_invariants
 from scipy import stats
 
 from viralsim import RunResult, Scenario, load_scenario, simulate
-from viralsim.agents import SESSION_END
 from viralsim.io.scenario_file import ScenarioError, loads_scenario
+from viralsim.records import SESSION_END
 from viralsim.scenario import apply_variant, problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,7 +264,7 @@ def test_problems_refuse_an_agent_run_the_machine_cannot_hold() -> None:
 def test_a_marketplace_run_prints_the_platform_not_a_thousand_stage_rows(runs: dict[str, RunResult]) -> None:
     from rich.console import Console
 
-    from viralsim.agents.analysis import run_metrics
+    from viralsim.analysis.marketplace import run_metrics
     from viralsim.console import print_run
 
     r = runs["hybrid"]

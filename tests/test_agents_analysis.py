@@ -20,7 +20,7 @@ import pytest
 from fake_agents import fake_run
 from scipy.stats import spearmanr
 
-from viralsim.agents.analysis import (
+from viralsim.analysis.marketplace import (
     ACTIONS,
     SESSION_END,
     _session_of,
@@ -38,7 +38,7 @@ from viralsim.agents.analysis import (
 )
 from viralsim.plots import save_figure
 from viralsim.plots.marketplace import clock, plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
-from viralsim.state import SOURCES, VIEW_COLUMNS
+from viralsim.views import SOURCES, VIEW_COLUMNS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

@@ -628,7 +628,7 @@ def summary_mode_cases(tiny: Scenario) -> list[tuple[Scenario, str | None]]:
 
 
 def test_summary_record_gives_the_same_run_without_the_views_log(tiny: Scenario) -> None:
-    from viralsim.state import VIEW_COLUMNS
+    from viralsim.views import VIEW_COLUMNS
 
     for sc, variant in summary_mode_cases(tiny):
         seeds = (1, 2) if sc.population.users > 100_000 else (1, 2, 3, 4)

@@ -25,7 +25,7 @@ from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 
 from viralsim import load_scenario, simulate  # noqa: E402
-from viralsim.agents.analysis import rank_correlations  # noqa: E402
+from viralsim.analysis.marketplace import rank_correlations  # noqa: E402
 from viralsim.ensemble import run_ensemble, sweep  # noqa: E402
 from viralsim.executors import InProcess  # noqa: E402
 from viralsim.scenario import apply_variant  # noqa: E402

@@ -36,7 +36,7 @@ from viralsim.plots import (
     plot_tree,
     save_figure,
 )
-from viralsim.result import SOURCES
+from viralsim.views import SOURCES
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

@@ -343,7 +343,7 @@ def test_lowest_first_takes_free_ids_in_order_around_random_ones() -> None:
 @pytest.mark.parametrize(("n", "pairs"), [(2, 1), (3, 1), (57, 2), (1_000, 20), (300_000, 12), (300_000, 6_000)])
 def test_time_order_is_a_stable_argsort_even_with_views_closer_than_its_quantum(n: int, pairs: int) -> None:
     # a few near-ties are re-sorted within their quantum, many send it to a plain argsort
-    from viralsim.state import time_order
+    from viralsim.views import time_order
 
     rng = np.random.default_rng(n)
     times = rng.random(n) * 168.0

@@ -7,7 +7,7 @@ imports matplotlib, pandas or networkx.
 """
 
 from viralsim._version import __version__
-from viralsim.engine import simulate
+from viralsim.engines import simulate
 from viralsim.model.graph import CSRGraph
 from viralsim.model.metrics import structural_virality
 from viralsim.result import RunResult

@@ -110,7 +110,7 @@ def run(
             file, _load(file), runs, seed, variant, out_dir, as_json, plot_path, processes, workers, scheduler
         )
         return
-    from viralsim.engine import simulate
+    from viralsim.engines import simulate
     from viralsim.io.graph_file import GraphFileError, load_graph
     from viralsim.io.outputs import OutputError, check_writable, summary_json, write_run
 
@@ -286,8 +286,8 @@ def _ensemble_options(default_runs: int) -> Any:
 
 def _numeric_metrics() -> list[str]:
     """Per-run metrics a table or a sweep can summarise."""
-    from viralsim.ensemble import SUMMARY_COLUMNS
-    from viralsim.result import SOURCES
+    from viralsim.experiments.run import SUMMARY_COLUMNS
+    from viralsim.views import SOURCES
 
     out = [c for c in SUMMARY_COLUMNS if c not in ("stop_reason", "recognised_topic", "cross_posted")]
     return out + [f"views_{s}" for s in SOURCES] + ["moderation_delay_h", "moderation_queue_delay_h"]
@@ -324,8 +324,8 @@ def _execute(
     sent with every chunk.
     """
     from viralsim.console import progress_bar
-    from viralsim.ensemble import execute
-    from viralsim.executors import ExecutorError, make_executor
+    from viralsim.experiments.executors import ExecutorError, make_executor
+    from viralsim.experiments.run import execute
     from viralsim.io.graph_file import GraphFileError, load_graph
     from viralsim.io.outputs import OutputError
 
@@ -440,7 +440,7 @@ def _ensemble_run(
     workers: int | None,
     scheduler: str | None,
 ) -> None:
-    from viralsim.ensemble import ensemble_plan
+    from viralsim.experiments.plan import ensemble_plan
 
     _check_plot_path(plot_path)
     try:
@@ -491,7 +491,8 @@ def compare(
     scheduler: str | None,
 ) -> None:
     """Run the base scenario FILE and its variants on the same seeds; show them side by side."""
-    from viralsim.ensemble import BASE, COMPARE_METRICS, compare_plan
+    from viralsim.experiments.plan import BASE, compare_plan
+    from viralsim.experiments.stats import COMPARE_METRICS
 
     shown = list(COMPARE_METRICS) if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
     bad = [m for m in shown if m not in _numeric_metrics()]
@@ -549,7 +550,7 @@ def sweep(
     scheduler: str | None,
 ) -> None:
     """Run the scenario FILE over a grid of parameter values (every combination of the --param values)."""
-    from viralsim.ensemble import sweep_plan
+    from viralsim.experiments.plan import sweep_plan
     from viralsim.io.params import ParamError, parse_params
 
     sc = _load(file)
@@ -645,8 +646,8 @@ def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: 
 )
 def report(file: str, output: str, seed: int | None, runs: int, variants: str | None, processes: int | None) -> None:
     """Write an interactive HTML report of the scenario FILE: the scenario in words, the animated push, the variants."""
-    from viralsim.ensemble import BASE
-    from viralsim.executors import ExecutorError, make_executor
+    from viralsim.experiments.executors import ExecutorError, make_executor
+    from viralsim.experiments.plan import BASE
     from viralsim.io.graph_file import GraphFileError, load_graph
     from viralsim.io.outputs import OutputError, check_writable
 

@@ -260,8 +260,8 @@ def _print_marketplace(result: RunResult, con: Console, peak_memory_mib: float |
     """Many videos: the platform-wide numbers, the top videos and the stage funnel (not 1 000 stage rows)."""
     import numpy as np
 
-    from viralsim.agents import SESSION_END
-    from viralsim.agents.analysis import run_metrics
+    from viralsim.analysis.marketplace import run_metrics
+    from viralsim.records import SESSION_END
 
     s, log = result.summary, result.agents
     assert log is not None

@@ -1,6 +1,6 @@
 """Scenario: the frozen, validated description of one simulated world.
 
-A scenario is *described* here and *run* by :mod:`viralsim.engine` (the Ciw
+A scenario is *described* here and *run* by :mod:`viralsim.engines` (the Ciw
 split). Every model is frozen and forbids unknown keys; units are in field
 names (``*_h`` hours, ``*_s`` seconds, ``*_min`` minutes); probabilities are
 in [0, 1]. Checks that span several fields (a topic that must be one of the
@@ -509,7 +509,7 @@ class Scenario(_Strict):
     #: A second platform the video is cross-posted to if it did well (None: one platform).
     cross_post: CrossPost | None = None
     #: ``"core"``: one video followed in vectorised batches; ``"agents"``: every user a SimPy
-    #: process with sessions and a feed (see viralsim.agents).
+    #: process with sessions and a feed (see viralsim.engines.agents).
     engine: Literal["core", "agents"] = "core"
     #: The agent engine's user behaviour (used when engine = "agents").
     agents: Agents = Agents()

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from viralsim.ensemble import dotted_override
+from viralsim.experiments.plan import dotted_override
 from viralsim.scenario import Scenario, apply_variant, merge_tables, problems
 
 __all__ = ["ParamError", "parse_param", "parse_params"]

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.ensemble import EnsembleResult, Plan
+from viralsim.experiments.plan import Plan
+from viralsim.experiments.stats import EnsembleResult
 from viralsim.io.outputs import OutputError, _jsonable, _reason
 
 __all__ = ["ResultStore", "write_ensemble"]

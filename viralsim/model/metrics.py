@@ -1,4 +1,4 @@
-"""Metrics of a spread tree: size, depth, breadth and structural virality.
+"""Metrics of a spread tree (size, depth, breadth, structural virality) and of interest vectors.
 
 The spread tree has one node per view plus a root (the creator's upload):
 views from the For You and Following feeds hang from the root, views from a
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cascade_stats", "structural_virality", "tree_depths", "tree_stats"]
+__all__ = ["cascade_stats", "gini", "interest_stats", "structural_virality", "tree_depths", "tree_stats"]
 
 
 def _deep_walk(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,3 +135,20 @@ def _stats(parent: np.ndarray, n: int) -> dict[str, Any]:
         "breadth_by_depth": breadth[: max_depth + 1].tolist(),
         "structural_virality": 2.0 * wiener / (n * (n - 1)) if n > 1 else 0.0,
     }
+
+
+def interest_stats(interest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Largest share and Shannon entropy (nats) of each row of an interest matrix (rows sum to 1)."""
+    x = np.asarray(interest, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), 0.0)
+    return x.max(axis=1), -(x * logs).sum(axis=1)
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative counts (0: all equal; -> 1: one has everything)."""
+    x = np.sort(np.asarray(x, dtype=np.float64))
+    n, total = len(x), float(x.sum())
+    if n == 0 or total == 0:
+        return 0.0
+    return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))

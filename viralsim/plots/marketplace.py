@@ -6,7 +6,7 @@ against appeal, one column per mode, Spearman ρ in the titles),
 :func:`plot_user_day` (one user's day: sessions on a 24 h axis and every video
 watched, coloured by source, actions marked) and :func:`plot_feed_narrowing`
 (interest entropy and favourite-topic share over time). The numbers come from
-:mod:`viralsim.agents.analysis`; each function returns a matplotlib Figure.
+:mod:`viralsim.analysis.marketplace`; each function returns a matplotlib Figure.
 
 These take runs in memory (a ``RunResult`` with an agent log, or the log itself),
 keyed by mode: a results folder keeps no agent log, so they are not kinds of
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.agents.analysis import (
+from viralsim.analysis.marketplace import (
     ACTIONS,
     UserDay,
     ccdf,
@@ -193,7 +193,7 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
     Parameters
     ----------
     day
-        From :func:`viralsim.agents.analysis.user_day`.
+        From :func:`viralsim.analysis.marketplace.user_day`.
     title
         Figure title (default: user, day, videos and sessions).
 

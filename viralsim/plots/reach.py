@@ -19,7 +19,8 @@ from viralsim.plots._base import (
     pyplot,
     select_series,
 )
-from viralsim.result import SOURCES, RunResult
+from viralsim.result import RunResult
+from viralsim.views import SOURCES
 
 __all__ = ["plot_reach", "plot_reach_bands", "plot_sources"]
 

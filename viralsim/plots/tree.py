@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from viralsim.plots._base import COLOURS, LABELS, TREE_LIMIT, pyplot
-from viralsim.result import SOURCES
+from viralsim.views import SOURCES
 
 __all__ = ["plot_tree"]
 

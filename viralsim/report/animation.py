@@ -19,8 +19,9 @@ import numpy as np
 
 from viralsim.plots._base import COLOURS, FAIL_COLOUR, LABELS, PASS_COLOUR
 from viralsim.report.words import clock, fmt_count, fmt_pct, kpi_label
-from viralsim.result import SOURCES, RunResult
+from viralsim.result import RunResult
 from viralsim.scenario import KPI_NAMES
+from viralsim.views import SOURCES
 
 __all__ = ["FRAME_MS", "push_animation"]
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from viralsim._version import __version__
-from viralsim.engine import simulate
-from viralsim.ensemble import BASE, compare
+from viralsim.engines import simulate
+from viralsim.experiments.plan import BASE
+from viralsim.experiments.run import compare
 from viralsim.io.outputs import OutputError, _jsonable, check_writable
 from viralsim.report.animation import push_animation
 from viralsim.report.comparison import (

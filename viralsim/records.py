@@ -1,8 +1,9 @@
-"""What the agent engine records besides the views log: videos, sessions, users, drift.
+"""Typed records a run returns besides its views: the agent engine's log.
 
-:class:`AgentLog` is plain columnar data (numpy arrays in dicts), the
+:class:`AgentLog` is what the agent engine records besides the views log:
+plain columnar data (numpy arrays in dicts), the
 ``agents`` field of a :class:`~viralsim.result.RunResult` run with
-``engine = "agents"``. The analysis layer (:mod:`viralsim.agents.analysis`)
+``engine = "agents"``. The analysis layer (:mod:`viralsim.analysis`)
 and the plots read these columns; keep their names and dtypes stable.
 
 - ``videos``: one row per video (``video`` 0..V-1; V = 1 without a marketplace):
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SESSION_END", "VIDEO_COLUMNS", "AgentLog", "interest_stats"]
+__all__ = ["SESSION_END", "VIDEO_COLUMNS", "AgentLog"]
 
 #: Why a session ended, by code: attention spent, bored, nothing new in the feed, the horizon came.
 SESSION_END = ("budget", "bored", "feed_empty", "horizon")
@@ -68,11 +69,3 @@ class AgentLog:
     drift: dict[str, np.ndarray]
     topics: list[str]
     mode: str
-
-
-def interest_stats(interest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Largest share and Shannon entropy (nats) of each row of an interest matrix (rows sum to 1)."""
-    x = np.asarray(interest, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), 0.0)
-    return x.max(axis=1), -(x * logs).sum(axis=1)

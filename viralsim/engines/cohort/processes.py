@@ -2,7 +2,6 @@
 
 - :func:`upload` — the upload pipeline: moderation, recognition, then the
   following feed and (in ``content``/``hybrid`` mode) the staged push;
-- :func:`background_reviews` — other uploads competing for human moderators;
 - :func:`push` — the traffic pool: one stage after another, each delivered in
   batches and gated by its KPIs;
 - :func:`following_feed` — the creator's followers, one delivery batch;
@@ -14,57 +13,18 @@ per-viewer Python objects or processes.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
 import simpy
 
-from viralsim.model.platform import classifier_path, classifier_score, human_removes, recognise, review_time_h
+from viralsim.engines.cohort.state import RunState
+from viralsim.engines.moderation import Proc, background_reviews, human_review
+from viralsim.model.platform import classifier_path, classifier_score, recognise
 from viralsim.scenario import KPI_NAMES
-from viralsim.state import Batch, RunState
+from viralsim.views import Batch
 
-__all__ = ["background_reviews", "following_feed", "push", "share_generation", "upload"]
-
-Proc = Generator[simpy.Event, Any, Any]
-
-
-def _human_review(env: simpy.Environment, run: RunState, moderators: simpy.Resource, stream: str) -> Proc:
-    """Queue for a moderator, be reviewed; return (removed, waited_h, review_h)."""
-    mod = run.scenario.platform.moderation
-    rng = run.streams[stream]
-    arrived = env.now
-    with moderators.request() as req:
-        yield req
-        waited = env.now - arrived
-        took = float(review_time_h(mod.review_time_min, rng=rng)[0])
-        yield env.timeout(took)
-    return human_removes(run.scenario.video.violation, mod.human_accuracy, rng=rng), waited, took
-
-
-def background_reviews(env: simpy.Environment, run: RunState, moderators: simpy.Resource, until: simpy.Event) -> Proc:
-    """Poisson arrivals of other doubtful uploads into the human queue, until ``until`` fires."""
-    mod = run.scenario.platform.moderation
-    rate = mod.background_reviews_per_h
-    if rate <= 0:
-        return
-    rng = run.streams["moderation.background"]
-    waits: list[float] = []
-    run.moderation["background_waits_h"] = waits
-    if mod.background_warmup_h is not None:  # the queue fills from warmup_h before the upload
-        yield env.timeout(max(0.0, run.scenario.video.upload_h - mod.background_warmup_h))
-
-    def one(env: simpy.Environment) -> Proc:
-        arrived = env.now
-        with moderators.request() as req:
-            yield req
-            waits.append(env.now - arrived)
-            yield env.timeout(float(review_time_h(mod.review_time_min, rng=rng)[0]))
-
-    while not until.triggered:
-        yield env.timeout(float(rng.exponential(1.0 / rate))) | until
-        if not until.triggered:
-            env.process(one(env))
+__all__ = ["following_feed", "push", "share_generation", "upload"]
 
 
 def upload(env: simpy.Environment, run: RunState) -> Proc:
@@ -84,7 +44,7 @@ def upload(env: simpy.Environment, run: RunState) -> Proc:
     yield env.timeout(sc.video.upload_h)
     if path == "human":
         record.update(decision="pending", correct=None)  # what the record says if the horizon comes first
-        review = env.process(_human_review(env, run, moderators, "moderation"))
+        review = env.process(human_review(env, run, moderators, "moderation"))
         limit = mod.publish_unreviewed_after_h
         yield review if limit is None else review | env.timeout(limit)
         if not review.triggered:  # still queued: published unreviewed, the review goes on
@@ -255,7 +215,7 @@ def push(env: simpy.Environment, run: RunState) -> Proc:
             run.stop(f"kpi_below_threshold:{','.join(gate.failed)}", env.now)
             return
         if cfg.human_review_after_stage == stage:
-            removed, waited, took = yield env.process(_human_review(env, run, run.moderators, "moderation.stage"))
+            removed, waited, took = yield env.process(human_review(env, run, run.moderators, "moderation.stage"))
             run.moderation.update(
                 stage_review_after=stage,
                 stage_review_delay_h=waited + took,

@@ -38,7 +38,7 @@ from viralsim.model.graph import ContactGraph
 from viralsim.model.kpi import GateResult, evaluate_counts
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario, Video
-from viralsim.state import SOURCES
+from viralsim.views import SOURCES
 
 __all__ = ["FLAG_BITS", "Columns", "World", "unpack"]
 

@@ -1,13 +1,13 @@
 """The one mutable state of a run, changed only through a few named methods.
 
-SimPy processes (:mod:`viralsim.processes`) decide *when*; this state applies
+SimPy processes (:mod:`viralsim.engines.cohort.processes`) decide *when*; this state applies
 their decisions in vectorised batches: :meth:`RunState.deliver` turns a batch
 of deliveries into views (who watches, when, and what they do),
 :meth:`RunState.evaluate_stage` runs the KPI gate on what a stage has
 collected so far, and :meth:`RunState.record_stage` / :meth:`RunState.stop`
 keep the history. Views are appended as :class:`Batch` es of columns, each in
 time order (never one object per viewer), and become tables only in
-:mod:`viralsim.result`.
+:mod:`viralsim.views`.
 """
 
 from __future__ import annotations
@@ -17,72 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes, viewing
+from viralsim.model.behaviour import ACTION_COLUMNS, viewing
 from viralsim.model.graph import ContactGraph
 from viralsim.model.idset import first_occurrences
 from viralsim.model.kpi import GateResult, evaluate_counts
 from viralsim.model.population import Population
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario
+from viralsim.views import SOURCES, Batch, time_order
 
-__all__ = ["SOURCES", "VIEW_COLUMNS", "Batch", "RunState", "time_order"]
-
-#: View sources, by code: the For You push, the Following feed, a share.
-SOURCES = ("for_you", "following", "share")
-
-#: Columns of the views log and their dtypes.
-VIEW_COLUMNS = {
-    "time_h": np.float64,
-    "user": np.int64,
-    "video": np.int32,
-    "source": np.int8,
-    "stage": np.int16,
-    "watch_s": np.float32,
-    "completed": np.bool_,
-    "liked": np.bool_,
-    "commented": np.bool_,
-    "shared": np.bool_,
-    "followed": np.bool_,
-    "profile_click": np.bool_,
-    "parent": np.int64,
-}
-
-
-def time_order(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A stable argsort of non-negative ``times`` (equal times keep their append order), and the sorted times.
-
-    Sorting integers is ~1.5x faster than an argsort of floats: each time is
-    quantised to the high bits of an int64 and its index fills the low bits. Views
-    closer than the quantum (``max(times) / 2**(62 - log2 n)``, ~1e-11 h) that the
-    quantum put out of order are re-sorted within their quantum; if there are many,
-    fall back to a plain stable argsort.
-    """
-    n = len(times)
-    bits = max(1, (n - 1).bit_length())
-    top = float(times.max()) if n else 0.0
-    if n < 2 or bits > 40 or top <= 0.0:
-        order = np.argsort(times, kind="stable")
-        return order, times[order]
-    key = (times * (float(2 ** (62 - bits)) / top)).astype(np.int64)  # top maps to 2^62: no overflow
-    key <<= bits
-    key |= np.arange(n)
-    key.sort()
-    order = key & ((1 << bits) - 1)
-    t = times[order]
-    bad = np.flatnonzero(t[1:] < t[:-1])
-    if len(bad) > 64:  # many views closer than the quantum: sort the plain way
-        order = np.argsort(times, kind="stable")
-        return order, times[order]
-    if len(bad):  # a few: re-sort each run of equal quanta by (time, index)
-        quantum = key >> bits
-        for b in bad.tolist():
-            lo = int(np.searchsorted(quantum, quantum[b], side="left"))
-            hi = int(np.searchsorted(quantum, quantum[b], side="right"))
-            run = order[lo:hi]
-            order[lo:hi] = run[np.lexsort((run, times[run]))]
-        t = times[order]
-    return order, t
-
+__all__ = ["GateIndex", "RunState"]
 
 # searchsorted queries of the gate: (start, end) of each action's first k views in action_keys
 _ACTION_BASE = np.repeat(np.arange(len(ACTION_COLUMNS)), 2)
@@ -90,48 +34,36 @@ _ACTION_UPTO = np.tile([0, 1], len(ACTION_COLUMNS))
 
 
 @dataclass
-class Batch:
-    """The views that followed one batch of deliveries, sorted by time.
+class GateIndex:
+    """Prefix counts of one push batch, so that the KPI gate counts its first ``k`` views cheaply.
 
-    ``start`` is the index of the first view in the run's append order (the
-    order of batches, then of time within a batch); ``parent`` holds, for share
-    views, the append index of the view each came from.
+    ``completed_upto`` and ``watched_upto`` are prefix sums of completions and seconds
+    watched; ``action_keys`` holds every action's view indices in one sorted array
+    (action j's index i is ``j (n + 1) + i``).
     """
 
-    start: int
-    source: int  # code into SOURCES
-    stage: int  # push stage (0: not the push)
-    time_h: np.ndarray
-    user: np.ndarray
-    outcomes: ViewOutcomes
-    parent: np.ndarray | None = None
-    # for the KPI gate (push batches): prefix sums of completions and seconds watched, and
-    # every action's view indices in one sorted array (action j's index i is j (n + 1) + i)
-    completed_upto: np.ndarray | None = None
-    watched_upto: np.ndarray | None = None
-    action_keys: np.ndarray | None = None
+    batch: Batch
+    completed_upto: np.ndarray
+    watched_upto: np.ndarray
+    action_keys: np.ndarray
 
-    def gate_counts(self, k: int) -> tuple[int, float, np.ndarray]:
+    @classmethod
+    def of(cls, batch: Batch) -> GateIndex:
+        """The gate index of a batch."""
+        out = batch.outcomes
+        step = len(batch) + 1
+        return cls(
+            batch,
+            np.cumsum(out.completed, dtype=np.int32),
+            np.cumsum(out.watch_s, dtype=np.float64),
+            np.concatenate([j * step + out.actions[c] for j, c in enumerate(ACTION_COLUMNS)]),
+        )
+
+    def counts(self, k: int) -> tuple[int, float, np.ndarray]:
         """Completions, seconds watched and count of each action among the first ``k`` views."""
-        assert self.completed_upto is not None and self.watched_upto is not None and self.action_keys is not None
-        base = _ACTION_BASE * (len(self) + 1)
+        base = _ACTION_BASE * (len(self.batch) + 1)
         at = np.searchsorted(self.action_keys, base + _ACTION_UPTO * k)
         return int(self.completed_upto[k - 1]), float(self.watched_upto[k - 1]), at[1::2] - at[::2]
-
-    def __len__(self) -> int:
-        return len(self.time_h)
-
-    def head(self, k: int) -> Batch:
-        """The first ``k`` views (those up to some time)."""
-        return Batch(
-            self.start,
-            self.source,
-            self.stage,
-            self.time_h[:k],
-            self.user[:k],
-            self.outcomes.head(k),
-            None if self.parent is None else self.parent[:k],
-        )
 
 
 class RunState:
@@ -156,7 +88,7 @@ class RunState:
         self.batches: list[Batch] = []
         self.n_views = 0
         self.deliveries = dict.fromkeys(SOURCES, 0)
-        self.stage_batches: dict[int, list[Batch]] = {}
+        self.stage_batches: dict[int, list[GateIndex]] = {}
         self.cohort_interest: dict[int, float] = {}  # stage -> sum of its users' interest in the ranking topic
         self.stages: list[dict[str, Any]] = []
         self.moderation: dict[str, Any] = {}
@@ -214,11 +146,7 @@ class RunState:
         self.cohort_interest[stage] = self.cohort_interest.get(stage, 0.0) + float(ranking.sum())
         batch = self._views(users, key, "for_you", t_h, push.watch_probability, rng=rng, stage=stage, ranking=ranking)
         # prefix sums let the gate count the stage's views up to any time cheaply
-        batch.completed_upto = np.cumsum(batch.outcomes.completed, dtype=np.int32)
-        batch.watched_upto = np.cumsum(batch.outcomes.watch_s, dtype=np.float64)
-        step = len(batch) + 1
-        batch.action_keys = np.concatenate([j * step + batch.outcomes.actions[c] for j, c in enumerate(ACTION_COLUMNS)])
-        self.stage_batches.setdefault(stage, []).append(batch)
+        self.stage_batches.setdefault(stage, []).append(GateIndex.of(batch))
         return len(users), batch
 
     def _views(
@@ -275,10 +203,10 @@ class RunState:
         """The KPI gate on the views of ``stage`` that have happened by ``at_h``."""
         n, completed, seconds = 0, 0, 0.0
         actions = np.zeros(len(ACTION_COLUMNS), dtype=np.int64)
-        for b in self.stage_batches.get(stage, []):
-            k = int(np.searchsorted(b.time_h, at_h, side="right"))
+        for g in self.stage_batches.get(stage, []):
+            k = int(np.searchsorted(g.batch.time_h, at_h, side="right"))
             if k:
-                done, watched, acted = b.gate_counts(k)
+                done, watched, acted = g.counts(k)
                 n += k
                 completed += done
                 seconds += watched
@@ -298,7 +226,7 @@ class RunState:
         """When the stage is evaluated: once a fraction of its cohort watched, or the window."""
         push = self.scenario.platform.push
         window = last_delivery_h + push.eval_window_h
-        parts = [b.time_h for b in self.stage_batches.get(stage, [])]
+        parts = [g.batch.time_h for g in self.stage_batches.get(stage, [])]
         times = np.concatenate(parts) if parts else np.empty(0)
         # round first: 0.55 * 100 is 55.000000000000007 in floating point, not 56 views
         k = int(np.ceil(round(push.evaluate_after_fraction * delivered, 9)))

@@ -5,7 +5,7 @@ rate, time zone, session times for the whole horizon), the social graph, the
 videos (the scenario's one video, or a ``[marketplace]`` of creators and
 uploads) — starts one SimPy process per user and the platform's processes,
 runs to the horizon, and returns the same :class:`~viralsim.result.RunResult`
-as the core, with an :class:`~viralsim.agents.log.AgentLog` in ``agents``.
+as the cohort engine, with an :class:`~viralsim.records.AgentLog` in ``agents``.
 
 Agreement with the core. Without a marketplace the mechanics are the core's:
 the same moderation, recognition, cohorts by affinity, batch pacing, KPI gate
@@ -36,23 +36,51 @@ import numpy as np
 import simpy
 
 from viralsim._version import __version__
-from viralsim.agents.log import AgentLog, interest_stats
-from viralsim.agents.processes import drift, market_upload, upload, user_day
-from viralsim.agents.report import finish
-from viralsim.agents.world import World
+from viralsim.engines.agents.finish import finish
+from viralsim.engines.agents.processes import drift, market_upload, upload, user_day
+from viralsim.engines.agents.world import World
+from viralsim.engines.contracts import EngineRun, Record
 from viralsim.model.graph import ContactGraph, CSRGraph, scenario_graph
+from viralsim.model.metrics import interest_stats
 from viralsim.model.platform import recognise
 from viralsim.model.population import SessionClock
-from viralsim.result import RunResult
+from viralsim.records import AgentLog
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario
 
-__all__ = ["session_times", "simulate_agents"]
+__all__ = ["ENGINE", "AgentEngine", "session_times"]
 
 
-def simulate_agents(sc: Scenario, seed: int, *, run: int, variant: str | None, graph: Any, record: str) -> RunResult:
-    """Run a validated scenario (variant applied) with the agent engine; see ``viralsim.simulate``."""
-    streams = Streams(seed, run)
+class AgentEngine:
+    """The agent engine behind the :class:`~viralsim.engines.contracts.Engine` contract."""
+
+    name = "agents"
+
+    def run(
+        self,
+        sc: Scenario,
+        *,
+        seed: int,
+        run: int,
+        variant: str | None,
+        graph: Any,
+        record: Record,
+        namespace: str = "",
+    ) -> EngineRun:
+        """Simulate a checked scenario (variant applied); see :func:`viralsim.simulate`."""
+        return _simulate(
+            sc, Streams(seed, run, namespace), seed=seed, run=run, variant=variant, graph=graph, record=record
+        )
+
+
+#: The engine instance the registry of :mod:`viralsim.engines` dispatches to.
+ENGINE = AgentEngine()
+
+
+def _simulate(
+    sc: Scenario, streams: Streams, *, seed: int, run: int, variant: str | None, graph: Any, record: Record
+) -> EngineRun:
+    """Build the world, run it to the horizon, and finish the result."""
     users = _users(sc, streams)
     g = scenario_graph(sc.social_graph, sc.population.users, graph, rng=streams["graph"])
     videos = _market(sc, streams, users) if sc.marketplace is not None else _one_video(sc, streams, g)

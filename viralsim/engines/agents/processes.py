@@ -20,21 +20,18 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
 import simpy
 
-from viralsim.agents.log import interest_stats
-from viralsim.agents.world import FOLLOWING, World, unpack
+from viralsim.engines.agents.world import FOLLOWING, World, unpack
+from viralsim.engines.moderation import Proc, background_reviews, human_review
+from viralsim.model.metrics import interest_stats
 from viralsim.model.platform import classifier_path, classifier_score, recognise
-from viralsim.processes import _human_review, background_reviews
 from viralsim.scenario import KPI_NAMES
 
 __all__ = ["distribute", "drift", "market_upload", "push", "upload", "user_day"]
-
-Proc = Generator[simpy.Event, Any, Any]
 
 
 def user_day(env: simpy.Environment, world: World, u: int, starts: list[float], first: int) -> Proc:
@@ -79,7 +76,7 @@ def upload(env: simpy.Environment, world: World) -> Proc:
     yield env.timeout(sc.video.upload_h)
     if path == "human":
         record.update(decision="pending", correct=None)
-        removed, waited, took = yield env.process(_human_review(env, run, moderators, "moderation"))
+        removed, waited, took = yield env.process(human_review(env, run, moderators, "moderation"))
         reviewed.succeed()
         record.update(queue_delay_h=waited, review_h=took)
     else:

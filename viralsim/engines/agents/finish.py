@@ -1,8 +1,8 @@
 """Turn a finished agent world into a :class:`~viralsim.result.RunResult` (pure, vectorised).
 
-The views the sessions played (delivery ids and times) become the views log of
-the core's layout (``viralsim.state.VIEW_COLUMNS``, ``video`` filled in); the
-core's :func:`~viralsim.result.summarise` and :func:`~viralsim.result.reach_curve`
+The views the sessions played (delivery ids and times) become the views log
+(``viralsim.views.VIEW_COLUMNS``, ``video`` filled in);
+:func:`~viralsim.views.summarise` and :func:`~viralsim.views.reach_curve`
 compute the summary and the curve over all videos from one time-ordered batch
 per source, so every key of the core's summary is there. Marketplace-wide
 numbers are added (``videos``, ``sessions``, ``gini_views``, ...).
@@ -15,22 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.agents.log import VIDEO_COLUMNS, AgentLog
-from viralsim.agents.world import FEED_EMPTY, FLAG_BITS, World, unpack
+from viralsim.engines.agents.world import FEED_EMPTY, FLAG_BITS, World, unpack
+from viralsim.engines.contracts import EngineRun
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
-from viralsim.result import RunResult, reach_curve, summarise
-from viralsim.state import SOURCES, VIEW_COLUMNS, Batch, time_order
+from viralsim.model.metrics import gini
+from viralsim.records import VIDEO_COLUMNS, AgentLog
+from viralsim.result import RunResult
+from viralsim.views import SOURCES, VIEW_COLUMNS, Batch, empty_views, reach_curve, summarise, time_order
 
-__all__ = ["finish", "gini"]
-
-
-def gini(x: np.ndarray) -> float:
-    """Gini coefficient of non-negative counts (0: all equal; -> 1: one has everything)."""
-    x = np.sort(np.asarray(x, dtype=np.float64))
-    n, total = len(x), float(x.sum())
-    if n == 0 or total == 0:
-        return 0.0
-    return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
+__all__ = ["finish"]
 
 
 def _views(world: World) -> dict[str, np.ndarray]:
@@ -156,7 +149,7 @@ def _sessions(world: World) -> dict[str, np.ndarray]:
 
 def finish(
     world: World, log: AgentLog, *, seed: int, run: int, variant: str | None, record: str, version: str
-) -> RunResult:
+) -> EngineRun:
     """The run's result: views log, stages, moderation, summary, reach curve and the agent log."""
     sc = world.scenario
     views = _views(world)
@@ -209,12 +202,12 @@ def finish(
         }
     full = record == "full"
     log = dataclasses.replace(log, videos=table, sessions=sessions)
-    return RunResult(
+    result = RunResult(
         scenario=sc,
         seed=seed,
         run=run,
         variant=variant,
-        views=views if full else {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()},
+        views=views if full else empty_views(),
         stages=world.stages if not one else [{k: x for k, x in row.items() if k != "video"} for row in world.stages],
         moderation=moderation,
         summary=summary,
@@ -223,3 +216,4 @@ def finish(
         record=record,
         agents=log,
     )
+    return EngineRun(result, [views["time_h"]])

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.agents.log import SESSION_END
-from viralsim.state import SOURCES
+from viralsim.records import SESSION_END
+from viralsim.views import SOURCES
 
 __all__ = [
     "ACTIONS",

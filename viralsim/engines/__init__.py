@@ -1,0 +1,118 @@
+"""``simulate(scenario, seed) -> RunResult``: check once, dispatch to an engine, cross-post.
+
+The engines are plug-ins behind :class:`~viralsim.engines.contracts.Engine`:
+the registry below maps the scenario's ``engine`` field to the module that
+holds its ``ENGINE`` object (imported on first use, so a core run never
+imports the agent engine). A ``[cross_post]`` scenario is combined here: the
+first platform's run decides whether the video goes to the second platform,
+which is run by the same engine with its own streams; no engine knows of it.
+No IO, no printing, no global randomness.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+from viralsim.engines.contracts import Engine, EngineRun, Record
+from viralsim.result import RunResult
+from viralsim.scenario import Scenario, problems
+
+__all__ = ["ENGINES", "engine_for", "simulate"]
+
+#: Engine name (the scenario's ``engine`` field) -> module holding its ``ENGINE``.
+ENGINES: dict[str, str] = {
+    "core": "viralsim.engines.cohort",
+    "agents": "viralsim.engines.agents",
+}
+
+
+def engine_for(name: str) -> Engine:
+    """The engine registered under ``name``."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
+    engine: Engine = importlib.import_module(ENGINES[name]).ENGINE
+    return engine
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | None = None,
+    variant: str | None = None,
+    *,
+    run: int = 0,
+    graph: Any = None,
+    record: Record = "full",
+) -> RunResult:
+    """Simulate one video on one platform (and its cross-post, if the scenario has one).
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario (see ``viralsim.load_scenario``).
+    seed
+        Root seed; defaults to the scenario's ``seed``. Same scenario, seed and
+        run give identical results.
+    variant
+        Name of one of the scenario's variants to apply, or ``None``.
+    run
+        Run index of an ensemble: the run's streams come from
+        ``SeedSequence(seed, spawn_key=(run,))``.
+    graph
+        An explicit social graph (``CSRGraph`` or networkx graph with nodes
+        ``0..N-1``) overriding the scenario's generator; required for ``edge_list``.
+    record
+        ``"full"`` returns the views log (one row per view, sorted by time);
+        ``"summary"`` leaves ``views`` as zero-length columns (same keys and dtypes)
+        and skips building the log, so that ensembles of big runs stay small in
+        memory and when pickled. Everything else (summary, stages, moderation,
+        reach curve) is identical in both modes for the same seed.
+
+    Returns
+    -------
+    RunResult
+    """
+    if record not in ("full", "summary"):
+        raise ValueError(f"record must be 'full' or 'summary', got {record!r}")
+    sc = scenario.variant(variant)
+    bad = problems(sc, record=record)
+    if bad:
+        loc, msg = bad[0]
+        raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")
+    seed = sc.seed if seed is None else seed
+    engine = engine_for(sc.engine)
+    first = engine.run(sc, seed=seed, run=run, variant=variant, graph=graph, record=record)
+    second = sc.second_platform()
+    if second is None:
+        return _with_platforms(first.result, None)
+    assert sc.cross_post is not None
+    result = first.result
+    views_by = first.views_by(sc.video.upload_h + sc.cross_post.after_h)
+    del first  # the first world's batches are not needed any more
+    if views_by < sc.cross_post.if_views_at_least:
+        return _with_platforms(result, None)
+    # the second platform: its own users, graph and streams, the same video, later
+    other: EngineRun = engine.run(
+        second,
+        seed=seed,
+        run=run,
+        variant=variant,
+        graph=graph if sc.social_graph.kind == "edge_list" else None,
+        record=record,
+        namespace="cross_post",
+    )
+    return _with_platforms(result, _with_platforms(other.result, None))
+
+
+def _with_platforms(first: RunResult, second: RunResult | None) -> RunResult:
+    """``first`` with the cross-post's result and the per-platform summary keys."""
+    s = first.summary
+    n2 = 0 if second is None else int(second.summary["views"])
+    s.update(
+        cross_posted=second is not None,
+        views_first=s["views"],
+        views_second=n2,
+        views_total=s["views"] + n2,
+    )
+    return dataclasses.replace(first, second_platform=second) if second is not None else first

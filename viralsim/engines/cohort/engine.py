@@ -1,0 +1,132 @@
+"""The cohort engine (``engine = "core"``): one video followed in vectorised batches.
+
+Builds the world before t = 0 (population, social graph, run state: the
+desmod "elaboration"), runs one ``simpy.Environment`` until the horizon, and
+turns the accumulated view batches into a :class:`~viralsim.result.RunResult`
+that carries the resolved scenario. Users are rows of numpy arrays (or exist
+only once reached, :mod:`viralsim.model.population`); SimPy processes stand for
+the platform's decisions and batches of deliveries. No IO, no printing, no
+global randomness.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import simpy
+
+from viralsim._version import __version__
+from viralsim.engines.cohort.processes import upload
+from viralsim.engines.cohort.state import RunState
+from viralsim.engines.contracts import EngineRun, Record
+from viralsim.model.graph import AnnealedGraph, CSRGraph, scenario_graph
+from viralsim.model.population import make_population
+from viralsim.result import RunResult
+from viralsim.rng import Streams
+from viralsim.scenario import Scenario, reachable_users, representation
+from viralsim.views import Batch, empty_views, reach_curve, summarise, views_log
+
+__all__ = ["ENGINE", "CohortEngine"]
+
+
+class CohortEngine:
+    """The cohort engine behind the :class:`~viralsim.engines.contracts.Engine` contract."""
+
+    name = "core"
+
+    def run(
+        self,
+        sc: Scenario,
+        *,
+        seed: int,
+        run: int,
+        variant: str | None,
+        graph: Any,
+        record: Record,
+        namespace: str = "",
+    ) -> EngineRun:
+        """Simulate one platform; see :func:`viralsim.simulate`."""
+        state = _run(sc, graph, Streams(seed, run, namespace))
+        result = _finish(state, seed, run, variant, record)
+        return EngineRun(result, [b.time_h for b in state.finished_batches])
+
+
+#: The engine instance the registry of :mod:`viralsim.engines` dispatches to.
+ENGINE = CohortEngine()
+
+
+def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
+    """Build one platform's world and run it to the horizon."""
+    g = scenario_graph(sc.social_graph, sc.population.users, graph, rng=streams["graph"])
+    population = make_population(
+        sc.population,
+        sc.video.mix(),
+        rng=streams["population"],
+        capacity=int(reachable_users(sc)),
+        exchangeable=isinstance(g, AnnealedGraph),
+    )
+    creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None
+    state = RunState(sc, streams, population, g, creator)
+    env = simpy.Environment()
+    env.process(upload(env, state))
+    env.run(until=sc.horizon_h)
+    if state.stop_reason is None:
+        state.stop("horizon", sc.horizon_h)
+    return state
+
+
+def _renumber(batches: list[Batch]) -> list[Batch]:
+    """Append indices (``start``, ``parent``) of batches that lost their last views."""
+    old = np.array([b.start for b in batches], dtype=np.int64)
+    new = np.cumsum([0] + [len(b) for b in batches[:-1]])
+    for b, start in zip(batches, new.tolist(), strict=True):
+        if b.parent is not None:
+            j = np.searchsorted(old, b.parent, side="right") - 1  # the batch each parent view is in
+            b.parent = b.parent - old[j] + new[j]
+        b.start = start
+    return batches
+
+
+def _finish(state: RunState, seed: int, run: int, variant: str | None, record: str) -> RunResult:
+    sc = state.scenario
+    batches, state.batches = state.batches, []
+    state.stage_batches.clear()
+    if state.removed_h is not None:  # views after a take-down never happen (children come after parents)
+        at = state.removed_h
+        batches = _renumber([b.head(int(np.searchsorted(b.time_h, at, side="right"))) for b in batches])
+    state.finished_batches = batches
+    views = views_log(batches) if record == "full" else empty_views()
+    summary = summarise(
+        batches,
+        state.stages,
+        population=sc.population.users,
+        stages_reached=state.stages_reached,
+        stop_reason=state.stop_reason,
+        deliveries=state.deliveries,
+        upload_h=sc.video.upload_h,
+        sorted_h=views["time_h"] if record == "full" else None,
+        fee=sc.creator.fee,
+    )
+    summary["recognised_topic"] = state.recognised_topic
+    summary["representation"] = representation(sc.population)
+    summary["users_materialised"] = state.population.materialised_users
+    summary["stop_h"] = state.stop_h
+    moderation = {k: v for k, v in state.moderation.items() if k != "background_waits_h"}
+    waits = state.moderation.get("background_waits_h")
+    if waits:
+        moderation["background_reviews"] = len(waits)
+        moderation["background_mean_wait_h"] = float(np.mean(waits))
+    return RunResult(
+        scenario=sc,
+        seed=seed,
+        run=run,
+        variant=variant,
+        views=views,
+        stages=state.stages,
+        moderation=moderation,
+        summary=summary,
+        reach_curve=reach_curve(batches, sc.horizon_h),
+        version=__version__,
+        record=record,
+    )

@@ -1,0 +1,169 @@
+"""Plans of many runs: which variants, grid points and run indices an experiment has.
+
+A *plan* names every run to do: the scenario's variants (``"base"`` for the
+scenario itself), the points of a parameter grid (dotted field -> value) and
+the run indices ``0..runs-1``. Run ``i`` of every variant and every grid point
+uses ``SeedSequence(seed, spawn_key=(i,))``: variants and grid points are
+paired on common random numbers, and a run's result depends on nothing but
+(scenario, seed, run) — not on the executor, the number of workers or the
+chunking. Every scenario of a plan is resolved and checked before any run.
+No IO, no printing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from viralsim._version import __version__
+from viralsim.scenario import Scenario, apply_variant, problems
+
+__all__ = ["BASE", "Plan", "compare_plan", "dotted_override", "ensemble_plan", "sweep_plan"]
+
+#: The label of the scenario itself among its variants.
+BASE = "base"
+
+
+def dotted_override(path: str, value: Any) -> dict[str, Any]:
+    """``"a.b.c", v`` -> ``{"a": {"b": {"c": v}}}`` (how a swept field becomes a variant table)."""
+    out: dict[str, Any] = {}
+    node = out
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every run of an ensemble, comparison or sweep, and how to resolve its scenario.
+
+    ``variants`` are labels (:data:`BASE` or names of the scenario's variants);
+    ``points`` are grid points (dotted field -> value), ``({},)`` when nothing
+    is swept. A grid point is applied on top of the variant.
+    """
+
+    kind: str
+    scenario: Scenario
+    seed: int
+    runs: int
+    variants: tuple[str, ...] = (BASE,)
+    params: tuple[str, ...] = ()
+    points: tuple[Mapping[str, Any], ...] = ({},)
+    _cache: dict[tuple[str, int], Scenario] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.runs < 1:
+            raise ValueError(f"runs must be >= 1, got {self.runs}")
+        for label in self.variants:
+            if label != BASE and label not in self.scenario.variants:
+                self.scenario.variant(label)  # raises KeyError naming the known variants
+        for i in range(len(self.points)):
+            for label in self.variants:
+                self.resolved(label, i)  # every combination is valid before any run starts
+
+    def resolved(self, label: str, point: int) -> Scenario:
+        """The scenario run for variant ``label`` at grid point ``point`` (validated)."""
+        key = (label, point)
+        sc = self._cache.get(key)
+        if sc is None:
+            sc = self.scenario.variant(None if label == BASE else label)
+            override: dict[str, Any] = {}
+            for path, value in self.points[point].items():
+                _merge(override, dotted_override(path, value))
+            if override:
+                sc = apply_variant(sc, override)
+            bad = problems(sc)
+            if bad:
+                loc, msg = bad[0]
+                raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")
+            self._cache[key] = sc
+        return sc
+
+    def keys(self) -> list[tuple[str, int, int]]:
+        """Every run as ``(variant, point, run)``, in table order."""
+        return [(v, p, r) for v in self.variants for p in range(len(self.points)) for r in range(self.runs)]
+
+    def in_order(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
+        """``rows`` (one per run) sorted in table order: variant, grid point, run."""
+        order = {k: i for i, k in enumerate(self.keys())}
+        return sorted(rows, key=lambda r: order[(r["variant"], r["point"], r["run"])])
+
+    def manifest(self) -> dict[str, Any]:
+        """What the plan is, as JSON-ready data (the results folder's ``manifest.json``)."""
+        return {
+            "kind": self.kind,
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "runs": self.runs,
+            "variants": list(self.variants),
+            "params": list(self.params),
+            "points": [dict(p) for p in self.points],
+            "version": __version__,
+            "fingerprint": self.fingerprint(),
+            "provenance": {"scenario": self.scenario.model_dump(mode="json"), "version": __version__},
+        }
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the results (to refuse resuming a different command)."""
+        data = {
+            "scenario": self.scenario.model_dump(mode="json"),
+            "seed": self.seed,
+            "runs": self.runs,
+            "variants": list(self.variants),
+            "params": list(self.params),
+            "points": [dict(p) for p in self.points],
+            "version": __version__,
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
+    for k, v in other.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict):
+            _merge(into[k], v)
+        else:
+            into[k] = v
+
+
+def _seed(scenario: Scenario, seed: int | None) -> int:
+    seed = scenario.seed if seed is None else seed
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return seed
+
+
+def ensemble_plan(scenario: Scenario, runs: int = 100, seed: int | None = None, variant: str | None = None) -> Plan:
+    """The plan of ``runs`` replications of the scenario (or one of its variants)."""
+    return Plan("ensemble", scenario, _seed(scenario, seed), runs, variants=(variant or BASE,))
+
+
+def compare_plan(
+    scenario: Scenario, variants: Iterable[str] | None = None, runs: int = 100, seed: int | None = None
+) -> Plan:
+    """The plan of a paired comparison: the base and ``variants`` (default: all of them)."""
+    names = list(scenario.variants) if variants is None else list(variants)
+    if BASE in names:
+        raise ValueError(f"a variant may not be called {BASE!r}: that label is the scenario itself")
+    return Plan("compare", scenario, _seed(scenario, seed), runs, variants=(BASE, *dict.fromkeys(names)))
+
+
+def sweep_plan(
+    scenario: Scenario,
+    params: Mapping[str, Sequence[Any]],
+    runs: int = 20,
+    seed: int | None = None,
+    variant: str | None = None,
+) -> Plan:
+    """The plan of a sweep: the full grid over ``params`` (dotted field -> values)."""
+    seed = _seed(scenario, seed)
+    if not params:
+        raise ValueError("a sweep needs at least one parameter")
+    names = tuple(params)
+    points = tuple(dict(zip(names, values, strict=True)) for values in itertools.product(*params.values()))
+    return Plan("sweep", scenario, seed, runs, variants=(variant or BASE,), params=names, points=points)
