@@ -171,12 +171,12 @@ def test_edge_list_ensembles_read_the_graph_once_and_use_it_in_every_run(tmp_pat
 
 
 def test_a_bug_is_one_line_unless_debugging(monkeypatch):
-    import viralsim.ensemble
+    import viralsim.experiments.run
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(viralsim.ensemble, "simulate", broken)
+    monkeypatch.setattr(viralsim.experiments.run, "simulate", broken)
     line = _one_line_error("run", TINY, "--runs", "2", "--processes", "1")
     assert line.endswith("internal error: RuntimeError: boom (set VIRALSIM_DEBUG=1 for the traceback)")
     monkeypatch.setenv("VIRALSIM_DEBUG", "1")
