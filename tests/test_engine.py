@@ -84,7 +84,7 @@ def test_variants_share_their_random_draws(tiny: Scenario) -> None:
             assert np.array_equal(first[0][k], first[1][k]), k
 
 
-# -- invariants on random small worlds (DESIGN §6) -----------------------------------------------
+# -- invariants on random small worlds (docs/design.md §11) ---------------------------------------
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

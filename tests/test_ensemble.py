@@ -370,7 +370,7 @@ def test_dask_cluster_gives_the_same_sweep(dask_cluster, tmp_path, tiny):
 
 def test_dask_cluster_sweeps_the_platform_scale_scenario(dask_cluster):
     # 1.5e9 users in every worker (implicit: each run holds only the users it reaches); cheap
-    # corners of the grid (the whole 50 x 20 sweep is measured in README, not here)
+    # corners of the platform-scale sweep's grid (the whole 50 x 20 sweep is measured in README, not here)
     from viralsim.executors import DaskExecutor
 
     sc = load_scenario(SCENARIOS_DIR / "platform_scale.toml")

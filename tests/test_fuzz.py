@@ -2,7 +2,7 @@
 
 Whatever a scenario file holds, the only outcomes are a valid scenario or one
 ``FILE:LINE: field: message`` line per problem with exit code 1: never a
-traceback, never a hang, never a partial output file (DESIGN.md §6). The
+traceback, never a hang, never a partial output file (docs/design.md §11). The
 fuzzers here build on the small ones of ``test_scenario_file.py`` (random text,
 random leaf values, character edits) with (a) generated documents of nested
 tables, inline tables, arrays of tables, unicode keys and absurd values, sent

@@ -247,6 +247,22 @@ def test_every_module_imports_only_its_own_layer_or_lower_ones() -> None:
     assert not found, "\n".join(found)
 
 
+def design_table(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The layer table of docs/design.md §4: ``(name, patterns)`` rows between its markers."""
+    body = text.split("<!-- layers: begin", 1)[1].split("<!-- layers: end -->", 1)[0]
+    rows = []
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].isdigit():
+            rows.append((cells[1], tuple(x.strip().strip("`") for x in cells[2].split(","))))
+    return rows
+
+
+def test_the_design_quotes_the_layer_table() -> None:
+    text = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    assert design_table(text) == [(name, patterns) for name, patterns in LAYERS]
+
+
 def test_the_registered_engines_are_in_the_engines_layer() -> None:
     from viralsim.engines import ENGINES
 

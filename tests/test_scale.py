@@ -1,4 +1,4 @@
-"""Platform scale (issue 7): implicit populations against materialised ones and against sorting.
+"""Platform scale: implicit populations against materialised ones and against sorting.
 
 - the set of reached ids (hash set and byte mask) against Python's ``set``;
 - the order-statistics ranking against the truth it replaces: draw every user's
