@@ -11,7 +11,7 @@ Cases (the same world, seed 1; hybrid mode: push, Following feeds and shares):
 - ``saturated``: every threshold at 0, so every video is pushed through every cohort
   (200 + 1 000 + 5 000 + 20 000 users): the most deliveries these cohorts allow.
 
-Targets (issue 6): <= 60 s and <= 2 GB peak RSS for each case.
+Targets: <= 60 s and <= 2 GB peak RSS for each case.
 
 ``--profile CASE`` runs one case in-process under cProfile and prints where a
 session's cost goes (SimPy kernel, the session loop, deliveries, the rest).

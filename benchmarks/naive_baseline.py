@@ -1,6 +1,6 @@
 """The naive baseline: the bees_bike model written the obvious, per-object way.
 
-This is the yardstick for viralsim's performance design (DESIGN.md §3). It runs
+This is the yardstick for viralsim's performance design (docs/design.md §3.1). It runs
 the *same model* as ``viralsim run scenarios/bees_bike.toml`` -- the same
 parameters, read from the same scenario file, the same distributions -- but the
 way one would first write it:

@@ -1,6 +1,6 @@
 """The share cascade against peer libraries: viralsim vs EoN and NDlib on the same graphs.
 
-One workload, three implementations (issue 5, part 5). The graph is an undirected
+One workload, three implementations. The graph is an undirected
 random graph (``--mean-degree`` contacts per node, uniform random pairs, no loops or
 repeated edges) drawn from a fixed seed, so every library gets the very same graph.
 The cascade is an independent cascade with edge probability ``--p`` started from the

@@ -43,7 +43,8 @@
 from pathlib import Path
 
 from viralsim import load_scenario, simulate
-from viralsim.analysis.marketplace import busiest_user, compare_modes, feed_narrowing, rank_correlations, user_day
+from viralsim.analysis.day import busiest_user, user_day
+from viralsim.analysis.marketplace import compare_modes, feed_narrowing, rank_correlations
 from viralsim.plots import plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
 from viralsim.plots.marketplace import clock
 

@@ -1,4 +1,4 @@
-"""The invariants every run must satisfy (DESIGN §6), as one reusable check.
+"""The invariants every run must satisfy (docs/design.md §11), as one reusable check.
 
 Used by the property test over random scenarios (test_engine.py) and by the runs
 of every bundled scenario and variant (test_cli.py); a marketplace run of the

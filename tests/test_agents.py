@@ -7,12 +7,12 @@ random numbers) and compare totals over the seeds; each states its margin.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from invariants import check_marketplace_invariants
+from paths import SCENARIOS_DIR
 from scipy import stats
 
 from viralsim import RunResult, Scenario, load_scenario, simulate
@@ -20,7 +20,6 @@ from viralsim.io.scenario_file import ScenarioError, loads_scenario
 from viralsim.records import SESSION_END
 from viralsim.scenario import apply_variant, problems
 
-ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ["a", "b", "c", "niche"]
 
 
@@ -204,7 +203,7 @@ def test_interest_drift_narrows_feeds() -> None:
 
 def test_marketplace_scenario_shows_content_vs_social() -> None:
     """creator_marketplace.toml: appeal predicts views under the push, followers under the social graph."""
-    sc = load_scenario(ROOT / "scenarios" / "creator_marketplace.toml")
+    sc = load_scenario(SCENARIOS_DIR / "creator_marketplace.toml")
     rho: dict[str, tuple[float, float]] = {}
     for variant in (None, "social"):
         r = simulate(sc, variant=variant)

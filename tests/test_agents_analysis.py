@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,24 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from fake_agents import fake_run
+from paths import TINY
 from scipy.stats import spearmanr
 
-from viralsim.analysis.marketplace import (
-    ACTIONS,
-    SESSION_END,
-    _session_of,
-    busiest_user,
-    ccdf,
-    compare_modes,
-    concentration,
-    feed_narrowing,
-    gini,
-    log_of,
-    rank_correlations,
-    run_metrics,
-    runs_table,
-    user_day,
-)
+from viralsim.analysis.day import _session_of, busiest_user, user_day
+from viralsim.analysis.inequality import ccdf, concentration, gini
+from viralsim.analysis.logs import ACTIONS, SESSION_END, log_of
+from viralsim.analysis.marketplace import compare_modes, feed_narrowing, rank_correlations, run_metrics, runs_table
 from viralsim.plots import save_figure
 from viralsim.plots.marketplace import clock, plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
 from viralsim.views import SOURCES, VIEW_COLUMNS
@@ -438,7 +426,7 @@ def real_run() -> Any:
     from viralsim import load_scenario, simulate
     from viralsim.scenario import apply_variant
 
-    tiny = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "tiny.toml")
+    tiny = load_scenario(TINY)
     world = apply_variant(
         tiny,
         {

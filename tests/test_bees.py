@@ -7,16 +7,15 @@ push (the ``social`` variant, paired seeds) must stay below 1 % of the base medi
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from invariants import check_invariants
+from paths import BEES
 
 from viralsim import load_scenario, simulate
 
-BEES = Path(__file__).resolve().parent.parent / "scenarios" / "bees_bike.toml"
 SEEDS = range(1, 21)
 Runs = dict[str | None, list[dict[str, Any]]]
 

@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants
+from paths import BEES, SCENARIOS, TINY
 from rich.console import Console
 from strategies import scenarios
 
@@ -28,11 +29,6 @@ from viralsim.cli import main
 from viralsim.console import print_run
 from viralsim.io.graph_file import load_graph
 from viralsim.io.outputs import summary_json
-
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
-TINY = ROOT / "scenarios" / "tiny.toml"
-BEES = ROOT / "scenarios" / "bees_bike.toml"
 
 JSON_KEYS = {
     "views",

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
+import paths
 import pytest
 from click.testing import CliRunner
 
 from viralsim.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
-TINY = str(ROOT / "scenarios" / "tiny.toml")
+TINY = str(paths.TINY)
 
 
 def _run(*args: str) -> tuple[int, str, str]:

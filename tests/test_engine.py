@@ -7,9 +7,6 @@ keep a run in the tens of milliseconds.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -18,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants
+from paths import BEES, TINY
 from scipy import stats
 from strategies import scenarios
 
@@ -25,14 +23,7 @@ from viralsim import CSRGraph, RunResult, Scenario, load_scenario, simulate
 from viralsim.model.behaviour import engagement, mean_watch_fraction
 from viralsim.scenario import apply_variant
 
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "scenarios" / "tiny.toml"
 SEEDS = range(1, 21)  # 20 paired seeds for every directional test
-
-
-@pytest.fixture(scope="module")
-def tiny() -> Scenario:
-    return load_scenario(TINY)
 
 
 def with_(base: Scenario, **override: Any) -> Scenario:
@@ -93,18 +84,7 @@ def test_variants_share_their_random_draws(tiny: Scenario) -> None:
             assert np.array_equal(first[0][k], first[1][k]), k
 
 
-def test_import_does_not_pull_in_plotting_or_pandas() -> None:
-    code = (
-        "import sys, viralsim\n"
-        "viralsim.simulate, viralsim.Scenario, viralsim.structural_virality\n"
-        "bad = [m for m in ('matplotlib', 'pandas') if m in sys.modules]\n"
-        "assert not bad, bad\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-
-
-# -- invariants on random small worlds (DESIGN §6) -----------------------------------------------
+# -- invariants on random small worlds (docs/design.md §11) ---------------------------------------
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -624,7 +604,7 @@ def summary_mode_cases(tiny: Scenario) -> list[tuple[Scenario, str | None]]:
     )
     cascades = with_(tiny, behaviour={"p_share": 0.2}, platform={"sharing": {"open_probability": 0.9}})
     cases: list[tuple[Scenario, str | None]] = [(tiny, v) for v in (None, *tiny.variants)]
-    return [*cases, (take_down, None), (cascades, None), (load_scenario(ROOT / "scenarios" / "bees_bike.toml"), None)]
+    return [*cases, (take_down, None), (cascades, None), (load_scenario(BEES), None)]
 
 
 def test_summary_record_gives_the_same_run_without_the_views_log(tiny: Scenario) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from paths import BEES, SCENARIOS_DIR, TINY
 
 from viralsim import load_scenario, simulate
 from viralsim.ensemble import (
@@ -30,15 +31,6 @@ from viralsim.executors import InProcess, LocalProcesses, make_executor
 from viralsim.io.outputs import OutputError
 from viralsim.io.results_store import ResultStore
 from viralsim.scenario import apply_variant
-
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "scenarios" / "tiny.toml"
-BEES = ROOT / "scenarios" / "bees_bike.toml"
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return load_scenario(TINY)
 
 
 def _frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -378,10 +370,10 @@ def test_dask_cluster_gives_the_same_sweep(dask_cluster, tmp_path, tiny):
 
 def test_dask_cluster_sweeps_the_platform_scale_scenario(dask_cluster):
     # 1.5e9 users in every worker (implicit: each run holds only the users it reaches); cheap
-    # corners of the grid (the whole 50 x 20 sweep is measured in README, not here)
+    # corners of the platform-scale sweep's grid (the whole 50 x 20 sweep is measured in README, not here)
     from viralsim.executors import DaskExecutor
 
-    sc = load_scenario(ROOT / "scenarios" / "platform_scale.toml")
+    sc = load_scenario(SCENARIOS_DIR / "platform_scale.toml")
     plan = sweep_plan(
         sc, {"video.appeal": [0.5, 0.55], "platform.push.thresholds.completion": [0.2, 0.3]}, runs=3, seed=1
     )

@@ -2,7 +2,7 @@
 
 Whatever a scenario file holds, the only outcomes are a valid scenario or one
 ``FILE:LINE: field: message`` line per problem with exit code 1: never a
-traceback, never a hang, never a partial output file (DESIGN.md §6). The
+traceback, never a hang, never a partial output file (docs/design.md §11). The
 fuzzers here build on the small ones of ``test_scenario_file.py`` (random text,
 random leaf values, character edits) with (a) generated documents of nested
 tables, inline tables, arrays of tables, unicode keys and absurd values, sent
@@ -37,6 +37,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
+from paths import BEES, SCENARIOS, TINY
 from pydantic import BaseModel
 
 import viralsim.io.outputs as outputs
@@ -54,9 +55,7 @@ from viralsim.scenario import (
     problems,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-BUNDLED = {p.stem: p.read_bytes() for p in sorted((ROOT / "scenarios").glob("*.toml"))}
-TINY = ROOT / "scenarios" / "tiny.toml"
+BUNDLED = {p.stem: p.read_bytes() for p in SCENARIOS}
 
 #: Reproducible on every machine, no example database, generous per-example deadline
 #: (a real hang is stopped by :func:`time_limit`, not by the deadline).
@@ -852,7 +851,7 @@ def test_unwritable_folder_exits_1_and_leaves_nothing(kind: str, tmp_path: Path)
     target = folder / ("results" if kind == "out" else "reach.png")
     try:
         with time_limit(60):
-            done = python_m("run", ROOT / "scenarios" / "bees_bike.toml", f"--{kind}", target, "--json")
+            done = python_m("run", BEES, f"--{kind}", target, "--json")
     finally:
         if folder != Path("/sys"):
             folder.chmod(0o755)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import BEES, NOTEBOOKS, SCENARIOS_DIR, TINY
 
 jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
@@ -30,9 +31,6 @@ from viralsim.ensemble import run_ensemble, sweep  # noqa: E402
 from viralsim.executors import InProcess  # noqa: E402
 from viralsim.scenario import apply_variant  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
-SCENARIOS = ROOT / "scenarios"
 KERNEL = "viralsim-notebook-test"
 #: notebook -> figures it must show (at least)
 EXPECTED = {
@@ -135,18 +133,18 @@ def test_notebook_runs_and_shows_its_figures(name: str, run_notebook) -> None:
 
 def test_01_prints_the_run_viralsim_computes(run_notebook) -> None:
     text = _text(run_notebook("01_how_the_push_works"))
-    s = simulate(load_scenario(SCENARIOS / "bees_bike.toml"), seed=1).summary
+    s = simulate(load_scenario(BEES), seed=1).summary
     assert f"views: {s['views']:,}   shares: {s['shares']:,}" in text
     assert f"= {s['algorithmic_share']:.2%}" in text
     assert "The push stopped at stage" in text or "Every stage passed" in text
-    strict = simulate(load_scenario(SCENARIOS / "tiny.toml"), seed=1, variant="strict").summary
+    strict = simulate(load_scenario(TINY), seed=1, variant="strict").summary
     assert f"strict thresholds: {strict['views']:,} views, {strict['stages_reached']} stage" in text
     assert strict["stages_reached"] == 1  # the story of the notebook: the push stops at the first gate
 
 
 def test_02_social_numbers(run_notebook) -> None:
     text = _text(run_notebook("02_content_vs_social_graph"))
-    bees = load_scenario(SCENARIOS / "bees_bike.toml")
+    bees = load_scenario(BEES)
     social = run_ensemble(bees, runs=10, seed=1, variant="social", executor=InProcess()).runs
     assert f"simulated median: {social['views'].median():,.0f}" in text
     famous = simulate(
@@ -158,7 +156,7 @@ def test_02_social_numbers(run_notebook) -> None:
 
 def test_03_like_sweep_numbers(run_notebook) -> None:
     text = _text(run_notebook("03_what_kpis_matter"))
-    tiny = load_scenario(SCENARIOS / "tiny.toml")
+    tiny = load_scenario(TINY)
     easy = apply_variant(tiny, {"video": {"appeal": 0.8}, "platform": {"push": {"thresholds": {"completion": 0.05}}}})
     like = "platform.push.thresholds.like"
     runs = sweep(easy, {like: [0.02, 0.12]}, runs=8, seed=1, executor=InProcess()).runs
@@ -171,7 +169,7 @@ def test_04_virality_numbers(run_notebook) -> None:
     text = _text(run_notebook("04_cascade_shapes"))
     assert "star of 10:  structural virality 1.800, formula 2(n-1)/n = 1.800" in text
     assert "chain of 10: structural virality 3.667, formula (n+1)/3 = 3.667" in text
-    tiny = load_scenario(SCENARIOS / "tiny.toml")
+    tiny = load_scenario(TINY)
     world = apply_variant(tiny, {"platform": {"push": {"mode": "social"}}, "behaviour": {"p_share": 0.5}})
     s = simulate(world, seed=1).summary
     assert f"{s['views']:,} views, {s['shares']:,} shares, {s['cascade_depth']} share generations" in text
@@ -180,7 +178,7 @@ def test_04_virality_numbers(run_notebook) -> None:
 
 def test_05_marketplace_numbers(run_notebook) -> None:
     text = _text(run_notebook("05_a_day_on_the_platform"))
-    market = load_scenario(SCENARIOS / "creator_marketplace.toml")
+    market = load_scenario(SCENARIOS_DIR / "creator_marketplace.toml")
     for mode, variant in (("content", None), ("social", "social")):
         r = rank_correlations(simulate(market, variant=variant, record="summary"))
         assert (

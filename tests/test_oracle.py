@@ -1,4 +1,4 @@
-"""EoN as an independent oracle for the share cascade (issue 5, part 2).
+"""EoN as an independent oracle for the share cascade.
 
 EoN (Epidemics on Networks, Kiss, Miller and Simon) simulates SIR epidemics on the
 same networkx graph with its own event-driven algorithm. An independent cascade with

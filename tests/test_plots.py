@@ -19,6 +19,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from paths import TINY
 
 from viralsim import load_scenario, simulate
 from viralsim.io.outputs import write_run
@@ -41,8 +42,6 @@ from viralsim.views import SOURCES
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "scenarios" / "tiny.toml"
 MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".svg": b"<?xml", ".pdf": b"%PDF"}
 
 

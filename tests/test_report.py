@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from paths import TINY
 
 from viralsim import load_scenario, simulate
 from viralsim.cli import main
@@ -26,8 +27,6 @@ from viralsim.report.comparison import run_numbers
 from viralsim.report.words import scenario_in_words
 from viralsim.scenario import apply_variant
 
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "scenarios" / "tiny.toml"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,11 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 RUNS = 4  # enough for medians and intervals to exist; the report's numbers are checked against simulate()
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return load_scenario(TINY)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Platform scale (issue 7): implicit populations against materialised ones and against sorting.
+"""Platform scale: implicit populations against materialised ones and against sorting.
 
 - the set of reached ids (hash set and byte mask) against Python's ``set``;
 - the order-statistics ranking against the truth it replaces: draw every user's
@@ -33,6 +33,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants
+from paths import SCENARIOS_DIR
 from scipy import stats
 
 import viralsim.model.idset as idset
@@ -43,7 +44,6 @@ from viralsim.scenario import Population as PopulationConfig
 from viralsim.scenario import representation
 
 ALPHA = 0.001
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- the set of reached ids -----------------------------------------------------------------------
@@ -291,7 +291,7 @@ def run_cli(*args: str | Path, limit_as: int | None = None) -> subprocess.Comple
 
 
 def test_a_billion_and_a_half_users_fit_under_one_gib(tmp_path: Path) -> None:
-    text = (ROOT / "scenarios" / "platform_scale.toml").read_text(encoding="utf-8")
+    text = (SCENARIOS_DIR / "platform_scale.toml").read_text(encoding="utf-8")
     text = text.replace(
         "cohorts = [300, 3_000, 15_000, 100_000, 500_000, 2_000_000, 5_000_000, 12_000_000]",
         "cohorts = [300, 3_000, 15_000, 100_000]",
@@ -309,7 +309,7 @@ def test_a_billion_and_a_half_users_fit_under_one_gib(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_platform_scale_scenario_goes_platform_wide() -> None:
-    sc = load_scenario(ROOT / "scenarios" / "platform_scale.toml")
+    sc = load_scenario(SCENARIOS_DIR / "platform_scale.toml")
     assert sc.population.users == 1_500_000_000 and representation(sc.population) == "implicit"
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     r = simulate(sc)  # with the views log: every invariant, on 16.5M views

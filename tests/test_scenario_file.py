@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import DATA
 from pydantic import BaseModel
 
 from viralsim.io.scenario_file import ScenarioError, load_scenario, loads_scenario
 from viralsim.io.toml_lines import build_index, line_of
 from viralsim.scenario import Scenario
 
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = DATA / "bad"
 BAD_FILES = sorted(BAD.glob("*.toml"))
 
 MINIMAL = """\

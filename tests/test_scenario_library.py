@@ -17,19 +17,19 @@ from typing import Any
 import numpy as np
 import pytest
 from invariants import check_invariants
+from paths import SCENARIOS, SCENARIOS_DIR
 
 from viralsim import load_scenario, simulate
 from viralsim.ensemble import compare
 from viralsim.executors import InProcess
 from viralsim.scenario import Scenario, apply_variant
 
-ROOT = Path(__file__).resolve().parents[1]
-LIBRARY = sorted((ROOT / "scenarios").glob("*.toml"))
+LIBRARY = SCENARIOS
 RUNS = 20
 
 
 def _load(name: str) -> Scenario:
-    return load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    return load_scenario(SCENARIOS_DIR / f"{name}.toml")
 
 
 def _paired(sc: Scenario, runs: int = RUNS) -> dict[str, list[Any]]:
@@ -56,7 +56,7 @@ def test_the_library_is_complete() -> None:
         "trend_challenge",
         "cross_post",
     } <= names
-    readme = (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")
+    readme = (SCENARIOS_DIR / "README.md").read_text(encoding="utf-8")
     for name in names:
         assert f"`{name}`" in readme, f"scenarios/README.md does not describe {name}"
 

@@ -1,4 +1,4 @@
-"""Theory as the oracle (issue 5, part 1): the engine against exact results, through ``simulate()``.
+"""Theory as the oracle: the engine against exact results, through ``simulate()``.
 
 Each check drives the public ``simulate()`` with a scenario reduced to the piece of
 the model under test, and compares it with a closed-form result:

@@ -145,10 +145,21 @@ def interest_stats(interest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.max(axis=1), -(x * logs).sum(axis=1)
 
 
-def gini(x: np.ndarray) -> float:
-    """Gini coefficient of non-negative counts (0: all equal; -> 1: one has everything)."""
-    x = np.sort(np.asarray(x, dtype=np.float64))
-    n, total = len(x), float(x.sum())
-    if n == 0 or total == 0:
+def gini(x: Any, *, empty: float = 0.0) -> float:
+    """Gini coefficient of non-negative values (0: all equal; (n-1)/n: one holds everything).
+
+    ``G = Σ_i Σ_j |x_i - x_j| / (2 n² mean)``, computed from the sorted values in O(n log n).
+    All zeros give 0; no values give ``empty`` (0.0: the agent engine's ``gini_views``;
+    :func:`viralsim.analysis.inequality.gini` asks for NaN). Raises ValueError for negative
+    or non-finite values.
+    """
+    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    n = len(x)
+    if n == 0:
+        return empty
+    if not np.all(np.isfinite(x)) or x[0] < 0:
+        raise ValueError("gini needs finite, non-negative values")
+    total = float(x.sum())
+    if total == 0:
         return 0.0
     return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))

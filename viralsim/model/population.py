@@ -4,7 +4,7 @@ Users are integers ``0 .. N-1``. Two representations behind one interface
 (:class:`Population`), chosen by ``population.representation`` (``"auto"``:
 by size, see :func:`viralsim.scenario.representation`):
 
-- :class:`ImplicitPopulation` — users exist only once reached (DESIGN §3). The
+- :class:`ImplicitPopulation` — users exist only once reached (docs/design.md §3.1). The
   set of users *taken* (reached, or withheld from the push like the creator)
   is a hash set of their ids (:class:`~viralsim.model.idset.IdSet`; a byte a
   user up to 2^24 users, where that is cheaper), and nothing else is stored: a user is delivered to at most once, so each

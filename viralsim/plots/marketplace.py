@@ -6,7 +6,7 @@ against appeal, one column per mode, Spearman ρ in the titles),
 :func:`plot_user_day` (one user's day: sessions on a 24 h axis and every video
 watched, coloured by source, actions marked) and :func:`plot_feed_narrowing`
 (interest entropy and favourite-topic share over time). The numbers come from
-:mod:`viralsim.analysis.marketplace`; each function returns a matplotlib Figure.
+:mod:`viralsim.analysis`; each function returns a matplotlib Figure.
 
 These take runs in memory (a ``RunResult`` with an agent log, or the log itself),
 keyed by mode: a results folder keeps no agent log, so they are not kinds of
@@ -21,15 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.analysis.marketplace import (
-    ACTIONS,
-    UserDay,
-    ccdf,
-    concentration,
-    feed_narrowing,
-    log_of,
-    rank_correlations,
-)
+from viralsim.analysis.day import UserDay
+from viralsim.analysis.inequality import ccdf, concentration
+from viralsim.analysis.logs import ACTIONS, log_of
+from viralsim.analysis.marketplace import feed_narrowing, rank_correlations
 from viralsim.plots._base import COLOURS, HOURS_LABEL, LABELS, PALETTE, count_axis, pyplot
 
 __all__ = ["MODE_COLOURS", "clock", "plot_feed_narrowing", "plot_user_day", "plot_views_ccdf", "plot_views_vs"]
@@ -193,7 +188,7 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
     Parameters
     ----------
     day
-        From :func:`viralsim.analysis.marketplace.user_day`.
+        From :func:`viralsim.analysis.day.user_day`.
     title
         Figure title (default: user, day, videos and sessions).
 

@@ -119,7 +119,7 @@ def distribute(env: simpy.Environment, world: World, v: int) -> None:
 
 
 def push(env: simpy.Environment, world: World, v: int) -> Proc:
-    """The staged push of ``v``: the core's :func:`viralsim.processes.push`, on live sessions."""
+    """The staged push of ``v``: the core's :func:`viralsim.engines.cohort.processes.push`, on live sessions."""
     cfg = world.scenario.platform.push
     rng = world.streams["push"]
     for stage, size in enumerate(cfg.cohort_sizes(), start=1):

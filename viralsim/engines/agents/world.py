@@ -2,9 +2,9 @@
 
 Users are rows of numpy arrays (interests over topics, session rate, time
 zone, pre-drawn session times); the only per-user Python objects are an inbox
-list and a generator (:func:`viralsim.agents.processes.user_day`).
+list and a generator (:func:`viralsim.engines.agents.processes.user_day`).
 
-How a view happens (the core's semantics, DESIGN §1 "Consumption"): the
+How a view happens (the core's semantics, docs/design.md §2): the
 platform *delivers* a video to users in vectorised batches (a push cohort, the
 creator's followers, a share's recipients). A delivery is kept with the core's
 watch probability of its source (crowding by content the run does not
