@@ -142,8 +142,14 @@ class _Record(Mapping[str, Any]):
         return sum(1 for _ in self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as a plain dict (nested dicts copied), in field order."""
-        return {k: dict(v) if isinstance(v, dict) else v for k, v in self.items()}
+        """The record as a plain dict, in field order: nested dicts copied, numpy scalars as Python ones."""
+        return {k: _plain(v) for k, v in self.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def format_value(meta: Meta, x: Any) -> str:
@@ -207,7 +213,9 @@ class Summary(_Record):
         label="stages passed", description="push stages whose KPIs met the thresholds", unit="stages", column=True
     )
     stop_reason: str | None = metric(
-        label="stop reason", description="why the push stopped (null if it never started)", column=True
+        label="stop reason",
+        description="why the push stopped: `kpi_below_threshold:<kpis>`, `all_stages_passed`, `horizon`, ...",
+        column=True,
     )
     peak_rate_h: float | None = metric(
         label="peak hour",
@@ -259,7 +267,7 @@ class Summary(_Record):
     users_materialised: int = _count("users in memory", "users the run held in memory", unit="users")
     stop_h: float | None = metric(
         label="stop hour",
-        description="when the push stopped (hours since t = 0; null if it never started)",
+        description="when the push stopped (hours since t = 0)",
         unit="h",
         missing="nan",
         column=True,
@@ -295,7 +303,7 @@ class Summary(_Record):
     views_first: int = _count("views on the first platform", "views on the first platform (`views`)")
     views_second: int = _count(
         "views on the second platform",
-        "views on the second platform (0 unless cross-posted)",
+        "views on the second platform (0 unless cross-posted; `RunResult.second_platform` is its run)",
         missing="nan",
         column=True,
     )
@@ -396,11 +404,11 @@ def nan_when_none() -> frozenset[str]:
 
 
 def markdown_keys(cls: type = Summary) -> str:
-    """The README's list of a record's keys: one ``- `key` (label, unit): description`` line each."""
+    """The README's list of a record's keys: one ``- `key` [unit]: description`` line each."""
     lines = []
     for name, meta in metas(cls).items():
-        unit = f", {meta.unit}" if meta.unit else ""
-        lines.append(f"- `{name}` ({meta.label}{unit}): {meta.description}")
+        unit = f" [{meta.unit}]" if meta.unit else ""
+        lines.append(f"- `{name}`{unit}: {meta.description}")
     return "\n".join(lines)
 
 

@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from viralsim.records import Summary, markdown_keys
 from viralsim.result import RunResult
 
-__all__ = ["RUN_KEYS", "OutputError", "check_writable", "summary_json", "write_run"]
+__all__ = ["RUN_KEYS", "OutputError", "check_writable", "json_keys_markdown", "summary_json", "write_run"]
 
 #: The keys of ``viralsim run --json`` besides the summary's fields, and what each holds.
 RUN_KEYS = {
@@ -133,6 +134,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and value != value:  # NaN is not JSON
         return None
     return value
+
+
+def json_keys_markdown() -> str:
+    """The README's list of the ``viralsim run --json`` keys: the summary's fields, then :data:`RUN_KEYS`."""
+    return "\n".join([markdown_keys(Summary), *(f"- `{k}`: {text}" for k, text in RUN_KEYS.items())])
 
 
 def summary_json(result: RunResult) -> dict[str, Any]:
