@@ -16,7 +16,16 @@ from viralsim import load_scenario, simulate
 from viralsim.console import _fmt, metric_label
 from viralsim.experiments.run import _NAN_WHEN_NONE, SUMMARY_COLUMNS
 from viralsim.io.outputs import RUN_KEYS, json_keys_markdown, summary_json
-from viralsim.records import StageRecord, Summary, markdown_keys, metas, metric, nan_when_none, summary_columns
+from viralsim.records import (
+    StageRecord,
+    Summary,
+    markdown_keys,
+    metas,
+    metric,
+    nan_when_none,
+    numeric_columns,
+    summary_columns,
+)
 from viralsim.result import RunResult
 from viralsim.scenario import KPI_NAMES
 
@@ -125,6 +134,8 @@ def test_ensemble_columns_come_from_the_metadata() -> None:
     # stop_h and recognised_topic follow stop_reason in the table (the order the results files have)
     i = SUMMARY_COLUMNS.index("stop_reason")
     assert SUMMARY_COLUMNS[i : i + 3] == ("stop_reason", "stop_h", "recognised_topic")
+    flags_and_words = {"stop_reason", "recognised_topic", "cross_posted"}
+    assert numeric_columns() == tuple(c for c in SUMMARY_COLUMNS if c not in flags_and_words)
 
 
 def test_console_labels_and_formats_come_from_the_metadata() -> None:

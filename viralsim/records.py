@@ -46,7 +46,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_type_hints
 
 import numpy as np
 
@@ -62,6 +62,7 @@ __all__ = [
     "metas",
     "metric",
     "nan_when_none",
+    "numeric_columns",
     "summary_columns",
 ]
 
@@ -396,6 +397,12 @@ def summary_columns() -> tuple[str, ...]:
             out.insert(out.index(a) + 1, n)
             later.remove((n, a))
     return tuple(out)
+
+
+def numeric_columns() -> tuple[str, ...]:
+    """The ensemble columns that hold numbers (not a reason, a topic or a flag), in table order."""
+    hints = get_type_hints(Summary)
+    return tuple(n for n in summary_columns() if not ({str, bool} & {hints[n], *get_args(hints[n])}))
 
 
 def nan_when_none() -> frozenset[str]:

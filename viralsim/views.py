@@ -16,7 +16,7 @@ import numpy as np
 
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.model.metrics import cascade_stats
-from viralsim.records import StageRecord, Summary
+from viralsim.records import Summary
 
 __all__ = [
     "ENGAGED_BY",
@@ -188,7 +188,7 @@ def _time_to(time_h: np.ndarray, n: int, since_h: float) -> float | None:
 
 def summarise(
     batches: Sequence[Batch],
-    stages: Sequence[StageRecord | Mapping[str, Any]],
+    stages: Sequence[Mapping[str, Any]],
     *,
     population: int,
     stages_reached: int,
