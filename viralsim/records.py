@@ -46,6 +46,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from types import MappingProxyType
 from typing import Any, Literal, get_args, get_type_hints
 
 import numpy as np
@@ -117,9 +118,9 @@ def metric(
 
 
 @cache
-def metas(cls: type) -> dict[str, Meta]:
-    """Field name -> :class:`Meta` of a record class, in field order."""
-    return {f.name: f.metadata["viralsim"] for f in dataclasses.fields(cls)}
+def metas(cls: type) -> Mapping[str, Meta]:
+    """Field name -> :class:`Meta` of a record class, in field order (read-only)."""
+    return MappingProxyType({f.name: f.metadata["viralsim"] for f in dataclasses.fields(cls)})
 
 
 class _Record(Mapping[str, Any]):
