@@ -286,11 +286,10 @@ def _ensemble_options(default_runs: int) -> Any:
 
 def _numeric_metrics() -> list[str]:
     """Per-run metrics a table or a sweep can summarise."""
-    from viralsim.experiments.run import SUMMARY_COLUMNS
+    from viralsim.records import numeric_columns
     from viralsim.views import SOURCES
 
-    out = [c for c in SUMMARY_COLUMNS if c not in ("stop_reason", "recognised_topic", "cross_posted")]
-    return out + [f"views_{s}" for s in SOURCES] + ["moderation_delay_h", "moderation_queue_delay_h"]
+    return [*numeric_columns()] + [f"views_{s}" for s in SOURCES] + ["moderation_delay_h", "moderation_queue_delay_h"]
 
 
 def _check_plot_path(plot_path: str | None) -> None:

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from viralsim.records import Meta, StageRecord, Summary, format_value, metas
 from viralsim.result import RunResult
 
 __all__ = ["metric_label", "print_compare", "print_ensemble", "print_run", "print_sweep", "progress_bar"]
@@ -30,7 +31,7 @@ def _rate(x: float | None, limit: float | None) -> str:
     return f"[{'green' if ok else 'red'}]{text}[/]"
 
 
-def _population(s: dict[str, Any], peak_memory_mib: float | None) -> str:
+def _population(s: Summary, peak_memory_mib: float | None) -> str:
     text = f"{s['population']:,} users, {s['representation']} ({s['users_materialised']:,} in memory)"
     if peak_memory_mib is not None:
         text += f" · peak memory {peak_memory_mib:,.0f} MiB"
@@ -45,7 +46,7 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
     if result.agents is not None and result.scenario.marketplace is not None:
         _print_marketplace(result, con, peak_memory_mib)
         return
-    s: dict[str, Any] = result.summary
+    s = result.summary
     name = escape(result.scenario.name + (f" [{result.variant}]" if result.variant else ""))
     top = Table(title=f"{name} — seed {result.seed}", show_header=False, box=None, pad_edge=False)
     top.add_column(style="bold")
@@ -85,8 +86,9 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
         if any(getattr(th.thresholds_for(r["stage"]), k) is not None for r in result.stages)
     ] or ["completion"]
     st = Table(title="the staged push (KPIs per view at each stage's evaluation)", header_style="bold")
-    for col in ("stage", "cohort", "delivered", "interest", "eval h", "views", *kpis, "score", "decision"):
-        st.add_column(col.replace("_", " "), justify="right")
+    shown = ("stage", "cohort_size", "delivered", "cohort_interest", "evaluated_h", "views_evaluated", *kpis, "score")
+    for col in (*(metas(StageRecord)[k].label for k in shown), "decision"):
+        st.add_column(col, justify="right")
     for r in result.stages:
         verdict = "[green]pass[/]" if r["passed"] else "[red]stop[/]"
         if r.get("stopped_mid_stage"):
@@ -114,36 +116,19 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
 
 # --- ensembles, comparisons, sweeps ---
 
-#: How each summary metric reads in a table: (label, formatter).
-_METRIC_FORMAT: dict[str, tuple[str, Any]] = {
-    "views": ("views", lambda x: f"{x:,.0f}"),
-    "unique_viewers": ("unique viewers", lambda x: f"{x:,.0f}"),
-    "likes": ("likes", lambda x: f"{x:,.0f}"),
-    "shares": ("shares", lambda x: f"{x:,.0f}"),
-    "follows": ("follows", lambda x: f"{x:,.0f}"),
-    "share_to_view": ("share-to-view", lambda x: f"{100 * x:.4f} %"),
-    "algorithmic_share": ("algorithmic share", lambda x: f"{100 * x:.1f} %"),
-    "stages_reached": ("stages reached", lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"),
-    "structural_virality": ("structural virality", lambda x: f"{x:.2f}"),
-    "time_to_100k_views_h": ("hours to 100k views", lambda x: f"{x:.1f}"),
-    "engaged_views": ("engaged views", lambda x: f"{x:,.0f}"),
-    "cost_per_engaged_view": ("cost per engaged view", lambda x: f"{x:,.4g}"),
-    "views_total": ("views on both platforms", lambda x: f"{x:,.0f}"),
-    "views_second": ("views on the second platform", lambda x: f"{x:,.0f}"),
-    "cascade_depth": ("cascade depth", lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"),
-}
-
 
 def metric_label(metric: str) -> str:
-    return _METRIC_FORMAT.get(metric, (metric.replace("_", " "), None))[0]
+    """How a table names a per-run metric: the :class:`~viralsim.records.Summary` field's label."""
+    meta = metas(Summary).get(metric)
+    return metric.replace("_", " ") if meta is None else meta.label
 
 
 def _fmt(metric: str, x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    counted = metric.startswith("views") or metric in ("comments", "profile_clicks", "completions", "cascade_views")
-    fmt = _METRIC_FORMAT.get(metric, (None, (lambda v: f"{v:,.0f}") if counted else (lambda v: f"{v:,.4g}")))[1]
-    return fmt(x)
+    """A metric's value as a table shows it: the Summary field's format (counts and others by name)."""
+    meta = metas(Summary).get(metric)
+    if meta is None:  # views by source, moderation delays, ...
+        meta = Meta(metric, "", fmt=",.0f" if metric.startswith("views") else ",.4g")
+    return format_value(meta, x)
 
 
 def _interval(metric: str, row: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from viralsim.records import AgentLog
+from viralsim.records import AgentLog, StageRecord, Summary
 from viralsim.scenario import Scenario
 from viralsim.views import SOURCES
 
@@ -36,11 +36,13 @@ class RunResult:
         the row of the view this one came from by a share, -1 otherwise. Zero-length
         columns (same keys and dtypes) when the run recorded only its summary.
     stages
-        One dict per evaluated push stage: cohort, timing, every KPI, thresholds, decision.
+        One :class:`~viralsim.records.StageRecord` per evaluated push stage: cohort,
+        timing, every KPI, thresholds, decision (a read-only mapping too).
     moderation
         The moderation record: path, delays (hours), decision, whether it was right.
     summary
-        Summary metrics (see :func:`viralsim.views.summarise`).
+        The :class:`~viralsim.records.Summary` (see :func:`viralsim.views.summarise`),
+        a read-only mapping too: ``summary["views"]``, ``dict(summary)``.
     reach_curve
         ``time_h`` grid and cumulative views in total and by source.
     version
@@ -62,9 +64,9 @@ class RunResult:
     run: int
     variant: str | None
     views: dict[str, np.ndarray]
-    stages: list[dict[str, Any]]
+    stages: list[StageRecord]
     moderation: dict[str, Any]
-    summary: dict[str, Any]
+    summary: Summary
     reach_curve: dict[str, np.ndarray]
     version: str = field(default="")
     record: str = field(default="full")
@@ -85,7 +87,7 @@ class RunResult:
         """The stage history as a pandas DataFrame, one row per stage."""
         import pandas as pd
 
-        return pd.DataFrame(self.stages)
+        return pd.DataFrame([row.to_dict() for row in self.stages])
 
     def reach_frame(self) -> Any:
         """The reach curve as a pandas DataFrame."""

@@ -2,13 +2,13 @@
 
 An engine appends :class:`Batch` es of views (columns, each batch in time
 order) as it runs; this module turns them into the views log
-(:func:`views_log`), the reach curve (:func:`reach_curve`) and the summary
-metrics (:func:`summarise`). It knows no engine and does no IO.
+(:func:`views_log`), the reach curve (:func:`reach_curve`) and the
+:class:`~viralsim.records.Summary` (:func:`summarise`). It knows no engine and does no IO.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.model.metrics import cascade_stats
+from viralsim.records import Summary
 
 __all__ = [
     "ENGAGED_BY",
@@ -187,22 +188,38 @@ def _time_to(time_h: np.ndarray, n: int, since_h: float) -> float | None:
 
 def summarise(
     batches: Sequence[Batch],
-    stages: list[dict[str, Any]],
+    stages: Sequence[Mapping[str, Any]],
     *,
     population: int,
     stages_reached: int,
     stop_reason: str | None,
     deliveries: dict[str, int],
     upload_h: float,
+    recognised_topic: str | None,
+    representation: str,
+    users_materialised: int,
+    stop_h: float | None,
     sorted_h: np.ndarray | None = None,
     fee: float | None = None,
-) -> dict[str, Any]:
-    """Summary metrics of a run's view batches (independent of their order).
+    unique_viewers: int | None = None,
+    engine: str | None = None,
+    videos: int | None = None,
+    sessions: int | None = None,
+    views_per_session: float | None = None,
+    gini_views: float | None = None,
+) -> Summary:
+    """The :class:`~viralsim.records.Summary` of a run's view batches (independent of their order).
 
     ``sorted_h``, every view time in order (the views log's), saves a selection;
     it does not change any value. ``fee`` (currency units, ``creator.fee``) gives
     ``cost_per_engaged_view``; an *engaged view* is one that was completed or
     liked, commented, shared or followed from (:data:`ENGAGED_BY`).
+    ``unique_viewers`` defaults to the views (an engine that delivers a video to a
+    user at most once); ``recognised_topic``, ``representation``,
+    ``users_materialised`` and ``stop_h`` are the engine's; ``engine``, ``videos``,
+    ``sessions``, ``views_per_session`` and ``gini_views`` the optional fields of an
+    engine that has them (the agent engine). The per-platform fields say "not cross-posted"
+    (:meth:`~viralsim.records.Summary.with_platforms` makes the cross-post's).
     """
     n = sum(len(b) for b in batches)
     by_source = dict.fromkeys(SOURCES, 0)
@@ -233,31 +250,45 @@ def summarise(
     tree = cascade_stats(n, child, parent)
     hist = np.bincount(np.floor(t).astype(np.int64)) if n else np.zeros(1, dtype=np.int64)
     shares = counts["shared"]
-    return {
-        "views": n,
-        "unique_viewers": n,  # a user is delivered to at most once, so every view has its own viewer
-        "population": population,
-        "deliveries": dict(deliveries),
-        "likes": counts["liked"],
-        "comments": counts["commented"],
-        "shares": shares,
-        "follows": counts["followed"],
-        "profile_clicks": counts["profile_click"],
-        "completions": counts["completed"],
-        "engaged_views": engaged,
-        "cost_per_engaged_view": fee / engaged if fee is not None and engaged else None,
-        "share_to_view": shares / n if n else 0.0,
-        "views_by_source": by_source,
-        "algorithmic_share": by_source["for_you"] / n if n else 0.0,
-        "stages_reached": stages_reached,
-        "stages_passed": int(sum(1 for s in stages if s["passed"])),
-        "stop_reason": stop_reason,
-        "peak_rate_h": float(np.argmax(hist)) if n else None,
-        "peak_rate_views_per_h": int(hist.max()) if n else 0,
-        "time_to_10k_views_h": time_to[10_000],
-        "time_to_100k_views_h": time_to[100_000],
-        "cascade_views": by_source["share"],
-        "cascade_depth": tree["depth"] - 1 if n else 0,
-        "cascade_max_breadth": max(tree["breadth_by_depth"][2:], default=0),
-        "structural_virality": tree["structural_virality"],
-    }
+    return Summary(
+        views=n,
+        # by default a user is delivered to at most once, so every view has its own viewer
+        unique_viewers=n if unique_viewers is None else unique_viewers,
+        population=population,
+        deliveries=dict(deliveries),
+        likes=counts["liked"],
+        comments=counts["commented"],
+        shares=shares,
+        follows=counts["followed"],
+        profile_clicks=counts["profile_click"],
+        completions=counts["completed"],
+        engaged_views=engaged,
+        cost_per_engaged_view=fee / engaged if fee is not None and engaged else None,
+        share_to_view=shares / n if n else 0.0,
+        views_by_source=by_source,
+        algorithmic_share=by_source["for_you"] / n if n else 0.0,
+        stages_reached=stages_reached,
+        stages_passed=int(sum(1 for s in stages if s["passed"])),
+        stop_reason=stop_reason,
+        peak_rate_h=float(np.argmax(hist)) if n else None,
+        peak_rate_views_per_h=int(hist.max()) if n else 0,
+        time_to_10k_views_h=time_to[10_000],
+        time_to_100k_views_h=time_to[100_000],
+        cascade_views=by_source["share"],
+        cascade_depth=tree["depth"] - 1 if n else 0,
+        cascade_max_breadth=max(tree["breadth_by_depth"][2:], default=0),
+        structural_virality=tree["structural_virality"],
+        recognised_topic=recognised_topic,
+        representation=representation,
+        users_materialised=users_materialised,
+        stop_h=stop_h,
+        cross_posted=False,
+        views_first=n,
+        views_second=0,
+        views_total=n,
+        engine=engine,
+        videos=videos,
+        sessions=sessions,
+        views_per_session=views_per_session,
+        gini_views=gini_views,
+    )

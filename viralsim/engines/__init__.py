@@ -106,13 +106,6 @@ def simulate(
 
 
 def _with_platforms(first: RunResult, second: RunResult | None) -> RunResult:
-    """``first`` with the cross-post's result and the per-platform summary keys."""
-    s = first.summary
-    n2 = 0 if second is None else int(second.summary["views"])
-    s.update(
-        cross_posted=second is not None,
-        views_first=s["views"],
-        views_second=n2,
-        views_total=s["views"] + n2,
-    )
-    return dataclasses.replace(first, second_platform=second) if second is not None else first
+    """``first`` with the cross-post's result and a summary with the per-platform fields."""
+    summary = first.summary.with_platforms(None if second is None else second.summary.views)
+    return dataclasses.replace(first, summary=summary, second_platform=second)

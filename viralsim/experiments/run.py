@@ -29,6 +29,7 @@ from viralsim.engines import simulate
 from viralsim.experiments.executors import Executor, make_executor
 from viralsim.experiments.plan import Plan, compare_plan, ensemble_plan, sweep_plan
 from viralsim.experiments.stats import CURVES, EnsembleResult
+from viralsim.records import nan_when_none, summary_columns
 from viralsim.scenario import Scenario
 from viralsim.views import SOURCES
 
@@ -44,46 +45,11 @@ __all__ = [
     "sweep",
 ]
 
-#: Summary keys kept per run (flat scalars), in table order.
-SUMMARY_COLUMNS = (
-    "views",
-    "unique_viewers",
-    "likes",
-    "comments",
-    "shares",
-    "follows",
-    "profile_clicks",
-    "completions",
-    "engaged_views",
-    "cost_per_engaged_view",
-    "share_to_view",
-    "algorithmic_share",
-    "stages_reached",
-    "stages_passed",
-    "stop_reason",
-    "stop_h",
-    "recognised_topic",
-    "peak_rate_h",
-    "time_to_10k_views_h",
-    "time_to_100k_views_h",
-    "cascade_views",
-    "cascade_depth",
-    "cascade_max_breadth",
-    "structural_virality",
-    "cross_posted",
-    "views_second",
-    "views_total",
-)
-_NAN_WHEN_NONE = {
-    "stop_h",
-    "peak_rate_h",
-    "time_to_10k_views_h",
-    "time_to_100k_views_h",
-    "structural_virality",
-    "cost_per_engaged_view",
-    "views_second",
-    "views_total",
-}
+#: Summary keys kept per run (flat scalars), in table order: the ``column`` fields of
+#: :class:`~viralsim.records.Summary`.
+SUMMARY_COLUMNS = summary_columns()
+#: The columns whose ``None`` is NaN in the table (``missing="nan"``).
+_NAN_WHEN_NONE = nan_when_none()
 
 
 # --- the work of one chunk (runs in a worker: top-level, picklable) -----------------------------

@@ -19,14 +19,30 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from viralsim.records import Summary, markdown_keys
 from viralsim.result import RunResult
 
-__all__ = ["OutputError", "check_writable", "summary_json", "write_run"]
+__all__ = ["RUN_KEYS", "OutputError", "check_writable", "json_keys_markdown", "summary_json", "write_run"]
+
+#: The keys of ``viralsim run --json`` besides the summary's fields, and what each holds.
+RUN_KEYS = {
+    "moderation": "the moderation record: path, delays, decision (`approved`, `removed`, `pending`, or with "
+    "`publish_unreviewed_after_h` `published_unreviewed` / `removed_after_publishing`) and whether it was correct",
+    "stages": "one object per evaluated push stage (`viralsim.records.StageRecord`: cohort, timing, every KPI, "
+    "the thresholds, the decision)",
+    "seed": "the root seed",
+    "run": "the run index",
+    "scenario": "the scenario's name",
+    "variant": "the variant (null for the base)",
+    "version": "the viralsim version",
+    "peak_memory_mib": "the process's peak memory (MiB; `viralsim run` only)",
+}
 
 
 class OutputError(Exception):
@@ -109,7 +125,7 @@ def _remove_folders(folders: list[Path]) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # dicts and the records (Summary, StageRecord)
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
@@ -120,11 +136,19 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def json_keys_markdown() -> str:
+    """The README's list of the ``viralsim run --json`` keys: the summary's fields, then :data:`RUN_KEYS`."""
+    return "\n".join([markdown_keys(Summary), *(f"- `{k}`: {text}" for k, text in RUN_KEYS.items())])
+
+
 def summary_json(result: RunResult) -> dict[str, Any]:
-    """The run summary as a JSON-ready dict (the keys of ``viralsim run --json``)."""
-    out = dict(result.summary)
+    """The run summary as a JSON-ready dict (the keys of ``viralsim run --json``).
+
+    The :class:`~viralsim.records.Summary` 's fields, then :data:`RUN_KEYS`.
+    """
+    out = result.summary.to_dict()
     out["moderation"] = dict(result.moderation)
-    out["stages"] = result.stages
+    out["stages"] = [row.to_dict() for row in result.stages]
     out["seed"] = result.seed
     out["run"] = result.run
     out["scenario"] = result.scenario.name

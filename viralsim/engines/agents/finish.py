@@ -1,11 +1,13 @@
 """Turn a finished agent world into a :class:`~viralsim.result.RunResult` (pure, vectorised).
 
-The views the sessions played (delivery ids and times) become the views log
-(``viralsim.views.VIEW_COLUMNS``, ``video`` filled in);
+The views the sessions played (delivery ids and times, in play order) become
+one time-ordered :class:`~viralsim.views.Batch` per source, from which
 :func:`~viralsim.views.summarise` and :func:`~viralsim.views.reach_curve`
-compute the summary and the curve over all videos from one time-ordered batch
-per source, so every key of the core's summary is there. Marketplace-wide
-numbers are added (``videos``, ``sessions``, ``gini_views``, ...).
+compute the summary and the curve over all videos (so every field of the
+core's summary is there, with the marketplace-wide ``videos``, ``sessions``,
+``gini_views``, ... passed in), and, with ``record = "full"``, the views log
+(``viralsim.views.VIEW_COLUMNS``, ``video`` filled in). Stage rows become
+:class:`~viralsim.records.StageRecord` s.
 """
 
 from __future__ import annotations
@@ -19,80 +21,93 @@ from viralsim.engines.agents.world import FEED_EMPTY, FLAG_BITS, World, unpack
 from viralsim.engines.contracts import EngineRun
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.model.metrics import gini
-from viralsim.records import VIDEO_COLUMNS, AgentLog
+from viralsim.records import VIDEO_COLUMNS, AgentLog, StageRecord
 from viralsim.result import RunResult
 from viralsim.views import SOURCES, VIEW_COLUMNS, Batch, empty_views, reach_curve, summarise, time_order
 
 __all__ = ["finish"]
 
 
-def _views(world: World) -> dict[str, np.ndarray]:
-    """The views log in time order; ``parent`` is the row of the view a share came from."""
-    d = world.d
+_SHARE = SOURCES.index("share")
+
+
+def _plays(world: World) -> dict[str, np.ndarray]:
+    """Every view in the order the sessions played them: delivery id, time, user, the packed fields, parent.
+
+    ``parent`` is, for a share view, the play index of the sharer's view (-1 otherwise).
+    """
     ids = np.asarray(world.view_delivery, dtype=np.int64)
-    n = len(ids)
+    f = unpack(world.d["code"][ids])
+    parent = np.full(len(ids), -1, dtype=np.int64)
+    if world.share_parent:
+        shared = np.flatnonzero(f["source"] == _SHARE)
+        parent[shared] = [world.share_parent[i] for i in ids[shared].tolist()]
+    return {
+        "delivery": ids,
+        "time_h": np.asarray(world.view_time, dtype=np.float64),
+        "user": world.d["user"][ids].astype(np.int64),
+        **f,
+        "parent": parent,
+    }
+
+
+def _flag(plays: dict[str, np.ndarray], col: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Whether each play (of ``rows``) has the outcome ``col`` (``completed`` or an action)."""
+    flags = plays["flags"] if rows is None else plays["flags"][rows]
+    return (flags & FLAG_BITS[col]) > 0
+
+
+def _views(world: World, plays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The views log in time order; ``parent`` is the row of the view a share came from."""
+    n = len(plays["time_h"])
     if n == 0:
-        return {k: np.empty(0, dtype=dt) for k, dt in VIEW_COLUMNS.items()}
-    order, sorted_h = time_order(np.asarray(world.view_time, dtype=np.float64))
+        return empty_views()
+    order, sorted_h = time_order(plays["time_h"])
     rank = np.empty(n, dtype=np.int64)  # play index -> row of the log
     rank[order] = np.arange(n)
-    rows = ids[order]
-    f = unpack(d["code"][rows])
-    flags = f["flags"]
-    parent = np.full(n, -1, dtype=np.int64)  # the play index of the sharer's view
-    if world.share_parent:
-        shared = np.flatnonzero(f["source"] == SOURCES.index("share"))
-        parent[shared] = [world.share_parent[i] for i in rows[shared].tolist()]
+    parent = plays["parent"][order]
     views = {
         "time_h": sorted_h,
-        "user": d["user"][rows],
-        "video": f["video"],
-        "source": f["source"],
-        "stage": f["stage"],
-        "watch_s": d["watch_s"][rows],
-        **{c: (flags & FLAG_BITS[c]) > 0 for c in ("completed", *ACTION_COLUMNS)},
+        "user": plays["user"][order],
+        "video": plays["video"][order],
+        "source": plays["source"][order],
+        "stage": plays["stage"][order],
+        "watch_s": world.d["watch_s"][plays["delivery"][order]],
+        **{c: _flag(plays, c, order) for c in ("completed", *ACTION_COLUMNS)},
         "parent": np.where(parent >= 0, rank[np.maximum(parent, 0)], -1),
     }
     return {k: views[k].astype(dt, copy=False) for k, dt in VIEW_COLUMNS.items()}
 
 
-def _batches(views: dict[str, np.ndarray]) -> list[Batch]:
-    """One time-ordered batch per source, with ``parent`` as append indices (what summarise reads)."""
-    src = views["source"]
-    n = len(src)
-    sizes = np.bincount(src, minlength=len(SOURCES)) if n else np.zeros(len(SOURCES), dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    append = np.empty(n, dtype=np.int64)  # row -> append index (batches one after the other)
-    out = []
+def _batches(world: World, plays: dict[str, np.ndarray]) -> list[Batch]:
+    """One time-ordered batch per source, ``parent`` as append indices (what summarise and reach_curve read)."""
+    src, time_h = plays["source"], plays["time_h"]
+    sizes = np.bincount(src, minlength=len(SOURCES)) if len(src) else np.zeros(len(SOURCES), dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
+    append = np.empty(len(src), dtype=np.int64)  # play index -> append index (batches one after the other)
+    ordered = []
     for code in range(len(SOURCES)):
         rows = np.flatnonzero(src == code)
+        order, t = time_order(time_h[rows])  # stable: equal times keep their play order
+        rows = rows[order]
         append[rows] = starts[code] + np.arange(len(rows))
-    for code in range(len(SOURCES)):
-        rows = np.flatnonzero(src == code)
-        par = views["parent"][rows]
+        ordered.append((rows, t))
+    out = []
+    for code, (rows, t) in enumerate(ordered):
         outcomes = ViewOutcomes(
-            views["watch_s"][rows],
-            views["completed"][rows],
-            {c: np.flatnonzero(views[c][rows]) for c in ACTION_COLUMNS},
+            world.d["watch_s"][plays["delivery"][rows]].astype(VIEW_COLUMNS["watch_s"], copy=False),
+            _flag(plays, "completed", rows),
+            {c: np.flatnonzero(_flag(plays, c, rows)) for c in ACTION_COLUMNS},
         )
-        out.append(
-            Batch(
-                start=int(starts[code]),
-                source=code,
-                stage=0,
-                time_h=views["time_h"][rows],
-                user=views["user"][rows],
-                outcomes=outcomes,
-                parent=append[par] if code == SOURCES.index("share") else None,
-            )
-        )
+        parent = append[plays["parent"][rows]] if code == _SHARE else None
+        out.append(Batch(int(starts[code]), code, 0, t, plays["user"][rows], outcomes, parent))
     return out
 
 
-def _video_table(world: World, views: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _video_table(world: World, plays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     vids = world.videos
     n_v = len(vids["appeal"])
-    video = views["video"]
+    video = plays["video"]
 
     def count(mask: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(video if mask is None else video[mask], minlength=n_v).astype(np.int64)
@@ -106,12 +121,12 @@ def _video_table(world: World, views: dict[str, np.ndarray]) -> dict[str, np.nda
         "upload_h": vids["upload_h"],
         "views": count(),
         "unique_viewers": count(),  # a user is delivered a video at most once
-        "likes": count(views["liked"]),
-        "comments": count(views["commented"]),
-        "shares": count(views["shared"]),
-        "follows": count(views["followed"]),
-        "completed": count(views["completed"]),
-        **{f"views_{s}": count(views["source"] == code) for code, s in enumerate(SOURCES)},
+        "likes": count(_flag(plays, "liked")),
+        "comments": count(_flag(plays, "commented")),
+        "shares": count(_flag(plays, "shared")),
+        "follows": count(_flag(plays, "followed")),
+        "completed": count(_flag(plays, "completed")),
+        **{f"views_{s}": count(plays["source"] == code) for code, s in enumerate(SOURCES)},
         "stages_reached": world.stages_reached,
     }
     return {k: np.asarray(cols[k], dtype=dt) for k, dt in VIDEO_COLUMNS.items()}
@@ -152,12 +167,17 @@ def finish(
 ) -> EngineRun:
     """The run's result: views log, stages, moderation, summary, reach curve and the agent log."""
     sc = world.scenario
-    views = _views(world)
-    batches = _batches(views)
+    plays = _plays(world)
+    batches = _batches(world, plays)
+    full = record == "full"
+    views = _views(world, plays) if full else empty_views()
     one = sc.marketplace is None
     upload_h = float(world.videos["upload_h"][0]) if one else 0.0
     for v in range(len(world.stop_reason)):
         world.stop(v, "horizon", sc.horizon_h)
+    table = _video_table(world, plays)
+    sessions = _sessions(world)
+    n, n_sessions = len(plays["time_h"]), len(sessions["user"])
     summary = summarise(
         batches,
         world.stages,
@@ -166,27 +186,18 @@ def finish(
         stop_reason=world.stop_reason[0] if one else "horizon",
         deliveries=world.deliveries_by_source,
         upload_h=upload_h,
-        sorted_h=views["time_h"],
-        fee=sc.creator.fee,
-    )
-    table = _video_table(world, views)
-    sessions = _sessions(world)
-    n = len(views["time_h"])
-    summary.update(
-        unique_viewers=int(len(np.unique(views["user"]))),
         recognised_topic=world.recognised_topic if one else None,
-        stop_h=world.stop_h[0] if one else sc.horizon_h,
-        engine="agents",
-        videos=len(table["video"]),
-        sessions=len(sessions["user"]),
-        views_per_session=n / len(sessions["user"]) if len(sessions["user"]) else 0.0,
-        gini_views=gini(table["views"]),
-        cross_posted=False,  # the core's per-platform keys: the agents engine has one platform
-        views_first=n,
-        views_second=0,
-        views_total=n,
         representation="materialised",
         users_materialised=sc.population.users,
+        stop_h=world.stop_h[0] if one else sc.horizon_h,
+        sorted_h=views["time_h"] if full else None,
+        fee=sc.creator.fee,
+        unique_viewers=int(len(np.unique(plays["user"]))),
+        engine="agents",
+        videos=len(table["video"]),
+        sessions=n_sessions,
+        views_per_session=n / n_sessions if n_sessions else 0.0,
+        gini_views=gini(table["views"]),
     )
     if one:
         moderation = dict(world.moderation)
@@ -200,15 +211,16 @@ def finish(
             "queue_delay_h": 0.0,
             "review_h": 0.0,
         }
-    full = record == "full"
     log = dataclasses.replace(log, videos=table, sessions=sessions)
+    # one video: its stage rows without the video column (the core's rows)
+    stages = [StageRecord(**row) if not one else StageRecord(**{**row, "video": None}) for row in world.stages]
     result = RunResult(
         scenario=sc,
         seed=seed,
         run=run,
         variant=variant,
-        views=views if full else empty_views(),
-        stages=world.stages if not one else [{k: x for k, x in row.items() if k != "video"} for row in world.stages],
+        views=views,
+        stages=stages,
         moderation=moderation,
         summary=summary,
         reach_curve=reach_curve(batches, sc.horizon_h),
@@ -216,4 +228,4 @@ def finish(
         record=record,
         agents=log,
     )
-    return EngineRun(result, [views["time_h"]])
+    return EngineRun(result, [b.time_h for b in batches])

@@ -22,6 +22,7 @@ from viralsim.engines.cohort.state import RunState
 from viralsim.engines.contracts import EngineRun, Record
 from viralsim.model.graph import AnnealedGraph, CSRGraph, scenario_graph
 from viralsim.model.population import make_population
+from viralsim.records import StageRecord
 from viralsim.result import RunResult
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario, reachable_users, representation
@@ -105,13 +106,13 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None, record: s
         stop_reason=state.stop_reason,
         deliveries=state.deliveries,
         upload_h=sc.video.upload_h,
+        recognised_topic=state.recognised_topic,
+        representation=representation(sc.population),
+        users_materialised=state.population.materialised_users,
+        stop_h=state.stop_h,
         sorted_h=views["time_h"] if record == "full" else None,
         fee=sc.creator.fee,
     )
-    summary["recognised_topic"] = state.recognised_topic
-    summary["representation"] = representation(sc.population)
-    summary["users_materialised"] = state.population.materialised_users
-    summary["stop_h"] = state.stop_h
     moderation = {k: v for k, v in state.moderation.items() if k != "background_waits_h"}
     waits = state.moderation.get("background_waits_h")
     if waits:
@@ -123,7 +124,7 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None, record: s
         run=run,
         variant=variant,
         views=views,
-        stages=state.stages,
+        stages=[StageRecord(**row) for row in state.stages],
         moderation=moderation,
         summary=summary,
         reach_curve=reach_curve(batches, sc.horizon_h),
