@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from viralsim import Scenario
-from viralsim.scenario import problems
+from viralsim.engines.checks import check
 
 
 @st.composite
@@ -120,5 +120,5 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             },
         }
     sc = Scenario.model_validate(data)
-    assert problems(sc) == []
+    assert check(sc) == []
     return sc

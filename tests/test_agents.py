@@ -16,9 +16,10 @@ from paths import SCENARIOS_DIR
 from scipy import stats
 
 from viralsim import RunResult, Scenario, load_scenario, simulate
+from viralsim.engines.checks import check
 from viralsim.io.scenario_file import ScenarioError, loads_scenario
 from viralsim.records import SESSION_END
-from viralsim.scenario import apply_variant, problems
+from viralsim.scenario import apply_variant
 
 TOPICS = ["a", "b", "c", "niche"]
 
@@ -251,13 +252,13 @@ def test_bad_agent_input_is_one_line_with_file_line_and_field(top: str, tables: 
 
 def test_problems_refuse_too_big_reach_flags() -> None:
     sc = apply_variant(market(), {"population": {"users": 4_000_000}, "marketplace": {"uploads_per_day": 2000}})
-    assert any(loc == ("marketplace", "uploads_per_day") for loc, _ in problems(sc, memory_limit=2**62))
+    assert any(loc == ("marketplace", "uploads_per_day") for loc, _ in check(sc, memory_limit=2**62))
 
 
 def test_problems_refuse_an_agent_run_the_machine_cannot_hold() -> None:
-    found = problems(market(), memory_limit=20 * 2**20)  # 3 000 users, 300 videos: ~100 MiB estimated
+    found = check(market(), memory_limit=20 * 2**20)  # 3 000 users, 300 videos: ~100 MiB estimated
     assert any(loc == ("population", "users") and "agents engine would need" in msg for loc, msg in found)
-    assert not any("agents engine" in msg for _, msg in problems(market(), memory_limit=2**40))
+    assert not any("agents engine" in msg for _, msg in check(market(), memory_limit=2**40))
 
 
 def test_a_marketplace_run_prints_the_platform_not_a_thousand_stage_rows(runs: dict[str, RunResult]) -> None:

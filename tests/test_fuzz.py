@@ -43,17 +43,11 @@ from pydantic import BaseModel
 import viralsim.io.outputs as outputs
 from viralsim import simulate
 from viralsim.cli import main
+from viralsim.engines.checks import check
+from viralsim.engines.cohort.memory import BYTES_PER_EDGE, memory_estimate, memory_parts
 from viralsim.io.scenario_file import ScenarioError, load_scenario, loads_scenario
 from viralsim.io.toml_lines import MAX_DEPTH, too_deep
-from viralsim.scenario import (
-    BYTES_PER_EDGE,
-    MAX_MATERIALISED_USERS,
-    Scenario,
-    apply_variant,
-    memory_estimate,
-    memory_parts,
-    problems,
-)
+from viralsim.scenario import MAX_MATERIALISED_USERS, Scenario, apply_variant
 
 BUNDLED = {p.stem: p.read_bytes() for p in SCENARIOS}
 
@@ -294,7 +288,7 @@ def test_generated_documents_give_a_scenario_or_problem_lines(text: str) -> None
             return
     count("valid")
     assert isinstance(sc, Scenario)
-    assert problems(sc) == []
+    assert check(sc) == []
 
 
 @settings(FUZZ, max_examples=60)
@@ -464,7 +458,7 @@ def test_mutated_bundled_scenarios_give_a_scenario_or_problem_lines(mutated: tup
         loaded = outcome(path, data)
         if isinstance(loaded, Scenario):
             for variant in loaded.variants:  # every variant of a valid file is valid too
-                assert problems(loaded.variant(variant)) == []
+                assert check(loaded.variant(variant)) == []
 
 
 @settings(FUZZ, max_examples=60)
@@ -501,7 +495,7 @@ def clamped(sc: Scenario) -> Scenario | None:
         small = apply_variant(sc, override)
     except ValueError:  # pydantic's ValidationError is a ValueError
         return None
-    return small if not problems(small) and cheap(small) else None
+    return small if not check(small) and cheap(small) else None
 
 
 @settings(FUZZ, max_examples=80)
@@ -624,14 +618,14 @@ def test_memory_problem_points_at_the_field_behind_it(
 ) -> None:
     sc = scenario(**tables)
     limit = 2**30
-    found = [(loc, msg) for loc, msg in problems(sc, memory_limit=limit) if "memory" in msg]
+    found = [(loc, msg) for loc, msg in check(sc, memory_limit=limit) if "memory" in msg]
     assert len(found) == 1, found
     loc, msg = found[0]
     assert loc == where
     assert msg.startswith(fragment), msg
     advice = ': use population.representation = "implicit" (users exist only once reached)'
     assert msg.endswith("of memory (this machine has 1 GiB)" + (advice if "materialised" in msg else "")), msg
-    assert problems(sc, memory_limit=memory_estimate(sc)) == [p for p in problems(sc) if "memory" not in p[1]]
+    assert check(sc, memory_limit=memory_estimate(sc)) == [p for p in check(sc) if "memory" not in p[1]]
 
 
 def test_population_the_engine_cannot_materialise_is_refused_with_the_implicit_way_out() -> None:
@@ -640,20 +634,20 @@ def test_population_the_engine_cannot_materialise_is_refused_with_the_implicit_w
         ("population", "representation"),
         f"a materialised population holds at most {MAX_MATERIALISED_USERS}"
         f' users, got {MAX_MATERIALISED_USERS + 1}: use representation = "implicit" (users exist only once reached)',
-    ) in problems(sc, memory_limit=2**60)
+    ) in check(sc, memory_limit=2**60)
     # the same population held implicitly (what "auto" picks at this size) needs no memory for itself
     for how in ("implicit", "auto"):
-        assert problems(scenario(population={"users": 1_500_000_000, "representation": how}), memory_limit=2**31) == []
+        assert check(scenario(population={"users": 1_500_000_000, "representation": how}), memory_limit=2**31) == []
 
 
 def test_first_cohort_larger_than_the_population_in_both_forms() -> None:
     listed = scenario(population={"users": 300}, platform={"push": {"cohorts": [500, 1000]}}, creator={"followers": 10})
     grown = scenario(population={"users": 300}, platform={"push": {"first_cohort": 500}}, creator={"followers": 10})
     msg = "first cohort (500) is larger than population.users (300)"
-    assert problems(listed) == [(("platform", "push", "cohorts"), msg)]
-    assert problems(grown) == [(("platform", "push", "first_cohort"), msg)]
+    assert check(listed) == [(("platform", "push", "cohorts"), msg)]
+    assert check(grown) == [(("platform", "push", "first_cohort"), msg)]
     # later stages may ask for more users than there are: the push runs out (population_exhausted)
-    assert problems(scenario(population={"users": 3000}, platform={"push": {"first_cohort": 500}})) == []
+    assert check(scenario(population={"users": 3000}, platform={"push": {"first_cohort": 500}})) == []
 
 
 def test_cohorts_are_at_most_fifty_stages() -> None:

@@ -15,9 +15,10 @@ import dataclasses
 import importlib
 from typing import Any
 
+from viralsim.engines.checks import ensure_checked
 from viralsim.engines.contracts import Engine, EngineRun, Record
 from viralsim.result import RunResult
-from viralsim.scenario import Scenario, problems
+from viralsim.scenario import Scenario
 
 __all__ = ["ENGINES", "engine_for", "simulate"]
 
@@ -50,7 +51,9 @@ def simulate(
     Parameters
     ----------
     scenario
-        A validated scenario (see ``viralsim.load_scenario``).
+        A validated scenario (see ``viralsim.load_scenario``). It is checked
+        (:func:`viralsim.engines.checks.check`) unless that object already was,
+        for ``record``: a loaded scenario and its variants are not checked again.
     seed
         Root seed; defaults to the scenario's ``seed``. Same scenario, seed and
         run give identical results.
@@ -75,11 +78,7 @@ def simulate(
     """
     if record not in ("full", "summary"):
         raise ValueError(f"record must be 'full' or 'summary', got {record!r}")
-    sc = scenario.variant(variant)
-    bad = problems(sc, record=record)
-    if bad:
-        loc, msg = bad[0]
-        raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")
+    sc = ensure_checked(scenario.variant(variant), record)  # a loaded scenario (or variant) is not checked again
     seed = sc.seed if seed is None else seed
     engine = engine_for(sc.engine)
     first = engine.run(sc, seed=seed, run=run, variant=variant, graph=graph, record=record)

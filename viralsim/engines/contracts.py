@@ -1,7 +1,8 @@
 """The contract between ``simulate`` and an engine.
 
-An engine is a module-level object with a ``name`` and a ``run`` method that
-simulates one platform and returns an :class:`EngineRun`: the
+An engine is a module-level object with a ``name``, the checks of what it can
+run (``problems``, ``memory_estimate``: see :mod:`viralsim.engines.checks`) and a
+``run`` method that simulates one platform and returns an :class:`EngineRun`: the
 :class:`~viralsim.result.RunResult` and the times of its views (what the
 dispatcher in :mod:`viralsim.engines` needs to decide a cross-post without
 knowing the engine). Engines never import each other; they share the layers
@@ -17,7 +18,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from viralsim.result import RunResult
-from viralsim.scenario import Scenario
+from viralsim.scenario import Problem, Scenario
 
 __all__ = ["Engine", "EngineRun", "Record"]
 
@@ -53,4 +54,12 @@ class Engine(Protocol):
         namespace: str = "",
     ) -> EngineRun:
         """Simulate one platform of a checked scenario (variant applied)."""
+        ...
+
+    def problems(self, sc: Scenario, *, record: Record, memory_limit: int) -> list[Problem]:
+        """What this engine refuses to run (limits, memory, unsupported fields), as ``(location, message)``."""
+        ...
+
+    def memory_estimate(self, sc: Scenario, record: Record = "summary") -> float:
+        """Estimated peak bytes of one run of ``sc`` by this engine."""
         ...

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from viralsim._version import __version__
-from viralsim.scenario import Scenario, apply_variant, problems
+from viralsim.engines.checks import ensure_checked
+from viralsim.scenario import Scenario
 
 __all__ = ["BASE", "Plan", "compare_plan", "dotted_override", "ensemble_plan", "sweep_plan"]
 
@@ -68,7 +69,7 @@ class Plan:
                 self.resolved(label, i)  # every combination is valid before any run starts
 
     def resolved(self, label: str, point: int) -> Scenario:
-        """The scenario run for variant ``label`` at grid point ``point`` (validated)."""
+        """The scenario run for variant ``label`` at grid point ``point`` (validated and checked once)."""
         key = (label, point)
         sc = self._cache.get(key)
         if sc is None:
@@ -77,12 +78,8 @@ class Plan:
             for path, value in self.points[point].items():
                 _merge(override, dotted_override(path, value))
             if override:
-                sc = apply_variant(sc, override)
-            bad = problems(sc)
-            if bad:
-                loc, msg = bad[0]
-                raise ValueError(f"{'.'.join(map(str, loc))}: {msg}")
-            self._cache[key] = sc
+                sc = sc.derive(override)  # kept on sc: a point --param checked is not checked again
+            self._cache[key] = ensure_checked(sc)  # once per scenario: a loaded one is trusted
         return sc
 
     def keys(self) -> list[tuple[str, int, int]]:

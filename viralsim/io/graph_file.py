@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from viralsim.machine import format_bytes, machine_memory
 from viralsim.model.graph import CSRGraph
-from viralsim.scenario import Scenario, format_bytes, machine_memory
+from viralsim.scenario import Scenario
 
 __all__ = ["BYTES_PER_FILE_BYTE", "GraphFileError", "load_graph", "read_edge_list"]
 

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from viralsim.engines.checks import check, first_problem
 from viralsim.experiments.plan import dotted_override
-from viralsim.scenario import Scenario, apply_variant, merge_tables, problems
+from viralsim.scenario import Scenario, merge_tables
 
 __all__ = ["ParamError", "parse_param", "parse_params"]
 
@@ -141,7 +142,7 @@ def _literal(token: str) -> Any:
 def _check_value(path: str, spec: str, value: Any, scenario: Scenario) -> None:
     override = dotted_override(path, value)
     try:
-        resolved = apply_variant(scenario, override)
+        resolved = scenario.derive(override)  # kept: the sweep's plan reuses the checked scenario
     except ValidationError as err:
         from viralsim.io.scenario_file import _schema_problems
 
@@ -151,7 +152,9 @@ def _check_value(path: str, spec: str, value: Any, scenario: Scenario) -> None:
         where = ".".join(map(str, loc))
         extra = "" if where == path else f" ({where}: "
         raise ParamError(f"--param {path}={spec}: {extra}{msg}{')' if extra else ''}") from None
-    bad = problems(resolved)
+    if resolved.is_checked():
+        return
+    bad = check(resolved)
     if bad:
-        loc, msg = bad[0]
-        raise ParamError(f"--param {path}={value!r}: {'.'.join(map(str, loc))}: {msg}")
+        raise ParamError(f"--param {path}={value!r}: {first_problem(bad)}")
+    resolved.mark_checked()

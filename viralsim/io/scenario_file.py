@@ -6,7 +6,9 @@ everything wrong with it into one line per problem, ``FILE:LINE: field: message`
 UTF-8, files too large or keys nested too deeply to be a scenario (refused
 before they are parsed), text that is not TOML, pydantic's schema errors (rewritten as short
 messages that show the offending value), then the cross-field checks of
-:func:`viralsim.scenario.problems`, for the base scenario and for every variant.
+:func:`viralsim.engines.checks.check` (the tables' and the engine's), for the
+base scenario and for every variant. A scenario that loads is marked checked,
+and so are its variants, so that ``simulate`` and plans do not check them again.
 Lines come from :mod:`viralsim.io.toml_lines`.
 
 What a valid scenario is is decided by :mod:`viralsim.scenario`, not here.
@@ -26,8 +28,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from viralsim.engines.checks import check
 from viralsim.io.toml_lines import MAX_DEPTH, Key, LineIndex, build_index, line_of, too_deep
-from viralsim.scenario import Scenario, apply_variant, merge_tables, problems
+from viralsim.scenario import Scenario, merge_tables
 
 __all__ = ["MAX_FILE_BYTES", "ScenarioError", "load_scenario", "loads_scenario"]
 
@@ -85,7 +88,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     Returns
     -------
     Scenario
-        The validated scenario; its variants are checked too.
+        The validated scenario, marked checked (``simulate`` does not check it
+        again); its variants are checked too.
 
     Raises
     ------
@@ -142,10 +146,13 @@ def loads_scenario(text: str, filename: str = "<string>") -> Scenario:
         sc = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_lines(filename, index, _schema_problems(err, data, ()))) from err
-    found = problems(sc)
-    found += _variant_problems(sc, set(found))
+    found = check(sc)
+    variants, more = _variant_problems(sc, set(found))
+    found += more
     if found:
         raise ScenarioError(_lines(filename, index, found))
+    for checked in (sc, *variants):
+        checked.mark_checked("summary")
     return sc
 
 
@@ -177,24 +184,27 @@ def _key(part: str | int) -> str:
     return '"' + "".join(escaped) + '"'
 
 
-def _variant_problems(sc: Scenario, inherited: set[Problem]) -> list[Problem]:
-    """Schema and cross-field problems of every variant, located under ``("variants", NAME)``.
+def _variant_problems(sc: Scenario, inherited: set[Problem]) -> tuple[list[Scenario], list[Problem]]:
+    """The variants that validate, and the schema and cross-field problems of every variant.
 
-    Keeps pydantic's whole error (type, input, context) so that messages read
-    like the base scenario's, and leaves out the ``inherited`` problems, already
-    reported for the base.
+    Problems are located under ``("variants", NAME)``. Keeps pydantic's whole error
+    (type, input, context) so that messages read like the base scenario's, and leaves
+    out the ``inherited`` problems, already reported for the base. The variants are
+    made by ``sc.variant`` (kept on ``sc``), so that they are checked here only.
     """
     out: list[Problem] = []
+    made: list[Scenario] = []
     base = sc.model_dump(exclude={"variants"}, exclude_none=True)
     for name, override in sc.variants.items():
         where: Key = ("variants", name)
         try:
-            variant = apply_variant(sc, override)
+            variant = sc.variant(name)
         except ValidationError as err:
             out += _schema_problems(err, merge_tables(base, override), where)
             continue
-        out += [(where + loc, msg) for loc, msg in problems(variant) if (loc, msg) not in inherited]
-    return out
+        made.append(variant)
+        out += [(where + loc, msg) for loc, msg in check(variant) if (loc, msg) not in inherited]
+    return made, out
 
 
 def _schema_problems(err: ValidationError, data: Any, prefix: Key) -> list[Problem]:

@@ -18,7 +18,7 @@ and the same share cascade. The two engines then agree in distribution
 - the agents engine draws a user's interests, session rate and time zone once;
   the core draws them when the user is reached (same distribution per user);
 - the agents engine has no cross-post, no publishing before a pending review
-  and no human review between stages (refused by ``problems()``);
+  and no human review between stages (refused by :func:`viralsim.engines.agents.memory.problems`);
 - in a session the first view starts the session and later views follow after
   the earlier ones' watch time (the core puts each view at the session start);
   with one video a user has at most one item per session, so this only matters
@@ -36,6 +36,7 @@ import numpy as np
 import simpy
 
 from viralsim._version import __version__
+from viralsim.engines.agents import memory
 from viralsim.engines.agents.finish import finish
 from viralsim.engines.agents.processes import drift, market_upload, upload, user_day
 from viralsim.engines.agents.world import World
@@ -46,7 +47,7 @@ from viralsim.model.platform import recognise
 from viralsim.model.population import SessionClock
 from viralsim.records import AgentLog
 from viralsim.rng import Streams
-from viralsim.scenario import Scenario
+from viralsim.scenario import Problem, Scenario
 
 __all__ = ["ENGINE", "AgentEngine", "session_times"]
 
@@ -71,6 +72,14 @@ class AgentEngine:
         return _simulate(
             sc, Streams(seed, run, namespace), seed=seed, run=run, variant=variant, graph=graph, record=record
         )
+
+    def problems(self, sc: Scenario, *, record: Record, memory_limit: int) -> list[Problem]:
+        """What this engine refuses; see :func:`viralsim.engines.agents.memory.problems`."""
+        return memory.problems(sc, record=record, memory_limit=memory_limit)
+
+    def memory_estimate(self, sc: Scenario, record: Record = "summary") -> float:
+        """Peak bytes of one run; see :func:`viralsim.engines.agents.memory.agent_memory_estimate`."""
+        return memory.agent_memory_estimate(sc)
 
 
 #: The engine instance the registry of :mod:`viralsim.engines` dispatches to.

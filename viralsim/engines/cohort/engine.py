@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from viralsim._version import __version__
+from viralsim.engines.cohort import memory
 from viralsim.engines.cohort.processes import upload
 from viralsim.engines.cohort.state import RunState
 from viralsim.engines.contracts import EngineRun, Record
@@ -25,7 +26,7 @@ from viralsim.model.population import make_population
 from viralsim.records import StageRecord
 from viralsim.result import RunResult
 from viralsim.rng import Streams
-from viralsim.scenario import Scenario, reachable_users, representation
+from viralsim.scenario import Problem, Scenario, representation
 from viralsim.views import Batch, empty_views, reach_curve, summarise, views_log
 
 __all__ = ["ENGINE", "CohortEngine"]
@@ -52,6 +53,14 @@ class CohortEngine:
         result = _finish(state, seed, run, variant, record)
         return EngineRun(result, [b.time_h for b in state.finished_batches])
 
+    def problems(self, sc: Scenario, *, record: Record, memory_limit: int) -> list[Problem]:
+        """What this engine refuses; see :func:`viralsim.engines.cohort.memory.problems`."""
+        return memory.problems(sc, record=record, memory_limit=memory_limit)
+
+    def memory_estimate(self, sc: Scenario, record: Record = "summary") -> float:
+        """Peak bytes of one run; see :func:`viralsim.engines.cohort.memory.memory_estimate`."""
+        return memory.memory_estimate(sc, record)
+
 
 #: The engine instance the registry of :mod:`viralsim.engines` dispatches to.
 ENGINE = CohortEngine()
@@ -64,7 +73,7 @@ def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
         sc.population,
         sc.video.mix(),
         rng=streams["population"],
-        capacity=int(reachable_users(sc)),
+        capacity=int(memory.reachable_users(sc)),
         exchangeable=isinstance(g, AnnealedGraph),
     )
     creator = sc.creator.user if isinstance(g, CSRGraph) and sc.creator.user is not None else None

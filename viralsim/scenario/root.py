@@ -1,0 +1,177 @@
+"""The root of a scenario (:class:`Scenario`), its cross-post, and variants merged into it.
+
+A variant or a ``--param`` grid point is a table merged into the base scenario
+(:func:`merge_tables`) and validated again (:func:`apply_variant`). A scenario
+object also keeps which record modes it passed the checks of
+:mod:`viralsim.engines.checks` for, and the variants made from it, so that one
+command checks each scenario once; that bookkeeping is not part of its value.
+This module does not check anything itself and does no IO.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PrivateAttr
+
+from viralsim.scenario.agents import Agents, Marketplace
+from viralsim.scenario.platform import Platform
+from viralsim.scenario.tables import (
+    Behaviour,
+    Creator,
+    Population,
+    PositiveFloat,
+    SocialGraph,
+    Video,
+    _Strict,
+)
+
+__all__ = ["CrossPost", "Scenario", "apply_variant", "merge_tables"]
+
+
+class _Checks:
+    """What one scenario object has been checked for, and the scenarios made from it.
+
+    Bookkeeping, not part of the scenario's value: any two compare equal, so that
+    a checked scenario equals an unchecked one with the same fields.
+    """
+
+    def __init__(self) -> None:
+        self.records: set[str] = set()
+        self.derived: dict[str, Scenario] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Checks)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class CrossPost(_Strict):
+    """Post the video again on a second platform, if it did well on the first.
+
+    The second platform has its own users (a population drawn like the first's,
+    from its own random streams), its own social graph from the same generator,
+    the creator's ``followers`` there, and its own ``platform`` table. The same
+    video (appeal, topic, behaviour) goes up there ``after_h`` hours after the
+    first upload, if by then it had at least ``if_views_at_least`` views.
+    """
+
+    #: Hours after the first upload at which its views are counted and the video cross-posted.
+    after_h: PositiveFloat = 48.0
+    #: Views on the first platform (by ``after_h``) the video needs to be cross-posted (0: always).
+    if_views_at_least: Annotated[int, Field(ge=0)] = 0
+    #: The creator's followers on the second platform.
+    followers: Annotated[int, Field(ge=0)] = 200
+    #: The second platform: moderation, recognition, push (or none: mode = "social"), feeds.
+    platform: Platform = Platform()
+
+
+class Scenario(_Strict):
+    """One simulated world: population, graph, creator, video, platform, behaviour."""
+
+    name: Annotated[str, Field(min_length=1)] = "scenario"
+    description: str = ""
+    horizon_h: PositiveFloat = 168.0
+    seed: Annotated[int, Field(ge=0)] = 1
+    population: Population = Population()
+    social_graph: SocialGraph = SocialGraph()
+    creator: Creator = Creator()
+    video: Video = Video()
+    platform: Platform = Platform()
+    behaviour: Behaviour = Behaviour()
+    #: A second platform the video is cross-posted to if it did well (None: one platform).
+    cross_post: CrossPost | None = None
+    #: ``"core"``: one video followed in vectorised batches; ``"agents"``: every user a SimPy
+    #: process with sessions and a feed (see viralsim.engines.agents).
+    engine: Literal["core", "agents"] = "core"
+    #: The agent engine's user behaviour (used when engine = "agents").
+    agents: Agents = Agents()
+    #: Many competing creators and videos (engine = "agents"); None: the scenario's one video.
+    marketplace: Marketplace | None = None
+    #: Named variants: tables overriding any field of the base scenario.
+    variants: dict[str, dict[str, Any]] = {}
+
+    _checks: _Checks = PrivateAttr(default_factory=lambda: _Checks())
+
+    def variant(self, name: str | None) -> Scenario:
+        """The scenario with variant ``name`` applied (``None``: the base itself)."""
+        if name is None:
+            return self
+        if name not in self.variants:
+            known = ", ".join(sorted(self.variants)) or "none"
+            raise KeyError(f"unknown variant {name!r} (known: {known})")
+        return self.derive(self.variants[name])
+
+    def derive(self, override: dict[str, Any]) -> Scenario:
+        """:func:`apply_variant` of ``override``, made once per scenario object and kept.
+
+        The scenario is frozen, so the same override always gives the same scenario:
+        keeping it lets a variant or a grid point be checked once, when it is first made.
+        """
+        try:
+            key = json.dumps(override, sort_keys=True)
+        except (TypeError, ValueError):  # values JSON cannot write: made again each time
+            return apply_variant(self, override)
+        made = self._checks.derived.get(key)
+        if made is None:
+            made = self._checks.derived[key] = apply_variant(self, override)
+        return made
+
+    def is_checked(self, record: str = "summary") -> bool:
+        """Whether this object passed ``viralsim.engines.checks`` for ``record`` on this machine's memory."""
+        return record in self._checks.records
+
+    def mark_checked(self, record: str = "summary") -> None:
+        """Record that this object passed the checks for ``record`` (``"full"`` covers ``"summary"``).
+
+        Called by :mod:`viralsim.engines.checks` only; the mark is bookkeeping, not part of
+        the scenario's value (equality, dumps and the JSON schema ignore it).
+        """
+        self._checks.records.update(("full", "summary") if record == "full" else (record,))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Scenario:
+        """A copy (see pydantic) that is not marked checked: ``update`` is not validated."""
+        out = super().model_copy(update=update, deep=deep)
+        out._checks = _Checks()
+        return out
+
+    def second_platform(self) -> Scenario | None:
+        """The world of the cross-post: this scenario on ``cross_post.platform`` (None without one).
+
+        The creator has ``cross_post.followers`` there (no node of an edge list), the
+        video goes up ``cross_post.after_h`` after the first upload, and the campaign fee
+        stays with the first platform.
+        """
+        cp = self.cross_post
+        if cp is None:
+            return None
+        data = self.model_dump(exclude={"variants", "cross_post"}, exclude_none=True)
+        data["platform"] = cp.platform.model_dump(exclude_none=True)
+        data["creator"] = {"followers": cp.followers}
+        data["video"]["upload_h"] = self.video.upload_h + cp.after_h
+        return Scenario.model_validate(data)
+
+
+def merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` merged into a copy of ``base``, table by table (how variants apply)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_tables(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def apply_variant(scenario: Scenario, override: dict[str, Any]) -> Scenario:
+    """Return a new scenario with ``override`` (a nested table) merged into it.
+
+    Raises ``pydantic.ValidationError`` when the merged scenario is invalid.
+    """
+    data = scenario.model_dump(exclude={"variants"}, exclude_none=True)
+    merged = merge_tables(data, override)
+    merged["variants"] = {}
+    return Scenario.model_validate(merged)
