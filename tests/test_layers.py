@@ -40,13 +40,17 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model", ("viralsim.model.*",)),
     ("views and records", ("viralsim.views", "viralsim.records", "viralsim.records.*")),
     ("result", ("viralsim.result",)),
-    ("engine memory models", ("viralsim.engines.cohort.memory", "viralsim.engines.agents.memory")),
+    (
+        "engine memory models",
+        ("viralsim.engines.memory", "viralsim.engines.cohort.memory", "viralsim.engines.agents.memory"),
+    ),
     (
         "engine-shared",
         (
             "viralsim.engines.contracts",
             "viralsim.engines.moderation",
             "viralsim.engines.push",
+            "viralsim.engines.registry",
             "viralsim.engines.checks",
         ),
     ),

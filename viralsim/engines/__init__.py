@@ -1,7 +1,7 @@
 """``simulate(scenario, seed) -> RunResult``: check once, dispatch to an engine, cross-post.
 
 The engines are plug-ins behind :class:`~viralsim.engines.contracts.Engine`:
-the registry below maps the scenario's ``engine`` field to the module that
+the registry (:mod:`viralsim.engines.registry`) maps the scenario's ``engine`` field to the module that
 holds its ``ENGINE`` object (imported on first use, so a core run never
 imports the agent engine). A ``[cross_post]`` scenario is combined here: the
 first platform's run decides whether the video goes to the second platform,
@@ -12,29 +12,15 @@ No IO, no printing, no global randomness.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from typing import Any
 
 from viralsim.engines.checks import ensure_checked
-from viralsim.engines.contracts import Engine, EngineRun, Record
+from viralsim.engines.contracts import EngineRun, Record
+from viralsim.engines.registry import ENGINES, engine_for
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
 
 __all__ = ["ENGINES", "engine_for", "simulate"]
-
-#: Engine name (the scenario's ``engine`` field) -> module holding its ``ENGINE``.
-ENGINES: dict[str, str] = {
-    "core": "viralsim.engines.cohort",
-    "agents": "viralsim.engines.agents",
-}
-
-
-def engine_for(name: str) -> Engine:
-    """The engine registered under ``name``."""
-    if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
-    engine: Engine = importlib.import_module(ENGINES[name]).ENGINE
-    return engine
 
 
 def simulate(

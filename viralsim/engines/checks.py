@@ -11,6 +11,7 @@ that, so one command checks each scenario once. No IO, no printing.
 
 from __future__ import annotations
 
+from viralsim.engines.registry import engine_for
 from viralsim.machine import machine_memory
 from viralsim.scenario import Problem, Scenario
 from viralsim.scenario.checks import scenario_problems
@@ -39,8 +40,6 @@ def check(sc: Scenario, *, record: str = "summary", memory_limit: int | None = N
 
 def engine_problems(sc: Scenario, *, record: str = "summary", memory_limit: int | None = None) -> list[Problem]:
     """The problems of the engine ``sc`` names only (its limits, memory and unsupported fields)."""
-    from viralsim.engines import engine_for  # the registry imports this module
-
     limit = machine_memory() if memory_limit is None else memory_limit
     return engine_for(sc.engine).problems(sc, record=record, memory_limit=limit)
 
