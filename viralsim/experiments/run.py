@@ -1,19 +1,13 @@
 """Running a plan: chunks of runs on an executor, one flat row per run.
 
-A *plan* names every run to do: the scenario's variants (``"base"`` for the
-scenario itself), the points of a parameter grid (dotted field -> value) and
-the run indices ``0..runs-1``. Run ``i`` of every variant and every grid point
-uses ``SeedSequence(seed, spawn_key=(i,))``: variants and grid points are
-paired on common random numbers, and a run's result depends on nothing but
-(scenario, seed, run) — not on the executor, the number of workers or the
-chunking.
-
 Runs go to an executor in *chunks* (lists of runs), so that per-task overhead
-stays small; each chunk returns one flat row per run (the summary, and the
-run's reach curve on the scenario's time grid). A *sink* (see
-``viralsim.io.results_store``) may persist finished chunks and tell which runs
-are already done, which is how an interrupted sweep resumes. This module does
-no file IO and never prints; progress is reported through a callback.
+stays small; each chunk returns one flat row per run (the summary's ensemble
+columns, and the run's reach curve on the scenario's time grid). A run's row
+depends only on (scenario, seed, run) — see :mod:`viralsim.experiments.plan` —
+so the executor, the number of workers and the chunking change nothing. A
+*sink* (see ``viralsim.io.results_store``) may persist finished chunks and tell
+which runs are already done, which is how an interrupted sweep resumes. This
+module does no file IO and never prints; progress is reported through a callback.
 """
 
 from __future__ import annotations
