@@ -297,3 +297,17 @@ def test_stale_chunks_of_a_complete_folder_are_removed(tmp_path, plan, reference
     assert code == 0, stderr
     assert not (out / "chunks").exists()
     _same_runs(out, reference)
+
+
+# --- defect 13: the README's Dask section says who can run code on the workers ------------------------------
+
+
+def test_the_dask_section_warns_about_an_open_scheduler_and_shows_the_safe_ways():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("### On a Dask cluster")
+    section = text[start : text.index("\n## ", start)]
+    assert "can run code on your workers" in section
+    commands = [line for line in section.splitlines() if line.startswith("dask scheduler")]
+    assert commands and not any("0.0.0.0" in line for line in commands)  # never shown as the way to start one
+    for safe in ("--host 127.0.0.1", "ssh -N -L 8786:127.0.0.1:8786", "--tls-ca-file", "tls://SCHEDULER:8786"):
+        assert safe in section, safe
