@@ -311,3 +311,99 @@ def test_the_dask_section_warns_about_an_open_scheduler_and_shows_the_safe_ways(
     assert commands and not any("0.0.0.0" in line for line in commands)  # never shown as the way to start one
     for safe in ("--host 127.0.0.1", "ssh -N -L 8786:127.0.0.1:8786", "--tls-ca-file", "tls://SCHEDULER:8786"):
         assert safe in section, safe
+
+
+# --- fault injection: kills at random moments, a damaged chunk, then a rerun ------------------------------------
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of a process group (zombies excluded)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_sweep_killed_at_random_moments_ends_as_an_uninterrupted_one(tmp_path):
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from viralsim.ensemble import sweep_plan
+
+    runs, seed = 100, 9
+    plan = sweep_plan(load_scenario(TINY), {"video.appeal": [0.6, 0.9]}, runs=runs, seed=seed)
+    ref = tmp_path / "reference"
+    with ResultStore(ref, plan) as store:
+        store.finish(execute(plan, InProcess(), sink=store))
+    box = tmp_path / "box"  # the command's working folder: nothing but --out may change in it
+    box.mkdir()
+    (box / "keep.txt").write_text("mine")
+    watched = {"box": _snapshot(box), "scenarios": _snapshot(TINY.parent)}
+    out = box / "out"
+    args = ["sweep", str(TINY), "--param", "video.appeal=0.6,0.9", "--runs", str(runs), "--seed", str(seed)]
+    cmd = [sys.executable, "-m", "viralsim", *args, "--processes", "2", "--out", str(out), "--json"]
+    rng = np.random.default_rng(2024)
+    kills = 0
+    for attempt in range(12):
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # an orphan must not hold a pipe
+        proc = subprocess.Popen(cmd, cwd=box, start_new_session=True, **quiet)
+        try:
+            time.sleep(rng.uniform(0.5, 4.0))
+            if proc.poll() is not None:  # finished (or resumed to the end) before the kill: fine
+                break
+            whole_group = attempt % 2 == 0
+            if whole_group:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()  # the parent alone: its workers must follow
+            proc.wait(timeout=60)
+            kills += 1
+            deadline = time.monotonic() + 10
+            while _group(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            left = _group(proc.pid)
+            assert not left, f"orphaned workers {left} after killing {'the group' if whole_group else 'the parent'}"
+        finally:
+            for pid in _group(proc.pid):  # never leave a process of this test behind
+                os.kill(pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+        if kills == 6:
+            break
+    assert kills >= 3, "the sweep finished too fast to be interrupted"
+    chunks = _chunk_files(out) if (out / "chunks").is_dir() else []
+    assert chunks or json.loads((out / "manifest.json").read_text())["complete"]
+    if chunks:
+        chunks[-1].write_bytes(chunks[-1].read_bytes()[:100])  # a damaged chunk
+    done = subprocess.run(cmd, cwd=box, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    if chunks:
+        assert f"{chunks[-1]}: damaged" in done.stderr
+    for name in ("runs.parquet", "bands.parquet", "curves.parquet"):
+        got, want = pd.read_parquet(out / name), pd.read_parquet(ref / name)
+        keys = ["variant", "point", "source", "time_h"] if name == "bands.parquet" else ["variant", "point", "run"]
+        assert not got.duplicated(keys).any(), name
+        got, want = (f.sort_values(keys).reset_index(drop=True) for f in (got, want))
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+        assert (
+            json.loads(pq.read_schema(out / name).metadata[b"viralsim"])["fingerprint"]
+            == json.loads((out / "manifest.json").read_text())["fingerprint"]
+        )
+    assert len(pd.read_parquet(out / "runs.parquet")) == 2 * runs
+    assert not (out / "chunks").exists()
+    after = _snapshot(box)
+    assert {k: v for k, v in after.items() if not k.startswith("out")} == watched["box"]
+    assert _snapshot(TINY.parent) == watched["scenarios"]
