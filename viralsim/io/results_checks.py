@@ -127,7 +127,7 @@ def _read(folder: Path, name: str, dir_fd: int | None = None, *, follow: bool = 
     try:
         if own:
             dir_fd = _open_dir(folder, follow=follow)
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
     except OSError as err:
         if own and dir_fd is not None:
             os.close(dir_fd)
