@@ -361,10 +361,19 @@ def test_a_sweep_killed_at_random_moments_ends_as_an_uninterrupted_one(tmp_path)
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # an orphan must not hold a pipe
         proc = subprocess.Popen(cmd, cwd=box, start_new_session=True, **quiet)
         try:
-            time.sleep(rng.uniform(0.5, 4.0))
+            if attempt % 2:  # any moment: while importing, starting the pool, writing a chunk...
+                time.sleep(rng.uniform(0.2, 3.0))
+            else:  # a moment after one more chunk is in (so the work moves on however slow the machine)
+                before = len(_chunk_files(out)) if (out / "chunks").is_dir() else 0
+                deadline = time.monotonic() + 120
+                while proc.poll() is None and time.monotonic() < deadline:
+                    if (out / "chunks").is_dir() and len(_chunk_files(out)) > before:
+                        break
+                    time.sleep(0.01)
+                time.sleep(rng.uniform(0.0, 1.0))
             if proc.poll() is not None:  # finished (or resumed to the end) before the kill: fine
                 break
-            whole_group = attempt % 2 == 0
+            whole_group = attempt % 4 < 2
             if whole_group:
                 os.killpg(proc.pid, signal.SIGKILL)
             else:
