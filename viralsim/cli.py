@@ -336,14 +336,18 @@ def _execute(
     store = None
     try:
         if out_dir is not None:
-            from viralsim.io.results_store import ResultStore
+            from viralsim.io.results_store import ResultStore, input_digests
 
-            store = ResultStore(out_dir, plan)
+            store = ResultStore(out_dir, plan, inputs=input_digests(plan, file))
+            for note in store.notes:  # damaged files found: each named, then repaired by this run
+                click.echo(note, err=True)
         todo = len(plan.keys()) - (store.resumed if store else 0)
         executor = make_executor(
             processes=processes, workers=workers, scheduler=scheduler, work=todo * plan.scenario.population.users
         )
     except (OutputError, ExecutorError) as err:
+        if store is not None:
+            store.close()
         _fail(str(err))
     enabled = sys.stderr.isatty() and not as_json
     try:
@@ -367,6 +371,8 @@ def _execute(
         _internal_error(file, err)
     finally:
         executor.close()
+        if store is not None:
+            store.close()  # the folder's lock (the end of the process would release it too)
     return result
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -73,8 +75,26 @@ class InProcess:
         return "InProcess()"
 
 
-def _ignore_sigint() -> None:  # Ctrl-C is the parent's to handle: workers finish or get killed
+def _init_worker(parent: int) -> None:
+    """Prepare a pool worker: Ctrl-C is the parent's to handle, and the worker dies with its parent.
+
+    A SIGKILLed parent cannot stop its pool, whose workers would otherwise wait forever on
+    their pipes (holding the terminal's stdout): a daemon thread checks every half second
+    that the parent is still there, and ends the worker at once when it is not. (Polling,
+    not ``prctl(PR_SET_PDEATHSIG)``: that fires when the parent *thread* that started the
+    pool ends, which a program using threads may well do while the pool is still in use.)
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watched = os.getppid()  # the pool's process (fork), or the forkserver (which ends with it)
+    if watched != parent and watched == 1:  # the parent died before this worker got here
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(watched,), name="viralsim-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)  # orphaned (re-parented to init or a subreaper): nobody will read our results
 
 
 class _Bounded:
@@ -116,7 +136,9 @@ class LocalProcesses(_Bounded):
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, initializer=_init_worker, initargs=(os.getpid(),)
+            )
         pool = self._pool
         try:  # a dead worker breaks the pool: seen by submit() or by a result
             yield from self._run(lambda item: pool.submit(fn, item), items, 4 * self.workers)

@@ -3,28 +3,37 @@
 Layout of ``DIR``::
 
     manifest.json     what was asked (kind, seed, runs, variants, swept params, grid points,
-                      the resolved scenario, version) and a fingerprint of it; "complete"
+                      the resolved scenario, digests of the files it reads, version) and a
+                      fingerprint of it; "complete"
+    .lock             held by the one viralsim command working on the folder (its pid)
     chunks/*.parquet  one file per finished chunk while the work runs (atomic renames)
     runs.parquet      one row per run: variant, point, swept params, run, seed, summary
     runs.csv          the same, with a "# provenance:" first line
     bands.parquet     reach-curve quantile bands: variant, point, source, time_h, q05..q95, mean
+    curves.parquet    every run's row with its reach curves (what the other tables are built from)
 
 Each chunk is written to a hidden temporary file and renamed into ``chunks/``, so a
 chunk file holds all of its runs or does not exist. Rerunning the same command on the
-same folder skips every run already in a chunk (nothing lost, nothing twice); a
-different command (another fingerprint) is refused. When all runs are in, the tables
-are consolidated (again by atomic renames), the manifest is marked complete and the
-chunk files are removed. Provenance (the manifest) is in every Parquet file's schema
-metadata under ``viralsim``.
+same folder skips every run already in a sound chunk (nothing lost, nothing twice); a
+different command, or the same one over an edited input file (another fingerprint), is
+refused; a second command while one runs is refused. On resume every chunk is read and
+checked: a damaged or foreign one is named in :attr:`ResultStore.notes`, set aside and
+its runs run again. When all runs are in, the tables are consolidated (again by atomic
+renames), the manifest is marked complete and the chunk files are removed. A complete
+folder is checked too: damaged tables are rebuilt from ``curves.parquet``, or the runs
+are run again if that is damaged. No symbolic link inside the folder is followed.
+Provenance (the manifest) is in every Parquet file's schema metadata under ``viralsim``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +42,9 @@ import numpy as np
 from viralsim.experiments.plan import Plan
 from viralsim.experiments.stats import EnsembleResult
 from viralsim.io.outputs import OutputError, _jsonable, _reason
+from viralsim.io.results_checks import LOCK_NAME, FolderLock, check_table, input_digests, read_chunk, verified_chunks
 
-__all__ = ["ResultStore", "write_ensemble"]
+__all__ = ["ResultStore", "input_digests", "write_ensemble"]
 
 _MANIFEST = "manifest.json"
 _UMASK = os.umask(0o022)
@@ -90,63 +100,119 @@ def _write_parquet(table: Any, path: Path) -> None:
 
 
 class ResultStore:
-    """The sink of :func:`viralsim.ensemble.execute` backed by a results folder (resumable)."""
+    """The sink of :func:`viralsim.ensemble.execute` backed by a results folder (resumable).
 
-    def __init__(self, out_dir: str | os.PathLike[str], plan: Plan) -> None:
+    Parameters
+    ----------
+    out_dir
+        The results folder (created if missing).
+    plan
+        What is run.
+    inputs
+        Digests of the files the scenario reads (:func:`input_digests`): part of the
+        folder's fingerprint, so results of an edited edge list are never mixed in.
+
+    The folder is locked while the store is open (:meth:`close` releases it; so does the
+    end of the process). ``notes`` holds one line per damaged file found and repaired.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike[str], plan: Plan, inputs: Mapping[str, str] | None = None) -> None:
         self.dir = Path(out_dir)
         self.plan = plan
         self.manifest = _jsonable(plan.manifest())
+        if inputs:
+            self.manifest["inputs"] = dict(sorted(inputs.items()))
+            both = {"plan": self.manifest["fingerprint"], "inputs": self.manifest["inputs"]}
+            self.manifest["fingerprint"] = hashlib.sha256(json.dumps(both, sort_keys=True).encode()).hexdigest()[:16]
         self._meta = json.dumps(self.manifest, sort_keys=True)
         self.resumed = 0
+        self.notes: list[str] = []
+        self._repair = False
+        self._lock: FolderLock | None = None
         try:
             self._open()
         except OSError as err:
+            self.close()
             raise OutputError(f"{self.dir}: cannot write: {_reason(err)}") from None
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the folder's lock (idempotent)."""
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _open(self) -> None:
         found = self.dir / _MANIFEST
+        if not found.exists() and self.dir.exists():  # refused before anything is written in it
+            self._check_foreign()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = FolderLock.acquire(self.dir)
         if found.exists():
             try:
                 old = json.loads(found.read_text(encoding="utf-8"))
             except (OSError, ValueError) as err:
                 raise OutputError(f"{found}: unreadable manifest ({err}); use another --out folder") from None
             if old.get("fingerprint") != self.manifest["fingerprint"]:
-                raise OutputError(
-                    f"{self.dir}: holds results of a different command or scenario "
-                    f"({old.get('kind')} of {old.get('scenario')!r}, seed {old.get('seed')}, runs {old.get('runs')}); "
-                    "use another --out folder or delete this one"
-                )
+                raise OutputError(self._mismatch(old))
             self.complete = bool(old.get("complete"))
         else:
-            if self.dir.exists() and (not self.dir.is_dir() or any(self.dir.iterdir())):
-                what = "is not a folder" if not self.dir.is_dir() else "is not empty and holds no manifest.json"
-                raise OutputError(f"{self.dir}: {what}; use another --out folder")
-            self.dir.mkdir(parents=True, exist_ok=True)
+            self._check_foreign()
             self.complete = False
             self._write_manifest(complete=False)
-        (self.dir / _CHUNKS).mkdir(exist_ok=True)
-        for stray in (self.dir / _CHUNKS).glob(".*"):  # a temporary file of a killed writer
-            stray.unlink(missing_ok=True)
+        chunks = self.dir / _CHUNKS
+        if chunks.is_symlink() or (chunks.exists() and not chunks.is_dir()):
+            what = "a symbolic link" if chunks.is_symlink() else "not a folder"
+            raise OutputError(f"{chunks}: is {what}; a results folder keeps its own chunks: use another --out folder")
         self._done: set[tuple[str, int, int]] = set()
         self._rows: list[dict[str, Any]] | None = None
+        self._chunk_files: list[str] = []
         if self.complete:
             self._rows = self._load_final()
-            self._done = {(r["variant"], r["point"], r["run"]) for r in self._rows}
+        if self.complete:
+            self._done = {(r["variant"], r["point"], r["run"]) for r in self._rows or []}
+            if chunks.exists():  # a kill between "complete" and the clean-up left them
+                shutil.rmtree(chunks)
         else:
-            for f in sorted((self.dir / _CHUNKS).glob("*.parquet")):
-                self._done.update(self._keys(f))
+            chunks.mkdir(exist_ok=True)
+            for name, keys in verified_chunks(chunks, self.manifest["fingerprint"], set(self.plan.keys()), self.notes):
+                self._chunk_files.append(name)
+                self._done.update(keys)
         self.resumed = len(self._done)
+
+    def _check_foreign(self) -> None:
+        if not self.dir.is_dir():
+            raise OutputError(f"{self.dir}: is not a folder; use another --out folder")
+        if any(p.name != LOCK_NAME for p in self.dir.iterdir()):
+            raise OutputError(f"{self.dir}: is not empty and holds no manifest.json; use another --out folder")
+
+    def _mismatch(self, old: dict[str, Any]) -> str:
+        same = {k: v for k, v in old.items() if k not in ("fingerprint", "inputs", "complete")}
+        ours = {k: v for k, v in self.manifest.items() if k not in ("fingerprint", "inputs")}
+        then, now = old.get("inputs") or {}, self.manifest.get("inputs") or {}
+        if same == ours and then != now:
+            changed = sorted(k for k in set(then) | set(now) if then.get(k) != now.get(k))
+            return (
+                f"{self.dir}: holds results computed from another version of {', '.join(changed)} "
+                "(the file changed since); use another --out folder or delete this one"
+            )
+        return (
+            f"{self.dir}: holds results of a different command or scenario "
+            f"({old.get('kind')} of {old.get('scenario')!r}, seed {old.get('seed')}, runs {old.get('runs')}); "
+            "use another --out folder or delete this one"
+        )
 
     def _write_manifest(self, complete: bool) -> None:
         data = dict(self.manifest, complete=complete)
         _atomic_bytes(self.dir / _MANIFEST, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
-
-    @staticmethod
-    def _keys(path: Path) -> list[tuple[str, int, int]]:
-        import pyarrow.parquet as pq
-
-        t = pq.read_table(path, columns=["variant", "point", "run"])
-        return list(zip(t["variant"].to_pylist(), t["point"].to_pylist(), t["run"].to_pylist(), strict=True))
 
     # --- the Sink protocol ---
 
@@ -158,24 +224,26 @@ class ResultStore:
             return
         self._rows = None  # read again (with this chunk) when asked
         name = f"{len(self._done):08d}-{uuid.uuid4().hex[:12]}.parquet"
+        chunks = self.dir / _CHUNKS
+        if chunks.is_symlink():
+            raise OutputError(f"{chunks}: became a symbolic link while this command ran; nothing written through it")
         try:
-            _write_parquet(_table(rows, self._meta), self.dir / _CHUNKS / name)
+            _write_parquet(_table(rows, self._meta), chunks / name)
         except OSError as err:
-            raise OutputError(f"{self.dir / _CHUNKS}: cannot write: {_reason(err)}") from None
+            raise OutputError(f"{chunks}: cannot write: {_reason(err)}") from None
+        self._chunk_files.append(name)
         self._done.update((r["variant"], r["point"], r["run"]) for r in rows)
 
     def rows(self) -> list[dict[str, Any]]:
         """Every finished row, in table order (the chunk files are read once, then kept)."""
         if self._rows is not None:
             return list(self._rows)
-        import pyarrow.parquet as pq
-
         rows: list[dict[str, Any]] = []
         seen: set[tuple[str, int, int]] = set()
-        for f in sorted((self.dir / _CHUNKS).glob("*.parquet")):
-            for r in pq.read_table(f).to_pylist():
+        for name in sorted(self._chunk_files):
+            for r in read_chunk(self.dir / _CHUNKS, name).to_pylist():
                 key = (r["variant"], r["point"], r["run"])
-                if key not in seen:  # cannot happen (only undone runs are scheduled): belt and braces
+                if key not in seen:  # cannot happen (verified chunks do not overlap): belt and braces
                     seen.add(key)
                     rows.append(r)
         self._rows = self.plan.in_order(rows)
@@ -183,27 +251,37 @@ class ResultStore:
 
     # --- consolidation ---
 
-    def _load_final(self) -> list[dict[str, Any]]:
-        import pyarrow.parquet as pq
-
-        path = self.dir / "curves.parquet"
-        try:
-            return pq.read_table(path).to_pylist()
-        except (OSError, ValueError) as err:
-            raise OutputError(f"{path}: unreadable ({err}); delete {self.dir} and run again") from None
+    def _load_final(self) -> list[dict[str, Any]] | None:
+        """The rows of a complete folder, after checking its tables; None (and not complete) if runs are lost."""
+        fp, n = self.manifest["fingerprint"], len(self.plan.keys())
+        curves = self.dir / "curves.parquet"
+        table, why = check_table(curves, fp, n, set(self.plan.keys()))
+        if table is None:
+            self.notes.append(f"{curves}: damaged ({why}); its runs will be run again")
+            self.complete = False
+            self._write_manifest(complete=False)
+            return None
+        for name in ("runs.parquet", "bands.parquet", "runs.csv"):
+            _, why = check_table(self.dir / name, fp, n if name != "bands.parquet" else None)
+            if why:
+                self.notes.append(f"{self.dir / name}: damaged ({why}); rebuilt from curves.parquet")
+                self._repair = True
+        return table.to_pylist()
 
     def finish(self, result: EnsembleResult) -> list[Path]:
         """Write the consolidated tables, mark the manifest complete, drop the chunk files."""
-        if self.complete:
+        if self.complete and not self._repair:
             return self.paths()
         try:
-            _write_parquet(_table(self.rows(), self._meta), self.dir / "curves.parquet")
+            if not self.complete:
+                _write_parquet(_table(self.rows(), self._meta), self.dir / "curves.parquet")
             write_ensemble(result, self.dir, self._meta)
             self._write_manifest(complete=True)
-            shutil.rmtree(self.dir / _CHUNKS, ignore_errors=True)
+            if (self.dir / _CHUNKS).exists():
+                shutil.rmtree(self.dir / _CHUNKS)  # never follows a link (a linked chunks/ is refused on open)
         except OSError as err:
             raise OutputError(f"{self.dir}: cannot write: {_reason(err)}") from None
-        self.complete = True
+        self.complete, self._repair = True, False
         return self.paths()
 
     def paths(self) -> list[Path]:
