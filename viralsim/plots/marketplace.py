@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from viralsim.analysis.marketplace import (
     rank_correlations,
 )
 from viralsim.plots._base import COLOURS, HOURS_LABEL, LABELS, PALETTE, count_axis, pyplot
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["MODE_COLOURS", "clock", "plot_feed_narrowing", "plot_user_day", "plot_views_ccdf", "plot_views_vs"]
 
@@ -74,7 +77,7 @@ def _fmt_rho(mode: str, c: Any) -> str:
     return f"{mode}: ρ = {c.rho:+.2f} ({p})"
 
 
-def plot_views_ccdf(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Any:
+def plot_views_ccdf(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Figure:
     """Distribution of views per video, one step curve per mode (log-log CCDF).
 
     Parameters
@@ -133,7 +136,7 @@ def _binned_median(x: np.ndarray, y: np.ndarray, bins: int = 8) -> tuple[np.ndar
     return np.array([np.median(x[g]) for g in groups]), np.array([np.median(y[g]) for g in groups])
 
 
-def plot_views_vs(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Any:
+def plot_views_vs(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Figure:
     """Views per video against its creator's followers (top row) and its appeal (bottom row), a column per mode.
 
     Parameters
@@ -187,7 +190,7 @@ def plot_views_vs(results_by_mode: Mapping[str, Any], *, title: str | None = Non
     return fig
 
 
-def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
+def plot_user_day(day: UserDay, *, title: str | None = None) -> Figure:
     """One user's day: sessions on a 24 h local clock (top), then each session video by video (below).
 
     Parameters
@@ -282,7 +285,7 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Any:
     return fig
 
 
-def plot_feed_narrowing(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Any:
+def plot_feed_narrowing(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Figure:
     """How narrow users' interests become over the run, one line per mode.
 
     Returns
