@@ -4,9 +4,9 @@ Pure functions over an agent run's log (``RunResult.agents``, an ``AgentLog``:
 numpy columns per video, session and user, plus the interest-drift curve) and
 its views log (``RunResult.views``). Nothing here does IO, prints or imports
 matplotlib; the figures are in :mod:`viralsim.plots.marketplace`. Any object
-with the log's attributes will do (``videos``, ``sessions``, ``users``,
-``drift``, ``topics``, ``mode``), so the functions are tested on small
-hand-made logs.
+with the log's attributes will do (the :class:`Log` protocol: ``videos``,
+``sessions``, ``users``, ``drift``, ``topics``, ``mode``), so the functions are
+tested on small hand-made logs.
 
 Times are hours since the start of the run (Monday 00:00 UTC); a user's local
 time is ``time_h + tz_h``; watch times are seconds.
@@ -18,18 +18,25 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from viralsim.records import SESSION_END
 from viralsim.views import SOURCES
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "ACTIONS",
     "SESSION_END",
+    "AgentRun",
     "Correlation",
     "FeedNarrowing",
+    "Log",
+    "RunOrLog",
     "UserDay",
     "busiest_user",
     "ccdf",
@@ -48,13 +55,49 @@ __all__ = [
 ACTIONS = ("liked", "commented", "shared", "followed", "profile_click")
 
 
-def log_of(result: Any) -> Any:
+class Log(Protocol):
+    """What the analysis reads of an agent log: an :class:`~viralsim.records.AgentLog` or any look-alike."""
+
+    @property
+    def videos(self) -> Mapping[str, np.ndarray]: ...
+
+    @property
+    def sessions(self) -> Mapping[str, np.ndarray]: ...
+
+    @property
+    def users(self) -> Mapping[str, np.ndarray]: ...
+
+    @property
+    def drift(self) -> Mapping[str, np.ndarray]: ...
+
+    @property
+    def topics(self) -> Sequence[str]: ...
+
+    @property
+    def mode(self) -> str: ...
+
+
+class AgentRun(Protocol):
+    """What the analysis reads of a run: its views log and its agent log (a :class:`~viralsim.result.RunResult`)."""
+
+    @property
+    def views(self) -> Mapping[str, np.ndarray]: ...
+
+    @property
+    def agents(self) -> Log | None: ...
+
+
+#: A run of the agent engine, or its log alone.
+RunOrLog: TypeAlias = AgentRun | Log
+
+
+def log_of(result: RunOrLog) -> Log:
     """The agent log of a run (``result.agents``), or ``result`` itself if it is already a log.
 
     Raises ValueError when ``result`` is a run of the core engine (no agent log).
     """
     if hasattr(result, "videos") and hasattr(result, "sessions"):
-        return result
+        return cast(Log, result)
     log = getattr(result, "agents", None)
     if log is None:
         raise ValueError('this run has no agent log: run a scenario with engine = "agents"')
@@ -62,7 +105,7 @@ def log_of(result: Any) -> Any:
 
 
 # -- distributions --------------------------------------------------------------------------------
-def gini(values: Any) -> float:
+def gini(values: ArrayLike) -> float:
     """Gini coefficient of non-negative values (0: all equal; (n-1)/n: one holds everything).
 
     ``G = Σ_i Σ_j |x_i - x_j| / (2 n² mean)``, computed from the sorted values in O(n log n).
@@ -81,7 +124,7 @@ def gini(values: Any) -> float:
     return float(2.0 * np.dot(rank, x) / (n * total) - (n + 1) / n)
 
 
-def ccdf(values: Any) -> tuple[np.ndarray, np.ndarray]:
+def ccdf(values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Complementary distribution: the distinct values ``x`` (ascending) and ``P(X ≥ x)`` for each.
 
     ``P`` is the fraction of *all* values at least ``x``, so it starts at 1 and ends at
@@ -103,7 +146,7 @@ def _top_share(views: np.ndarray, fraction: float) -> float:
     return float(np.sort(views)[::-1][:k].sum() / total)
 
 
-def concentration(log: Any) -> dict[str, float]:
+def concentration(log: RunOrLog) -> dict[str, float]:
     """How unequally views are spread over videos and creators.
 
     Returns
@@ -154,7 +197,7 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> Correlation:
     return Correlation(float(res.statistic), float(res.pvalue), n)
 
 
-def rank_correlations(log: Any, *, uploaded_before_h: float | None = None) -> dict[str, Correlation]:
+def rank_correlations(log: RunOrLog, *, uploaded_before_h: float | None = None) -> dict[str, Correlation]:
     """Spearman correlations of a video's views with its creator's followers and with its appeal.
 
     Parameters
@@ -209,7 +252,7 @@ class FeedNarrowing:
         return self.top_share_end - self.top_share_start
 
 
-def feed_narrowing(log: Any) -> FeedNarrowing:
+def feed_narrowing(log: RunOrLog) -> FeedNarrowing:
     """Start vs end of users' interest entropy and favourite-topic share, with the drift curve."""
     log = log_of(log)
     u = log.users
@@ -247,8 +290,8 @@ class UserDay:
     user: int
     day: int
     tz_h: float
-    sessions: Any
-    views: Any
+    sessions: pd.DataFrame
+    views: pd.DataFrame
 
 
 def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -260,7 +303,7 @@ def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.where(keys[order][pos] == wanted, order[pos], -1)
 
 
-def _tz_of(log: Any, users: np.ndarray) -> np.ndarray:
+def _tz_of(log: Log, users: np.ndarray) -> np.ndarray:
     """Each user's time-zone offset (hours; 0 for a user not in the users table)."""
     row = _lookup(np.asarray(log.users["user"]), users)
     tz = np.append(np.asarray(log.users["tz_h"], dtype=np.float64), 0.0)  # row -1 reads the 0 at the end
@@ -301,7 +344,7 @@ def _session_of(
     return result
 
 
-def _user_day_keys(result: Any) -> tuple[np.ndarray, np.ndarray]:
+def _user_day_keys(result: AgentRun) -> tuple[np.ndarray, np.ndarray]:
     """Each view's user and local day: the day its session started (its own time outside sessions)."""
     log, v = log_of(result), result.views
     s = log.sessions
@@ -313,7 +356,7 @@ def _user_day_keys(result: Any) -> tuple[np.ndarray, np.ndarray]:
     return users, np.floor((began + _tz_of(log, users)) / 24.0).astype(np.int64)
 
 
-def busiest_user(result: Any, *, max_views: int = 80) -> tuple[int, int]:
+def busiest_user(result: AgentRun, *, max_views: int = 80) -> tuple[int, int]:
     """A user and local day that make a good teaching example: ``(user, day)``.
 
     Among user-days with at most ``max_views`` views (a timeline stays readable), the one
@@ -346,7 +389,7 @@ def busiest_user(result: Any, *, max_views: int = 80) -> tuple[int, int]:
     return best // width, best % width + d0
 
 
-def user_day(result: Any, user: int, day: int | None = None) -> UserDay:
+def user_day(result: AgentRun, user: int, day: int | None = None) -> UserDay:
     """The timeline of one user's local day, from the sessions log and the views log.
 
     Parameters
@@ -443,7 +486,7 @@ def user_day(result: Any, user: int, day: int | None = None) -> UserDay:
 
 
 # -- comparing modes ------------------------------------------------------------------------------
-def run_metrics(result: Any) -> dict[str, Any]:
+def run_metrics(result: RunOrLog) -> dict[str, Any]:
     """The marketplace numbers of one run: concentration, correlations, sources, sessions, narrowing."""
     log = log_of(result)
     c = concentration(log)
@@ -469,11 +512,11 @@ def run_metrics(result: Any) -> dict[str, Any]:
     }
 
 
-def _runs(results: Any) -> list[Any]:
+def _runs(results: RunOrLog | Sequence[RunOrLog]) -> list[RunOrLog]:
     return list(results) if isinstance(results, Sequence) else [results]
 
 
-def runs_table(results_by_mode: Mapping[str, Any]) -> Any:
+def runs_table(results_by_mode: Mapping[str, RunOrLog | Sequence[RunOrLog]]) -> pd.DataFrame:
     """One row per run: ``mode`` (the mapping's key), ``run`` and :func:`run_metrics` (a pandas DataFrame).
 
     ``results_by_mode`` maps a name to one run or a sequence of runs.
@@ -488,7 +531,7 @@ def runs_table(results_by_mode: Mapping[str, Any]) -> Any:
     return pd.DataFrame(rows)
 
 
-def compare_modes(results_by_mode: Mapping[str, Any]) -> Any:
+def compare_modes(results_by_mode: Mapping[str, RunOrLog | Sequence[RunOrLog]]) -> pd.DataFrame:
     """One row per mode (index: the mapping's keys, in order): the median of each run metric over its runs.
 
     ``results_by_mode`` maps a name (e.g. ``"content"``) to one run or a sequence of runs

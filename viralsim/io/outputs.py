@@ -20,11 +20,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from viralsim.result import RunResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["OutputError", "check_writable", "summary_json", "write_run"]
 
@@ -133,7 +136,7 @@ def summary_json(result: RunResult) -> dict[str, Any]:
     return _jsonable(out)
 
 
-def _parquet(df: Any, path: Path, provenance: str) -> None:
+def _parquet(df: pd.DataFrame, path: Path, provenance: str) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -143,7 +146,7 @@ def _parquet(df: Any, path: Path, provenance: str) -> None:
     pq.write_table(table.replace_schema_metadata(meta), path)
 
 
-def _csv(df: Any, path: Path, provenance: str) -> None:
+def _csv(df: pd.DataFrame, path: Path, provenance: str) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(f"# provenance: {provenance}\n")
         df.to_csv(fh, index=False)

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from viralsim.analysis.marketplace import (
     ACTIONS,
+    Correlation,
+    Log,
+    RunOrLog,
     UserDay,
     ccdf,
     concentration,
@@ -53,7 +56,7 @@ def _colour(mode: str, i: int) -> str:
     return MODE_COLOURS.get(mode, PALETTE[i % len(PALETTE)])
 
 
-def _check(results_by_mode: Mapping[str, Any]) -> dict[str, Any]:
+def _check(results_by_mode: Mapping[str, RunOrLog]) -> dict[str, Log]:
     if not results_by_mode:
         raise ValueError("no runs to draw: pass {mode: run}")
     return {str(m): log_of(r) for m, r in results_by_mode.items()}
@@ -70,14 +73,14 @@ def _pct(fraction: float) -> str:
     return f"{100 * fraction:.2g} %" if math.isfinite(fraction) else "–"
 
 
-def _fmt_rho(mode: str, c: Any) -> str:
+def _fmt_rho(mode: str, c: Correlation) -> str:
     if not math.isfinite(c.rho):
         return f"{mode}: ρ undefined"
     p = "p < 0.001" if c.p < 0.001 else f"p = {c.p:.2g}"
     return f"{mode}: ρ = {c.rho:+.2f} ({p})"
 
 
-def plot_views_ccdf(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Figure:
+def plot_views_ccdf(results_by_mode: Mapping[str, RunOrLog], *, title: str | None = None) -> Figure:
     """Distribution of views per video, one step curve per mode (log-log CCDF).
 
     Parameters
@@ -136,7 +139,7 @@ def _binned_median(x: np.ndarray, y: np.ndarray, bins: int = 8) -> tuple[np.ndar
     return np.array([np.median(x[g]) for g in groups]), np.array([np.median(y[g]) for g in groups])
 
 
-def plot_views_vs(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Figure:
+def plot_views_vs(results_by_mode: Mapping[str, RunOrLog], *, title: str | None = None) -> Figure:
     """Views per video against its creator's followers (top row) and its appeal (bottom row), a column per mode.
 
     Parameters
@@ -285,7 +288,7 @@ def plot_user_day(day: UserDay, *, title: str | None = None) -> Figure:
     return fig
 
 
-def plot_feed_narrowing(results_by_mode: Mapping[str, Any], *, title: str | None = None) -> Figure:
+def plot_feed_narrowing(results_by_mode: Mapping[str, RunOrLog], *, title: str | None = None) -> Figure:
     """How narrow users' interests become over the run, one line per mode.
 
     Returns
