@@ -6,12 +6,18 @@ cascades. This module only re-exports the public API; importing it never
 imports matplotlib, pandas or networkx.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from viralsim._version import __version__
 from viralsim.engines import simulate
 from viralsim.model.graph import CSRGraph
 from viralsim.model.metrics import structural_virality
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
+
+if TYPE_CHECKING:  # what __getattr__ returns, for type checkers
+    from viralsim.io.graph_file import load_graph
+    from viralsim.io.scenario_file import load_scenario
 
 __all__ = [
     "CSRGraph",
@@ -25,7 +31,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # the io layer sits above the core: import it on first use
+def __getattr__(name: str) -> Any:  # the io layer sits above the core: import it on first use
     if name == "load_scenario":
         from viralsim.io.scenario_file import load_scenario
 

@@ -80,7 +80,7 @@ class RunResult:
         import pandas as pd
 
         df = pd.DataFrame(self.views)
-        df["source"] = pd.Categorical.from_codes(df["source"].to_numpy(), categories=list(SOURCES))
+        df["source"] = pd.Categorical.from_codes(df["source"].to_numpy(), categories=pd.Index(SOURCES))
         return df
 
     def stages_frame(self) -> Any:

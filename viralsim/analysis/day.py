@@ -200,9 +200,9 @@ def user_day(result: Any, user: int, day: int | None = None) -> UserDay:
             "minute": np.where(session >= 0, (t - pad_start[np.maximum(session, 0)]) * 60.0, np.nan),
             "video": np.asarray(v["video"])[rows],
             "creator": np.asarray(videos["creator"])[vrow],
-            "topic": pd.Categorical.from_codes(topic_code, categories=topics),
+            "topic": pd.Categorical.from_codes(topic_code, categories=pd.Index(topics)),
             "appeal": np.asarray(videos["appeal"])[vrow],
-            "source": pd.Categorical.from_codes(source, categories=list(SOURCES)),
+            "source": pd.Categorical.from_codes(source, categories=pd.Index(SOURCES)),
             "watch_s": np.asarray(v["watch_s"])[rows],
             "completed": np.asarray(v["completed"])[rows],
             **{a: np.asarray(v[a])[rows] for a in ACTIONS},
@@ -227,7 +227,7 @@ def user_day(result: Any, user: int, day: int | None = None) -> UserDay:
                 a: np.bincount(session[(session >= 0) & views[a].to_numpy(bool)], minlength=len(start))[today]
                 for a in ACTIONS
             },
-            "ended": pd.Categorical.from_codes(np.asarray(s["ended"])[mine][today], categories=list(SESSION_END)),
+            "ended": pd.Categorical.from_codes(np.asarray(s["ended"])[mine][today], categories=pd.Index(SESSION_END)),
         }
     )
     return UserDay(user=int(user), day=int(day), tz_h=tz, sessions=sess, views=views)

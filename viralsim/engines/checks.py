@@ -11,6 +11,7 @@ that, so one command checks each scenario once. No IO, no printing.
 
 from __future__ import annotations
 
+from viralsim.engines.contracts import Record
 from viralsim.engines.registry import engine_for
 from viralsim.machine import machine_memory
 from viralsim.scenario import Problem, Scenario
@@ -19,7 +20,7 @@ from viralsim.scenario.checks import scenario_problems
 __all__ = ["check", "engine_problems", "ensure_checked", "first_problem"]
 
 
-def check(sc: Scenario, *, record: str = "summary", memory_limit: int | None = None) -> list[Problem]:
+def check(sc: Scenario, *, record: Record = "summary", memory_limit: int | None = None) -> list[Problem]:
     """Every problem of a schema-valid scenario, as ``(location, message)``.
 
     Parameters
@@ -38,7 +39,7 @@ def check(sc: Scenario, *, record: str = "summary", memory_limit: int | None = N
     return scenario_problems(sc) + engine_problems(sc, record=record, memory_limit=memory_limit)
 
 
-def engine_problems(sc: Scenario, *, record: str = "summary", memory_limit: int | None = None) -> list[Problem]:
+def engine_problems(sc: Scenario, *, record: Record = "summary", memory_limit: int | None = None) -> list[Problem]:
     """The problems of the engine ``sc`` names only (its limits, memory and unsupported fields)."""
     limit = machine_memory() if memory_limit is None else memory_limit
     return engine_for(sc.engine).problems(sc, record=record, memory_limit=limit)
@@ -50,7 +51,7 @@ def first_problem(found: list[Problem]) -> str:
     return f"{'.'.join(map(str, loc))}: {msg}"
 
 
-def ensure_checked(sc: Scenario, record: str = "summary") -> Scenario:
+def ensure_checked(sc: Scenario, record: Record = "summary") -> Scenario:
     """``sc`` once it passed :func:`check` for ``record``; checked at most once per object and mode.
 
     Raises

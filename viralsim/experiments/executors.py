@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 __all__ = [
     "DaskExecutor",
@@ -31,6 +31,9 @@ __all__ = [
     "LocalProcesses",
     "make_executor",
 ]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: Below this much work (runs x population) ``auto`` stays in-process.
 SMALL_WORK = 4_000_000
@@ -47,7 +50,7 @@ class Executor(Protocol):
     min_chunk: int
     max_chunk: int
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]: ...
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
 
     def close(self) -> None: ...
 
@@ -61,7 +64,7 @@ class InProcess:
     min_chunk = 1
     max_chunk = 8
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         for item in items:
             yield fn(item)
 
@@ -100,8 +103,8 @@ def _watch_parent(parent: int) -> None:
 class _Bounded:
     """Submit at most ``window`` items ahead of the results (memory stays flat for huge sweeps)."""
 
-    def _run(self, submit: Callable[[Any], Future[Any]], items: Iterable[Any], window: int) -> Iterator[Any]:
-        pending: set[Future[Any]] = set()
+    def _run(self, submit: Callable[[T], Future[R]], items: Iterable[T], window: int) -> Iterator[R]:
+        pending: set[Future[R]] = set()
         source = iter(items)
         exhausted = False
         try:
@@ -120,7 +123,7 @@ class _Bounded:
             for fut in pending:
                 fut.cancel()
 
-    def _result(self, fut: Future[Any]) -> Any:
+    def _result(self, fut: Future[R]) -> R:
         return fut.result()
 
 
@@ -134,7 +137,7 @@ class LocalProcesses(_Bounded):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, initializer=_init_worker, initargs=(os.getpid(),)
@@ -228,10 +231,10 @@ class DaskExecutor(_Bounded):
                 "install the same viralsim on the scheduler and every worker"
             )
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         return self._run(lambda item: self._executor.submit(fn, item), items, 4 * self.workers)
 
-    def _result(self, fut: Any) -> Any:
+    def _result(self, fut: Future[R]) -> R:
         try:
             return fut.result()
         except Exception as err:

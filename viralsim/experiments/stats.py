@@ -8,12 +8,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from viralsim.experiments.plan import BASE, Plan
 from viralsim.views import SOURCES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["COMPARE_METRICS", "CURVES", "QUANTILES", "EnsembleResult", "bands", "paired_differences", "summary_table"]
 
@@ -25,7 +28,7 @@ COMPARE_METRICS = ("views", "shares", "share_to_view", "algorithmic_share", "sta
 CURVES = ("total", *SOURCES)
 
 
-def bands(rows: Sequence[Mapping[str, Any]], plan: Plan) -> Any:
+def bands(rows: Sequence[Mapping[str, Any]], plan: Plan) -> pd.DataFrame:
     """Reach-curve quantile bands per (variant, point, source), long format (pandas)."""
     import pandas as pd
 
@@ -58,8 +61,8 @@ class EnsembleResult:
     """Per-run summaries (``runs``, one row per run) and reach-curve quantile bands (``bands``)."""
 
     plan: Plan
-    runs: Any
-    bands: Any
+    runs: pd.DataFrame
+    bands: pd.DataFrame
 
     @classmethod
     def from_rows(cls, plan: Plan, rows: Sequence[Mapping[str, Any]]) -> EnsembleResult:
@@ -72,11 +75,11 @@ class EnsembleResult:
     def manifest(self) -> dict[str, Any]:
         return self.plan.manifest()
 
-    def table(self, metrics: Sequence[str] = COMPARE_METRICS) -> Any:
+    def table(self, metrics: Sequence[str] = COMPARE_METRICS) -> pd.DataFrame:
         """Median and 90 % interval of each metric, one row per variant (and grid point)."""
         return summary_table(self.runs, metrics, by=self._by())
 
-    def differences(self, metrics: Sequence[str] = COMPARE_METRICS, baseline: str = BASE) -> Any:
+    def differences(self, metrics: Sequence[str] = COMPARE_METRICS, baseline: str = BASE) -> pd.DataFrame:
         """Paired differences ``variant - baseline`` over the same runs: median and 90 % interval."""
         return paired_differences(self.runs, metrics, baseline=baseline)
 
@@ -95,7 +98,7 @@ def _interval(x: np.ndarray) -> tuple[float, float, float]:
     return float(lo), float(np.median(x)), float(hi)
 
 
-def summary_table(runs: Any, metrics: Sequence[str], by: Sequence[str] = ("variant",)) -> Any:
+def summary_table(runs: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] = ("variant",)) -> pd.DataFrame:
     """Median, 5 % and 95 % quantiles of ``metrics`` per group, groups in their first-seen order."""
     import pandas as pd
 
@@ -113,7 +116,7 @@ def summary_table(runs: Any, metrics: Sequence[str], by: Sequence[str] = ("varia
     return pd.DataFrame(out)
 
 
-def paired_differences(runs: Any, metrics: Sequence[str], baseline: str = BASE) -> Any:
+def paired_differences(runs: pd.DataFrame, metrics: Sequence[str], baseline: str = BASE) -> pd.DataFrame:
     """Per variant: median and 90 % interval of ``metric(variant, run) - metric(baseline, run)``."""
     import pandas as pd
 

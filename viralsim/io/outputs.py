@@ -21,12 +21,15 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from viralsim.records import Summary, markdown_keys
 from viralsim.result import RunResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["RUN_KEYS", "OutputError", "check_writable", "json_keys_markdown", "summary_json", "write_run"]
 
@@ -157,7 +160,7 @@ def summary_json(result: RunResult) -> dict[str, Any]:
     return _jsonable(out)
 
 
-def _parquet(df: Any, path: Path, provenance: str) -> None:
+def _parquet(df: pd.DataFrame, path: Path, provenance: str) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -167,7 +170,7 @@ def _parquet(df: Any, path: Path, provenance: str) -> None:
     pq.write_table(table.replace_schema_metadata(meta), path)
 
 
-def _csv(df: Any, path: Path, provenance: str) -> None:
+def _csv(df: pd.DataFrame, path: Path, provenance: str) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(f"# provenance: {provenance}\n")
         df.to_csv(fh, index=False)

@@ -277,7 +277,7 @@ def input_digests(plan: Plan, scenario_path: str | os.PathLike[str]) -> dict[str
             digest = hashlib.sha256()
             try:
                 with open(path, "rb") as fh:
-                    for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    while block := fh.read(1 << 20):
                         digest.update(block)
             except OSError as err:
                 raise OutputError(f"{path}: cannot read: {_reason(err)}") from None

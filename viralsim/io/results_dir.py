@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MANY_KINDS", "Results", "ResultsError", "load_results"]
 
@@ -99,7 +102,7 @@ class Results:
         self.meta = meta
         self._files = files
         self._rows = rows
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, pd.DataFrame] = {}
 
     def __repr__(self) -> str:
         return f"Results({str(self.path)!r}, kind={self.kind!r}, tables={list(self.tables)})"
@@ -122,7 +125,7 @@ class Results:
         """Number of rows of table ``name`` (from the file's footer; 0 when absent)."""
         return self._rows.get(name, 0)
 
-    def table(self, name: str) -> Any:
+    def table(self, name: str) -> pd.DataFrame:
         """Table ``name`` as a pandas DataFrame (read on first use, then cached).
 
         Raises :class:`ResultsError` when the table is not in the folder or its
@@ -145,27 +148,27 @@ class Results:
 
     # the tables by name (None when absent); reading one may raise ResultsError
     @property
-    def views(self) -> Any:
+    def views(self) -> pd.DataFrame | None:
         """The views log of one run (one row per view), or None."""
         return self.table("views") if self.has("views") else None
 
     @property
-    def stages(self) -> Any:
+    def stages(self) -> pd.DataFrame | None:
         """The stage history of one run (one row per evaluated stage), or None."""
         return self.table("stages") if self.has("stages") else None
 
     @property
-    def reach(self) -> Any:
+    def reach(self) -> pd.DataFrame | None:
         """The reach curve of one run (time_h, total, one column per source), or None."""
         return self.table("reach") if self.has("reach") else None
 
     @property
-    def runs(self) -> Any:
+    def runs(self) -> pd.DataFrame | None:
         """One row per run of an ensemble / compare / sweep, or None."""
         return self.table("runs") if self.has("runs") else None
 
     @property
-    def bands(self) -> Any:
+    def bands(self) -> pd.DataFrame | None:
         """Quantile bands of cumulative views over runs (long format), or None."""
         return self.table("bands") if self.has("bands") else None
 

@@ -17,13 +17,26 @@ small generated graphs). Pure: no IO.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import numpy as np
 
 from viralsim.scenario import SocialGraph
 
-__all__ = ["AnnealedGraph", "CSRGraph", "ContactGraph", "build_graph", "scenario_graph"]
+if TYPE_CHECKING:
+    import networkx as nx
+    from scipy import sparse
+
+__all__ = [
+    "AnnealedGraph",
+    "CSRGraph",
+    "ContactGraph",
+    "GraphInput",
+    "NetworkxGraph",
+    "build_graph",
+    "scenario_graph",
+]
 
 #: Above this many users, barabasi_albert (built with networkx) is refused.
 MAX_NETWORKX_USERS = 200_000
@@ -42,6 +55,27 @@ class ContactGraph(Protocol):
 
     def followers(self, creator: int | None, count: int, *, rng: np.random.Generator) -> np.ndarray:
         """The creator's followers (distinct users)."""
+        ...
+
+
+class NetworkxGraph(Protocol):
+    """What :meth:`CSRGraph.from_networkx` reads of a networkx graph (``nx.Graph``, ``nx.DiGraph``, ...)."""
+
+    @property
+    def nodes(self) -> Iterable[int]:
+        """The nodes (the integers ``0 .. n-1``)."""
+        ...
+
+    def number_of_nodes(self) -> int:
+        """How many nodes."""
+        ...
+
+    def edges(self) -> Iterable[tuple[int, int]]:
+        """The edges ``(u, v)`` (networkx's edge view, called)."""
+        ...
+
+    def is_directed(self) -> bool:
+        """Whether an edge ``u -> v`` leaves ``v -> u`` out."""
         ...
 
 
@@ -70,7 +104,7 @@ class CSRGraph:
         return cls(indptr, dst[order])
 
     @classmethod
-    def from_networkx(cls, graph: Any) -> CSRGraph:
+    def from_networkx(cls, graph: NetworkxGraph) -> CSRGraph:
         """Build from a networkx graph whose nodes are the integers ``0 .. n-1``.
 
         An undirected graph gives edges both ways.
@@ -84,7 +118,7 @@ class CSRGraph:
             src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
         return cls.from_edges(src, dst, n)
 
-    def to_networkx(self) -> Any:
+    def to_networkx(self) -> nx.DiGraph:
         """The graph as a networkx DiGraph (for analysis and small teaching graphs)."""
         import networkx as nx
 
@@ -94,7 +128,7 @@ class CSRGraph:
         g.add_edges_from(zip(src.tolist(), self.indices.tolist(), strict=True))
         return g
 
-    def to_scipy(self) -> Any:
+    def to_scipy(self) -> sparse.csr_array:
         """The adjacency matrix as a ``scipy.sparse.csr_array`` (shares these arrays' layout)."""
         from scipy import sparse
 
@@ -102,7 +136,7 @@ class CSRGraph:
         return sparse.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
 
     @classmethod
-    def from_scipy(cls, matrix: Any) -> CSRGraph:
+    def from_scipy(cls, matrix: sparse.sparray | sparse.spmatrix) -> CSRGraph:
         """Build from a square scipy sparse matrix (nonzero (u, v) means u -> v)."""
         m = matrix.tocsr()
         if m.shape[0] != m.shape[1]:
@@ -189,6 +223,10 @@ class AnnealedGraph:
         return rng.choice(self.n, size=count, replace=False)
 
 
+#: A social graph passed to ``simulate(graph=...)``: CSR, networkx, or ``None`` (the scenario's generator).
+GraphInput: TypeAlias = CSRGraph | NetworkxGraph | None
+
+
 def build_graph(config: SocialGraph, n: int, *, rng: np.random.Generator) -> ContactGraph:
     """The social graph a scenario describes (``edge_list`` graphs come from the io layer)."""
     kind = config.kind
@@ -220,7 +258,7 @@ def build_graph(config: SocialGraph, n: int, *, rng: np.random.Generator) -> Con
     raise ValueError(f"social_graph.kind = {kind!r} needs a graph passed to simulate(graph=...)")
 
 
-def scenario_graph(config: SocialGraph, n: int, graph: Any, *, rng: np.random.Generator) -> ContactGraph:
+def scenario_graph(config: SocialGraph, n: int, graph: GraphInput, *, rng: np.random.Generator) -> ContactGraph:
     """The run's social graph: ``graph`` when one is passed (CSR or networkx, ``n`` nodes), else the generator's.
 
     Raises ``ValueError`` for an ``edge_list`` scenario without a graph, and for a graph

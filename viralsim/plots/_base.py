@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 COLOURS = {"for_you": "#e4405f", "following": "#3b82f6", "share": "#10b981"}
 LABELS = {"for_you": "For You (platform push)", "following": "Following feed", "share": "shares"}
@@ -35,7 +39,7 @@ class _Figures:
     _FIGURE_KW = ("figsize", "dpi", "facecolor", "edgecolor", "constrained_layout", "layout", "linewidth")
 
     @classmethod
-    def subplots(cls, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    def subplots(cls, *args: Any, **kwargs: Any) -> tuple[Figure, Any]:
         from matplotlib.figure import Figure
 
         fig = Figure(**{k: kwargs.pop(k) for k in cls._FIGURE_KW if k in kwargs})
@@ -54,11 +58,11 @@ class _Figures:
         return matplotlib.colormaps[name]
 
     @staticmethod
-    def close(fig: Any) -> None:
+    def close(fig: Figure) -> None:
         """Nothing to release: pyplot never saw the figure."""
 
 
-def pyplot() -> Any:
+def pyplot() -> type[_Figures]:
     """Figure factory with pyplot's names (``subplots``, ``Circle``, ``get_cmap``, ``close``); see :class:`_Figures`."""
     return _Figures
 
@@ -98,7 +102,10 @@ def fmt_num(x: float) -> str:
 
 
 def select_series(
-    df: Any, variants: Sequence[str] | None, points: Sequence[int] | None, point_labels: Mapping[int, str] | None
+    df: pd.DataFrame,
+    variants: Sequence[str] | None,
+    points: Sequence[int] | None,
+    point_labels: Mapping[int, str] | None,
 ) -> tuple[list[tuple[str, int, str, Any]], str]:
     """The curves to overlay: (variant, point, label, colour) and a note when some were left out."""
     have = [str(v) for v in dict.fromkeys(df["variant"].astype(str))]
@@ -131,11 +138,11 @@ def select_series(
     return out, note
 
 
-def pick_series(df: Any, variant: str, point: int) -> Any:
+def pick_series(df: pd.DataFrame, variant: str, point: int) -> pd.DataFrame:
     return df[(df["variant"].astype(str) == variant) & (df["point"] == point)]
 
 
-def check_numeric(runs: Any, column: str) -> None:
+def check_numeric(runs: pd.DataFrame, column: str) -> None:
     import pandas as pd
 
     ok = [
@@ -150,7 +157,7 @@ def check_numeric(runs: Any, column: str) -> None:
         )
 
 
-def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
     """Save ``fig`` by extension (png, svg, pdf) atomically; close it.
 
     ``dpi`` sets the resolution of PNG files (dots per inch). Raises

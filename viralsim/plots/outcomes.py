@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from viralsim.plots._base import check_numeric, count_axis, fmt_num, fmt_thousands, pick_series, pyplot, select_series
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
 __all__ = ["plot_ccdf", "plot_sweep"]
 
 
 def plot_ccdf(
-    runs: Any,
+    runs: pd.DataFrame,
     column: str = "views",
     *,
     variants: Sequence[str] | None = None,
     point_labels: Mapping[int, str] | None = None,
     title: str | None = None,
-) -> Any:
+) -> Figure:
     """Distribution of a final outcome over runs: log-log CCDF per variant.
 
     Parameters
@@ -81,7 +85,7 @@ def plot_ccdf(
     return fig
 
 
-def _values(col: Any) -> tuple[list[Any], bool]:
+def _values(col: pd.Series) -> tuple[list[Any], bool]:
     """Distinct values of a parameter column, sorted; whether they are numbers."""
     import pandas as pd
 
@@ -91,13 +95,13 @@ def _values(col: Any) -> tuple[list[Any], bool]:
 
 
 def plot_sweep(
-    runs: Any,
+    runs: pd.DataFrame,
     params: Sequence[str],
     metric: str = "views",
     *,
     variants: Sequence[str] | None = None,
     title: str | None = None,
-) -> Any:
+) -> Figure:
     """An outcome against the swept parameters.
 
     Parameters
@@ -150,7 +154,8 @@ def plot_sweep(
         meds = []
         for j, (v, _pt, label, c) in enumerate(series):
             grp = runs[runs["variant"].astype(str) == v].groupby(p)[metric]
-            q = grp.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(vals)
+            # a list of quantiles (one column each), which pandas-stubs does not know
+            q = grp.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().reindex(vals)  # type: ignore[arg-type]
             meds.extend(q[0.5].dropna().tolist())
             if numeric:  # an ordered axis: bands between the points
                 xs = np.asarray(vals, dtype=float)
@@ -222,6 +227,7 @@ def plot_sweep(
         ax.set_title(label if len(series) > 1 else "", fontsize=10)
     for ax in axes.ravel()[len(series) :]:
         ax.axis("off")
+    assert im is not None, "no grid to draw"  # series is never empty here
     cbar = fig.colorbar(im, ax=axes.ravel().tolist(), label=f"median final {what} per run", shrink=0.9)
     from matplotlib.ticker import FuncFormatter, NullFormatter
 

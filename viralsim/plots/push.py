@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +18,10 @@ from viralsim.plots._base import (
     pyplot,
     select_series,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_funnel"]
 
@@ -35,14 +39,14 @@ def _rate_label(value: float, threshold: float) -> str:
     return f"{value:.{digits}f}"
 
 
-def _thresholds(stages: Any, kpi: str) -> np.ndarray:
+def _thresholds(stages: pd.DataFrame, kpi: str) -> np.ndarray:
     col = f"threshold_{kpi}"
     if col not in stages.columns:
         return np.full(len(stages), np.nan)
     return np.array([np.nan if x is None else float(x) for x in stages[col]], dtype=float)
 
 
-def _funnel_run(stages: Any, kpis: Sequence[str] | None, title: str | None) -> Any:
+def _funnel_run(stages: pd.DataFrame, kpis: Sequence[str] | None, title: str | None) -> Figure:
     plt = pyplot()
     if stages.empty:
         raise ValueError("no stages: the push never started (moderation removed the video, or mode is social)")
@@ -145,8 +149,8 @@ def _funnel_run(stages: Any, kpis: Sequence[str] | None, title: str | None) -> A
 
 
 def _funnel_runs(
-    runs: Any, variants: Sequence[str] | None, point_labels: Mapping[int, str] | None, title: str | None
-) -> Any:
+    runs: pd.DataFrame, variants: Sequence[str] | None, point_labels: Mapping[int, str] | None, title: str | None
+) -> Figure:
     plt = pyplot()
     series, note = select_series(runs, variants, None, point_labels)
     top = int(runs["stages_reached"].max())
@@ -175,13 +179,13 @@ def _funnel_runs(
 
 
 def plot_funnel(
-    stages_or_runs: Any,
+    stages_or_runs: pd.DataFrame,
     *,
     kpis: Sequence[str] | None = None,
     variants: Sequence[str] | None = None,
     point_labels: Mapping[int, str] | None = None,
     title: str | None = None,
-) -> Any:
+) -> Figure:
     """The staged push: how far the video went and why it stopped.
 
     Parameters

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,12 +22,21 @@ from viralsim.plots._base import (
 from viralsim.result import RunResult
 from viralsim.views import SOURCES
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
 __all__ = ["plot_reach", "plot_reach_bands", "plot_sources"]
 
 
 def reach_figure(
-    rc: Mapping[str, Any], stages: Sequence[Mapping[str, Any]], *, upload_h: float | None, horizon_h: float, title: str
-) -> Any:
+    rc: Mapping[str, Any] | pd.DataFrame,
+    stages: Sequence[Mapping[str, Any]],
+    *,
+    upload_h: float | None,
+    horizon_h: float,
+    title: str,
+) -> Figure:
     plt = pyplot()
     fig, (ax, axl) = plt.subplots(
         2, 1, figsize=(9, 7), sharex=True, constrained_layout=True, gridspec_kw={"height_ratios": [3, 2]}
@@ -89,7 +98,7 @@ def run_title(summary: Mapping[str, Any], name: str, variant: str | None, seed: 
     )
 
 
-def plot_reach(result: RunResult) -> Any:
+def plot_reach(result: RunResult) -> Figure:
     """Cumulative views by source over time, linear and log scale, push stages marked.
 
     Returns the matplotlib figure (two panels: linear on top, log below so the
@@ -106,14 +115,14 @@ def plot_reach(result: RunResult) -> Any:
 
 
 def plot_reach_bands(
-    bands: Any,
+    bands: pd.DataFrame,
     variants: Sequence[str] | None = None,
     *,
     points: Sequence[int] | None = None,
     point_labels: Mapping[int, str] | None = None,
     upload_h: float | None = None,
     title: str | None = None,
-) -> Any:
+) -> Figure:
     """Reach over many runs: median cumulative views with 25-75 % and 5-95 % bands.
 
     Parameters
@@ -186,8 +195,8 @@ def plot_reach_bands(
 
 # -- views by source ---------------------------------------------------------------------------------
 def plot_sources(
-    reach_or_bands: Any, *, variant: str | None = None, point: int | None = None, title: str | None = None
-) -> Any:
+    reach_or_bands: pd.DataFrame, *, variant: str | None = None, point: int | None = None, title: str | None = None
+) -> Figure:
     """Cumulative views by source as a stacked area, and each source's hourly rate.
 
     Parameters

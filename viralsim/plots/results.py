@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from viralsim.plots._base import fmt_num
 from viralsim.plots.outcomes import plot_ccdf, plot_sweep
 from viralsim.plots.push import plot_funnel
 from viralsim.plots.reach import plot_reach_bands, plot_sources, reach_figure, run_title
 from viralsim.plots.tree import plot_tree
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from viralsim.io.results_dir import Results
 
 __all__ = ["KINDS", "draw", "kinds_for"]
 
@@ -25,7 +30,7 @@ def _get(d: Any, *keys: str) -> Any:
     return d
 
 
-def kinds_for(results: Any) -> tuple[str, ...]:
+def kinds_for(results: Results) -> tuple[str, ...]:
     """The figure kinds that :func:`draw` can make from ``results`` (a folder from ``load_results``)."""
     if results.is_run:
         fit = {"reach", "sources"} if results.has("reach") else set()
@@ -37,7 +42,7 @@ def kinds_for(results: Any) -> tuple[str, ...]:
     return tuple(k for k in KINDS if k in fit)
 
 
-def _why_not(results: Any, kind: str) -> str:
+def _why_not(results: Results, kind: str) -> str:
     if kind == "tree" and not results.is_run:
         return "a spread tree is drawn from the views log of one run: viralsim run FILE --out DIR"
     if kind == "ccdf" and results.is_run:
@@ -54,7 +59,7 @@ def _why_not(results: Any, kind: str) -> str:
     return f"it needs {table}.parquet, which is not in this folder"
 
 
-def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "views") -> Any:
+def draw(results: Results, kind: str, *, variant: str | None = None, metric: str = "views") -> Figure:
     """Draw figure ``kind`` from a results folder, without rerunning anything.
 
     Parameters
@@ -106,10 +111,11 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
         label = name + (f" [{own}]" if own != "base" else "")
         seed = meta.get("seed")
         if kind == "reach":
-            reach = results.reach
+            reach = results.table("reach")
             title = run_title(meta, name, None if own == "base" else own, seed)
             horizon = _get(meta, "provenance", "scenario", "horizon_h") or float(reach["time_h"].max())
-            stages = results.stages.to_dict("records") if results.has("stages") else []
+            records = results.table("stages").to_dict("records") if results.has("stages") else []
+            stages = cast(list[dict[str, Any]], records)  # the columns are strings
             return reach_figure(
                 reach,
                 stages,
@@ -118,15 +124,15 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
                 title=title,
             )
         if kind == "sources":
-            return plot_sources(results.reach, title=f"{label}: views by source (seed {seed})")
+            return plot_sources(results.table("reach"), title=f"{label}: views by source (seed {seed})")
         if kind == "funnel":
-            fig = plot_funnel(results.stages)
+            fig = plot_funnel(results.table("stages"))
         else:
-            fig = plot_tree(results.views, title=f"{label} (seed {seed})")
+            fig = plot_tree(results.table("views"), title=f"{label} (seed {seed})")
             return fig
         fig.axes[0].set_title(f"{label} (seed {seed}): " + fig.axes[0].get_title())
         return fig
-    runs = results.runs
+    runs = results.table("runs")
     have = results.variants or [str(v) for v in dict.fromkeys(runs["variant"].astype(str))]
     if variant is not None and variant not in have:
         raise ValueError(f"unknown variant {variant!r}: this {what} has {', '.join(have)}")
@@ -141,7 +147,7 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
     head = f"{name}, {n} runs" + (" per variant" if len(have) > 1 else "") + (" per point" if len(points) > 1 else "")
     if kind == "reach":
         return plot_reach_bands(
-            results.bands,
+            results.table("bands"),
             chosen,
             point_labels=labels,
             upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
@@ -151,7 +157,7 @@ def draw(results: Any, kind: str, *, variant: str | None = None, metric: str = "
         v = variant or ("base" if "base" in have else have[0])
         at = f", {labels[0]} (the first grid point)" if len(points) > 1 and 0 in labels else ""
         return plot_sources(
-            results.bands, variant=v, point=0, title=f"{name} [{v}]{at}: views by source (mean over {n} runs)"
+            results.table("bands"), variant=v, point=0, title=f"{name} [{v}]{at}: views by source (mean over {n} runs)"
         )
     if kind == "funnel":
         return plot_funnel(

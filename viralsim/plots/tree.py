@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from viralsim.plots._base import COLOURS, LABELS, TREE_LIMIT, pyplot
 from viralsim.views import SOURCES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_tree"]
 
@@ -35,7 +39,7 @@ def _radial_layout(g: Any, root: int) -> tuple[dict[int, tuple[float, float]], i
     return pos, max(depth.values())
 
 
-def plot_tree(views: Any, max_nodes: int = 1500, *, title: str | None = None) -> Any:
+def plot_tree(views: pd.DataFrame, max_nodes: int = 1500, *, title: str | None = None) -> Figure:
     """The spread tree of one run, drawn with networkx on rings by generation.
 
     The upload is the centre; views straight from the platform or the Following

@@ -13,7 +13,7 @@ Needs a run recorded with its views log (``record="full"``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from viralsim.report.words import clock, fmt_count, fmt_pct, kpi_label
 from viralsim.result import RunResult
 from viralsim.scenario import KPI_NAMES
 from viralsim.views import SOURCES
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 __all__ = ["FRAME_MS", "push_animation"]
 
@@ -217,7 +220,7 @@ def _moving(
     return data, title
 
 
-def push_animation(result: RunResult, *, frames: int = 90) -> Any:
+def push_animation(result: RunResult, *, frames: int = 90) -> go.Figure:
     """An animated plotly figure of ``result``'s staged push, with a play button and a time slider.
 
     Parameters

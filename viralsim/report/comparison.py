@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from viralsim.experiments.stats import EnsembleResult
 from viralsim.plots._base import PALETTE
 from viralsim.report.words import fmt_count, fmt_pct, stop_in_words
 from viralsim.result import RunResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
 
 __all__ = ["KEY_METRICS", "compare_figure", "differences_in_words", "ensemble_numbers", "run_numbers"]
 
@@ -54,7 +59,7 @@ def run_numbers(result: RunResult) -> dict[str, str]:
     return out
 
 
-def ensemble_numbers(ens: Any) -> dict[str, dict[str, str]]:
+def ensemble_numbers(ens: EnsembleResult) -> dict[str, dict[str, str]]:
     """Per variant label: metric -> ``"median [5 % – 95 %]"``; the stop reason: the most common one."""
     metrics = [m for m, _ in KEY_METRICS if m != "stop_reason"]
     table = ens.table(metrics)
@@ -74,31 +79,36 @@ def ensemble_numbers(ens: Any) -> dict[str, dict[str, str]]:
     return out
 
 
-def differences_in_words(ens: Any, base: str = "base") -> list[str]:
+def differences_in_words(ens: EnsembleResult, base: str = "base") -> list[str]:
     """One sentence per variant (HTML, names escaped): its median views and the paired difference from the base."""
     table = ens.table(["views", "algorithmic_share"]).set_index("variant")
     diffs = ens.differences(["views"])
     out = []
-    b = table.loc[base]
+    base_views = _num(table, base, "views_median")
     for _, row in diffs.iterrows():
         label = str(row["variant"])
-        v = table.loc[label]
-        ratio = v["views_median"] / b["views_median"] if b["views_median"] else math.nan
+        views, pushed = _num(table, label, "views_median"), _num(table, label, "algorithmic_share_median")
+        ratio = views / base_views if base_views else math.nan
         rel = "" if math.isnan(ratio) else f" — {fmt_pct(ratio)} of the base's"
         out.append(
-            f"<b>{html.escape(label)}</b>: a median of {fmt_count(v['views_median'])} views instead of "
-            f"{fmt_count(b['views_median'])}{rel}; run by run (same seeds), the difference is "
+            f"<b>{html.escape(label)}</b>: a median of {fmt_count(views)} views instead of "
+            f"{fmt_count(base_views)}{rel}; run by run (same seeds), the difference is "
             f"{_signed(row['views_median'])} views (90 % of runs between {_signed(row['views_q05'])} and "
-            f"{_signed(row['views_q95'])}). {fmt_pct(v['algorithmic_share_median'])} of its views come from the push."
+            f"{_signed(row['views_q95'])}). {fmt_pct(pushed)} of its views come from the push."
         )
     return out
+
+
+def _num(table: pd.DataFrame, label: str, column: str) -> float:
+    """A number of a table indexed by variant label (every column read here is float64)."""
+    return cast(float, table.loc[label, column])
 
 
 def _signed(x: float) -> str:
     return ("+" if x > 0 else "−" if x < 0 else "±") + fmt_count(abs(float(x)))
 
 
-def compare_figure(ens: Any, upload_h: float) -> Any:
+def compare_figure(ens: EnsembleResult, upload_h: float) -> go.Figure:
     """Reach bands (median and 90 % band of total views over time) and final views per variant.
 
     Parameters
@@ -173,8 +183,7 @@ def compare_figure(ens: Any, upload_h: float) -> Any:
             row=1,
             col=1,
         )
-        r = table.loc[label]
-        med_v, lo_v, hi_v = float(r["views_median"]), float(r["views_q05"]), float(r["views_q95"])
+        med_v, lo_v, hi_v = (float(_num(table, label, c)) for c in ("views_median", "views_q05", "views_q95"))
         fig.add_trace(
             go.Bar(
                 x=[label],

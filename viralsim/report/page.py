@@ -17,13 +17,16 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viralsim._version import __version__
 from viralsim.engines import simulate
+from viralsim.experiments.executors import Executor
 from viralsim.experiments.plan import BASE
 from viralsim.experiments.run import compare
+from viralsim.experiments.stats import EnsembleResult
 from viralsim.io.outputs import OutputError, _jsonable, check_writable
+from viralsim.model.graph import GraphInput
 from viralsim.report.animation import push_animation
 from viralsim.report.comparison import (
     KEY_METRICS,
@@ -33,7 +36,11 @@ from viralsim.report.comparison import (
     run_numbers,
 )
 from viralsim.report.words import scenario_in_words, variant_in_words
+from viralsim.result import RunResult
 from viralsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 __all__ = ["DEFAULT_RUNS", "build_report", "write_report"]
 
@@ -88,7 +95,7 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _figure_html(fig: Any, div_id: str, first: bool) -> str:
+def _figure_html(fig: go.Figure, div_id: str, first: bool) -> str:
     return str(
         fig.to_html(
             full_html=False,
@@ -107,8 +114,8 @@ def build_report(
     seed: int | None = None,
     runs: int = DEFAULT_RUNS,
     variants: Iterable[str] | None = None,
-    executor: Any = None,
-    graph: Any = None,
+    executor: Executor | None = None,
+    graph: GraphInput = None,
     frames: int = 90,
 ) -> str:
     """The HTML report of ``scenario`` as one self-contained page.
@@ -206,7 +213,7 @@ def _json_in_html(data: Any) -> str:
 
 
 def _numbers_section(
-    result: Any, one: dict[str, str], many: dict[str, dict[str, str]], labels: list[str], runs: int
+    result: RunResult, one: dict[str, str], many: dict[str, dict[str, str]], labels: list[str], runs: int
 ) -> str:
     cards = "".join(
         f'<div class="card{" wide" if m == "stop_reason" else ""}" data-metric="{m}"><div class="v">{_e(one[m])}</div>'
@@ -231,7 +238,7 @@ def _numbers_section(
     )
 
 
-def _variants_section(sc: Scenario, ens: Any, fig: Any, names: list[str], runs: int) -> str:
+def _variants_section(sc: Scenario, ens: EnsembleResult, fig: go.Figure, names: list[str], runs: int) -> str:
     if not names:
         return (
             '<section id="variants"><h2>The variants compared</h2><p>This scenario declares no variants: '

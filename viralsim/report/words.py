@@ -51,7 +51,7 @@ def kpi_label(kpi: str) -> str:
     return KPI_LABELS.get(kpi, kpi.replace("_", " "))
 
 
-def fmt_count(x: float) -> str:
+def fmt_count(x: float | None) -> str:
     """A count for people: ``697,167``; a fractional median keeps one decimal."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
