@@ -24,10 +24,12 @@ from viralsim.model.behaviour import (
     mean_watch_fraction,
     view_outcomes,
 )
+from viralsim.model.beta import beta_ppf
 from viralsim.model.graph import MAX_NETWORKX_USERS, AnnealedGraph, build_graph
 from viralsim.model.kpi import KPI_COLUMNS, evaluate_counts, evaluate_gate, kpi_rates
 from viralsim.model.platform import classifier_path, classifier_score, human_removes, recognise, review_time_h
-from viralsim.model.population import ACTIONS, ImplicitPopulation, SessionClock, beta_ppf
+from viralsim.model.population import ACTIONS, ImplicitPopulation
+from viralsim.model.sessions import SessionClock
 from viralsim.rng import Streams
 from viralsim.scenario import (
     DEFAULT_DIURNAL,

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viralsim.model.population import ACTIONS, beta_quantile_table
+from viralsim.model.beta import beta_quantile_table
+from viralsim.model.population import ACTIONS
 from viralsim.scenario import Behaviour, Video
 
 __all__ = [

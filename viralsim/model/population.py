@@ -38,13 +38,14 @@ explicit generators only.
 
 from __future__ import annotations
 
-import functools
 from typing import Protocol
 
 import numpy as np
 
 from viralsim.model import idset
+from viralsim.model.beta import beta_ppf
 from viralsim.model.idset import ByteMask, IdSet, LowestFirst, first_occurrences, id_set
+from viralsim.model.sessions import SessionClock
 from viralsim.scenario import MAX_MATERIALISED_USERS, representation
 from viralsim.scenario import Population as PopulationConfig
 
@@ -54,162 +55,11 @@ __all__ = [
     "MaterialisedPopulation",
     "Population",
     "SessionClock",
-    "beta_ppf",
-    "beta_quantile_table",
     "make_population",
 ]
 
 #: The actions a viewer can take, each with its own propensity multiplier.
 ACTIONS = ("like", "comment", "share", "follow", "profile_click")
-
-# The Beta quantile function is tabulated on a uniform grid of this many cells, used
-# between _EDGE and 1 - _EDGE; the tails use the exact (logit-logit) interpolation.
-_CELLS = 1 << 14
-_EDGE = 1.0 / 256
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-300, 1.0 - 1e-16)
-    return np.log(p) - np.log1p(-p)
-
-
-def _expit(y: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -y))
-
-
-def beta_quantile_table(a: float, b: float, step: float = 0.001) -> tuple[np.ndarray, np.ndarray]:
-    """Tabulate the Beta(a, b) quantile function as (logit u, logit x) pairs.
-
-    In ``y = logit(x)`` the Beta density is proportional to ``x**a (1-x)**b``,
-    smooth and decaying exponentially at both ends, so a trapezoid rule gives the
-    CDF to ~1e-9 without special functions. The nodes are ``y = sinh(z)`` for ``z``
-    spaced ``step`` apart: fine (~0.001) where the mass is, coarse far out in the
-    tails, where ``logit u`` is nearly linear in ``y``. Both tails are accumulated
-    from their own end so that small tail probabilities keep their precision.
-    """
-    half = min(4000.0, max(60.0, 45.0 / min(a, b)))  # both tails below ~exp(-45)
-    top = float(np.arcsinh(half))
-    z = np.linspace(-top, top, 2 * int(np.ceil(top / step)) + 1)
-    y = np.sinh(z)
-    log_x = -np.logaddexp(0.0, -y)
-    log_1mx = -np.logaddexp(0.0, y)
-    logf = a * log_x + b * log_1mx + np.log(np.cosh(z))  # density in z: f(y(z)) dy/dz
-    f = np.exp(logf - logf.max())
-    seg = 0.5 * (f[1:] + f[:-1]) * (z[1] - z[0])
-    lower = np.concatenate([[0.0], np.cumsum(seg)])
-    upper = np.concatenate([np.cumsum(seg[::-1])[::-1], [0.0]])
-    # logit(u) = log(lower) - log(upper) (the total cancels); drop the ends where one side underflows
-    ok = (lower > 0) & (upper > 0)
-    lu = np.log(lower[ok]) - np.log(upper[ok])
-    keep = np.concatenate([[True], np.diff(lu) > 0])
-    return lu[keep], y[ok][keep]
-
-
-@functools.lru_cache(maxsize=32)
-def _beta_ppf_tables(a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(logit table, uniform-grid values and slopes) of the Beta(a, b) quantile function."""
-    lu, lx = beta_quantile_table(a, b)
-    q = np.arange(_CELLS + 1) / _CELLS
-    x = _expit(np.interp(_logit(q), lu, lx))
-    x[0], x[-1] = 0.0, 1.0
-    tables = (lu, lx, x[:-1].copy(), np.diff(x))
-    for t in tables:
-        t.flags.writeable = False  # shared by every run with these parameters
-    return tables
-
-
-def beta_ppf(q: np.ndarray, a: float, b: float) -> np.ndarray:
-    """Quantile function of Beta(a, b) at ``q`` in [0, 1] (absolute error below ~1e-7).
-
-    A uniform table (``2**14`` cells) between ``1/256`` and ``1 - 1/256``; the
-    tails, where the function can be steep, interpolate the logit-logit table.
-    """
-    lu, lx, base, slope = _beta_ppf_tables(float(a), float(b))
-    q = np.asarray(q, dtype=float)
-    pos = q * _CELLS
-    i = pos.astype(np.intp)
-    np.minimum(i, _CELLS - 1, out=i)
-    x = base[i] + (pos - i) * slope[i]
-    tail = np.flatnonzero((q < _EDGE) | (q > 1.0 - _EDGE))
-    if len(tail):
-        x[tail] = _expit(np.interp(_logit(q[tail]), lu, lx))
-        x[tail[q[tail] >= 1.0]] = 1.0
-    return x
-
-
-class SessionClock:
-    """When a user next opens the app: a Poisson process modulated by a diurnal profile.
-
-    ``profile`` holds the relative intensity of each local hour; it is
-    normalised to mean 1, so a user with ``rate_per_h`` has that many sessions
-    per hour on average over a day. The next session comes from time-change
-    inversion: the cumulative intensity ``W`` is piecewise linear in the local
-    hour, so ``W`` and its inverse are evaluated by arithmetic, not by search.
-    """
-
-    _CELLS_PER_H = 64  # resolution of the table that finds the hour of a cumulative intensity
-
-    def __init__(self, profile: list[float]) -> None:
-        w = np.asarray(profile, dtype=float) + 1e-9
-        w = w * 24.0 / w.sum()
-        cum = np.concatenate([[0.0], np.cumsum(w)])
-        cum[-1] = 24.0  # W(24) = 24 exactly: a day of intensity is 24 hours at mean rate
-        self._cum = cum  # W(h) at h = 0..24
-        self._w = np.diff(cum)  # intensity of each local hour
-        edges = np.arange(24 * self._CELLS_PER_H + 1) / self._CELLS_PER_H
-        # the hour whose segment of W contains the left edge of each cell of W ...
-        hour = np.minimum(np.searchsorted(cum, edges, side="right") - 1, 23)
-        self._cell_hour = hour[:-1]
-        # ... and, where the cell lies inside that segment, the inverse as intercept + slope x W
-        self._cell_mixed = cum[hour[:-1] + 1] < edges[1:]  # the cell holds the end of an hour
-        self._cell_a = hour[:-1] - cum[hour[:-1]] / self._w[hour[:-1]]
-        self._cell_b = 1.0 / self._w[hour[:-1]]
-
-    def cumulative(self, local_h: np.ndarray | float) -> np.ndarray:
-        """``W(local_h)``: expected sessions (at rate 1 per hour) from local time 0 to ``local_h``."""
-        local = np.asarray(local_h, dtype=float)
-        days = np.floor(local / 24.0)
-        h = local - days * 24.0
-        i = np.minimum(h.astype(np.intp), 23)
-        return days * 24.0 + self._cum[i] + self._w[i] * (h - i)
-
-    def inverse(self, w: np.ndarray) -> np.ndarray:
-        """The local time at which the cumulative intensity reaches ``w`` (the inverse of ``W``)."""
-        days = np.floor(w / 24.0)
-        r = w - days * 24.0
-        cell = np.minimum((r * self._CELLS_PER_H).astype(np.intp), 24 * self._CELLS_PER_H - 1)
-        local = self._cell_a[cell] + self._cell_b[cell] * r
-        mixed = np.flatnonzero(self._cell_mixed[cell])
-        if len(mixed):  # cells that hold the end of an hour (or of several near-empty hours)
-            rm = r[mixed]
-            i = self._cell_hour[cell[mixed]]
-            while True:
-                ahead = (rm >= self._cum[i + 1]) & (i < 23)
-                if not ahead.any():
-                    break
-                i = i + ahead
-            local[mixed] = i + (rm - self._cum[i]) / self._w[i]
-        return days * 24.0 + local
-
-    def next_session(
-        self,
-        t_h: np.ndarray | float,
-        rate_per_h: np.ndarray | float,
-        tz_h: np.ndarray | float,
-        *,
-        rng: np.random.Generator,
-        size: int | None = None,
-    ) -> np.ndarray:
-        """Time (hours) of each user's next session after ``t_h`` (time-change inversion).
-
-        ``size`` is the number of users when every argument is a scalar.
-        """
-        shape = np.broadcast_shapes(
-            np.shape(t_h), np.shape(rate_per_h), np.shape(tz_h), () if size is None else (size,)
-        )
-        w_now = self.cumulative(np.add(t_h, tz_h))  # a scalar when every user shares t_h and tz_h
-        target = w_now + rng.standard_exponential(shape) / rate_per_h
-        return np.maximum(self.inverse(target) - tz_h, t_h)
 
 
 class Population(Protocol):

@@ -44,7 +44,7 @@ from viralsim.engines.contracts import EngineRun, Record
 from viralsim.model.graph import ContactGraph, CSRGraph, scenario_graph
 from viralsim.model.metrics import interest_stats
 from viralsim.model.platform import recognise
-from viralsim.model.population import SessionClock
+from viralsim.model.sessions import SessionClock
 from viralsim.records import AgentLog
 from viralsim.rng import Streams
 from viralsim.scenario import Problem, Scenario
