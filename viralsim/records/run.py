@@ -1,168 +1,22 @@
-"""Typed records a run returns: its :class:`Summary`, its :class:`StageRecord` s and the agent engine's log.
+"""A run's typed records: its :class:`Summary` and one :class:`StageRecord` per evaluated push stage.
 
-:class:`Summary` (the run's summary metrics) and :class:`StageRecord` (one
-evaluated push stage) are frozen dataclasses whose fields carry their own
-metadata (:class:`Meta`: label, unit, display format, missing-value rule,
-description, whether it is a per-run ensemble column). Everything that lists
-summary keys is generated from it: the ensemble's per-run columns
-(:func:`summary_columns`, :func:`nan_when_none`), the console's labels and
-formats (:func:`format_value`) and the README's ``--json`` key list
-(:func:`markdown_keys`). Both records are read-only mappings too
-(``summary["views"]``, ``.get``, ``.items()``, ``dict(summary)``), iterating in
-field order; a field whose rule is ``"omit"`` is left out while it is ``None``
-(an engine's extras, a stage row's ``video`` outside a marketplace).
-``to_dict()`` is the JSON-ready form.
-
-:class:`AgentLog` is what the agent engine records besides the views log:
-plain columnar data (numpy arrays in dicts), the
-``agents`` field of a :class:`~viralsim.result.RunResult` run with
-``engine = "agents"``. The analysis layer (:mod:`viralsim.analysis`)
-and the plots read these columns; keep their names and dtypes stable.
-
-- ``videos``: one row per video (``video`` 0..V-1; V = 1 without a marketplace):
-  ``video`` int32, ``creator`` int64 (user id, -1 for a creator outside the
-  population), ``creator_followers`` int64 (at upload), ``topic`` int16 (index
-  into ``topics``), ``appeal`` float32, ``upload_h`` float64, and int64 counts
-  ``views``, ``unique_viewers``, ``likes``, ``comments``, ``shares``,
-  ``follows``, ``completed``, ``views_for_you``, ``views_following``,
-  ``views_share``; ``stages_reached`` int16.
-- ``sessions``: one row per session: ``user`` int64, ``start_h`` and ``end_h``
-  float64, ``watched`` int32, ``ended`` int8 (a code into :data:`SESSION_END`).
-- ``users``: one row per user: ``user`` int64, ``sessions_per_day`` and ``tz_h``
-  float32, ``followers`` int64 (at the horizon), ``top_share_start``,
-  ``top_share_end``, ``entropy_start``, ``entropy_end`` float32 (the interest
-  vector's largest share and its Shannon entropy in nats, at t = 0 and at the horizon).
-- ``drift``: ``time_h`` (every ``agents.drift_interval_h``), ``mean_entropy``,
-  ``mean_top_share`` float64.
-- ``topics``: the population's topic names; ``mode``: the push mode.
-
-No IO, no printing, no engine knowledge: an engine fills the records once, nothing edits them.
+Both are frozen dataclasses whose fields carry their metadata
+(:mod:`viralsim.records.fields`). Everything that lists summary keys is
+generated from it: the ensemble's per-run columns (:func:`summary_columns`,
+:func:`nan_when_none`, :func:`numeric_columns`), the console's labels and
+formats and the README's ``--json`` key list. No IO, no printing, no engine
+knowledge: an engine fills the records once, nothing edits them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cache
-from types import MappingProxyType
-from typing import Any, Literal, get_args, get_type_hints
+from dataclasses import dataclass
+from typing import Any, get_args, get_type_hints
 
-import numpy as np
+from viralsim.records.fields import Record, metas, metric
 
-__all__ = [
-    "SESSION_END",
-    "VIDEO_COLUMNS",
-    "AgentLog",
-    "Meta",
-    "StageRecord",
-    "Summary",
-    "format_value",
-    "markdown_keys",
-    "metas",
-    "metric",
-    "nan_when_none",
-    "numeric_columns",
-    "summary_columns",
-]
-
-#: What a ``None`` means: ``"keep"`` it (JSON null), ``"nan"`` in ensemble tables, ``"omit"`` the key.
-Missing = Literal["keep", "nan", "omit"]
-
-
-@dataclass(frozen=True)
-class Meta:
-    """A record field's metadata (see :func:`metric`)."""
-
-    label: str
-    description: str
-    unit: str = ""
-    fmt: str = ",.4g"
-    missing: Missing = "keep"
-    column: bool = False
-    column_after: str | None = None
-
-
-def metric(
-    *,
-    label: str,
-    description: str,
-    unit: str = "",
-    fmt: str = ",.4g",
-    missing: Missing = "keep",
-    column: bool = False,
-    column_after: str | None = None,
-    default: Any = dataclasses.MISSING,
-) -> Any:
-    """A dataclass field with its :class:`Meta`.
-
-    Parameters
-    ----------
-    label, description
-        How a table names it; one line saying what it is (the README's ``--json`` list).
-    unit
-        ``"views"``, ``"h"`` (hours), ``"fraction"`` (0-1, shown as a percentage), ...
-    fmt
-        Display format spec (``",.0f"``); ``"level"`` shows whole numbers without decimals, others with one.
-    missing
-        What ``None`` means (:data:`Missing`).
-    column, column_after
-        Whether it is a per-run ensemble column (a flat scalar); where in the column order
-        (after that column) if not in field order.
-    default
-        The field's default (none: the field is required).
-    """
-    meta = Meta(label, description, unit, fmt, missing, column, column_after)
-    return field(default=default, metadata={"viralsim": meta})
-
-
-@cache
-def metas(cls: type) -> Mapping[str, Meta]:
-    """Field name -> :class:`Meta` of a record class, in field order (read-only)."""
-    return MappingProxyType({f.name: f.metadata["viralsim"] for f in dataclasses.fields(cls)})
-
-
-class _Record(Mapping[str, Any]):
-    """Read-only mapping access to a record dataclass's fields (``"omit"`` fields left out while ``None``)."""
-
-    def __getitem__(self, key: str) -> Any:
-        meta = metas(type(self)).get(key)
-        if meta is None:
-            raise KeyError(key)
-        value = getattr(self, key)
-        if value is None and meta.missing == "omit":
-            raise KeyError(key)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        for name, meta in metas(type(self)).items():
-            if meta.missing != "omit" or getattr(self, name) is not None:
-                yield name
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a plain dict, in field order: nested dicts copied, numpy scalars as Python ones."""
-        return {k: _plain(v) for k, v in self.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def format_value(meta: Meta, x: Any) -> str:
-    """``x`` as a table shows it (``"–"`` for None or NaN)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if meta.fmt == "level":
-        return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
-    if meta.unit == "fraction":
-        return f"{100 * x:{meta.fmt}} %"
-    return f"{x:{meta.fmt}}"
+__all__ = ["StageRecord", "Summary", "nan_when_none", "numeric_columns", "summary_columns"]
 
 
 def _count(label: str, description: str, **kw: Any) -> Any:
@@ -170,7 +24,7 @@ def _count(label: str, description: str, **kw: Any) -> Any:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class Summary(_Record):
+class Summary(Record):
     """A run's summary metrics, made once by :func:`viralsim.views.summarise` (see each field's metadata)."""
 
     views: int = _count("views", "views of the video (on the first platform with a cross-post)", column=True)
@@ -337,7 +191,7 @@ def _threshold(kpi: str) -> Any:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class StageRecord(_Record):
+class StageRecord(Record):
     """One evaluated stage of the push: its cohort, timing, every KPI, the thresholds and the decision.
 
     The KPI fields are :data:`viralsim.scenario.KPI_NAMES`, each as a rate per view
@@ -409,49 +263,3 @@ def numeric_columns() -> tuple[str, ...]:
 def nan_when_none() -> frozenset[str]:
     """The ensemble columns whose ``None`` is NaN in the table."""
     return frozenset(n for n, m in metas(Summary).items() if m.column and m.missing == "nan")
-
-
-def markdown_keys(cls: type = Summary) -> str:
-    """The README's list of a record's keys: one ``- `key` [unit]: description`` line each."""
-    lines = []
-    for name, meta in metas(cls).items():
-        unit = f" [{meta.unit}]" if meta.unit else ""
-        lines.append(f"- `{name}`{unit}: {meta.description}")
-    return "\n".join(lines)
-
-
-#: Why a session ended, by code: attention spent, bored, nothing new in the feed, the horizon came.
-SESSION_END = ("budget", "bored", "feed_empty", "horizon")
-
-#: Columns of ``AgentLog.videos`` and their dtypes.
-VIDEO_COLUMNS = {
-    "video": np.int32,
-    "creator": np.int64,
-    "creator_followers": np.int64,
-    "topic": np.int16,
-    "appeal": np.float32,
-    "upload_h": np.float64,
-    "views": np.int64,
-    "unique_viewers": np.int64,
-    "likes": np.int64,
-    "comments": np.int64,
-    "shares": np.int64,
-    "follows": np.int64,
-    "completed": np.int64,
-    "views_for_you": np.int64,
-    "views_following": np.int64,
-    "views_share": np.int64,
-    "stages_reached": np.int16,
-}
-
-
-@dataclass(frozen=True)
-class AgentLog:
-    """The agent engine's own tables (see the module docstring for every column)."""
-
-    videos: dict[str, np.ndarray]
-    sessions: dict[str, np.ndarray]
-    users: dict[str, np.ndarray]
-    drift: dict[str, np.ndarray]
-    topics: list[str]
-    mode: str
