@@ -20,8 +20,10 @@ one by one, picking a random one instead of the best with probability
 ``agents.exploration``, until the attention budget is spent, satisfaction falls
 below ``agents.boredom_below``, the inbox is empty, or the horizon comes. What
 it does not reach is lost (one chance, like the core). Each view feeds the KPI
-gate of its push stage, and a share delivers to the sharer's contacts at the
-time of the share. A user with an empty inbox sleeps (see ``user_day``).
+gate of its push stage (the counts in ``gate``, and the event a stage waits on in
+``waiting``: both read by :class:`~viralsim.engines.agents.pool.VideoPool`), and a
+share delivers to the sharer's contacts at the time of the share. A user with an
+empty inbox sleeps (see ``user_day``).
 """
 
 from __future__ import annotations
