@@ -3,35 +3,36 @@
 - :func:`user_day` — one user: wait for the next session, play it, repeat; one
   timeout a session (an idle user sleeps until something is delivered); the
   session itself is :meth:`World.session`;
-- :func:`upload` — the scenario's one video: moderation (the core's human queue),
-  recognition, then :func:`distribute`;
+- :func:`upload` — the scenario's one video: moderation (the shared
+  :func:`~viralsim.engines.moderation.moderate_upload`), recognition, then :func:`distribute`;
 - :func:`market_upload` — a marketplace video: recognised at upload, then distributed;
 - :func:`distribute` — the creator's followers (one delivery batch) and, in
-  ``content``/``hybrid`` mode, the staged push;
-- :func:`push` — the core's traffic pool for one video: cohorts by affinity,
-  delivered in batches, gated by the KPIs of the views the sessions produce;
+  ``content``/``hybrid`` mode, the staged push: the shared
+  :func:`~viralsim.engines.push.push` over the video's
+  :class:`~viralsim.engines.agents.pool.VideoPool` (cohorts by affinity, gated by
+  the KPIs of the views the sessions produce);
 - :func:`drift` — every ``drift_interval_h``: what users watched strengthens those
   topics (when ``interest_drift`` > 0), and the narrowness of interests is sampled.
 
-Processes only sequence time; the state changes through :class:`World` methods.
+Processes only sequence time; the state changes through :class:`World` (and
+:class:`~viralsim.engines.agents.pool.VideoPool`) methods.
 """
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
-from typing import Any
 
 import numpy as np
 import simpy
 
+from viralsim.engines.agents.pool import VideoPool
 from viralsim.engines.agents.world import FOLLOWING, World, unpack
-from viralsim.engines.moderation import Proc, background_reviews, human_review
+from viralsim.engines.moderation import Proc, moderate_upload
+from viralsim.engines.push import push
 from viralsim.model.metrics import interest_stats
-from viralsim.model.platform import classifier_path, classifier_score, recognise
-from viralsim.scenario import KPI_NAMES
+from viralsim.model.platform import recognise
 
-__all__ = ["distribute", "drift", "market_upload", "push", "upload", "user_day"]
+__all__ = ["distribute", "drift", "market_upload", "upload", "user_day"]
 
 
 def user_day(env: simpy.Environment, world: World, u: int, starts: list[float], first: int) -> Proc:
@@ -61,34 +62,9 @@ def user_day(env: simpy.Environment, world: World, u: int, starts: list[float], 
 
 
 def upload(env: simpy.Environment, world: World) -> Proc:
-    """The scenario's one video: the core's moderation, then recognition and distribution."""
+    """The scenario's one video: the shared moderation, then recognition and distribution."""
     sc = world.scenario
-    mod = sc.platform.moderation
-    score = classifier_score(sc.video.violation, mod, rng=world.streams["moderation"])
-    path = classifier_path(score, mod)
-    record = world.moderation
-    record.update(classifier_score=score, path=path, violation=sc.video.violation)
-    moderators = simpy.Resource(env, capacity=mod.moderators)
-    reviewed = env.event()
-    run: Any = world  # the core's moderation processes read .scenario, .streams and .moderation
-    if path == "human":
-        env.process(background_reviews(env, run, moderators, reviewed))
-    yield env.timeout(sc.video.upload_h)
-    if path == "human":
-        record.update(decision="pending", correct=None)
-        removed, waited, took = yield env.process(human_review(env, run, moderators, "moderation"))
-        reviewed.succeed()
-        record.update(queue_delay_h=waited, review_h=took)
-    else:
-        removed = path == "auto_remove"
-        record.update(queue_delay_h=0.0, review_h=0.0)
-    record.update(
-        decision="removed" if removed else "approved",
-        correct=removed == sc.video.violation,
-        delay_h=env.now - sc.video.upload_h,
-        decided_h=env.now,
-    )
-    if removed:
+    if (yield from moderate_upload(env, world, simpy.Resource(env, capacity=sc.platform.moderation.moderators))):
         world.stop(0, "removed_by_moderation", env.now)
         return
     topics = list(sc.population.topics)
@@ -113,76 +89,9 @@ def distribute(env: simpy.Environment, world: World, v: int) -> None:
     world.videos["followers_at_upload"][v] = len(followers)
     world.deliver(v, followers, FOLLOWING, env.now, feed.watch_probability, rng=world.streams["following"])
     if sc.platform.push.mode in ("content", "hybrid"):
-        env.process(push(env, world, v))
+        env.process(push(env, VideoPool(world, v), sc.platform.push))
     else:
         world.stop(v, "no_push_social_mode", env.now)
-
-
-def push(env: simpy.Environment, world: World, v: int) -> Proc:
-    """The staged push of ``v``: the core's :func:`viralsim.engines.cohort.processes.push`, on live sessions."""
-    cfg = world.scenario.platform.push
-    rng = world.streams["push"]
-    for stage, size in enumerate(cfg.cohort_sizes(), start=1):
-        if world.unreached[v] == 0:
-            world.stop(v, "population_exhausted", env.now)
-            return
-        world.stages_reached[v] = stage
-        world.open_stage(v, stage)
-        start_h = last_h = env.now
-        delivered = 0
-        early: Any = None
-        for j in range(0, size, cfg.delivery_batch):
-            if j > 0:
-                yield env.timeout(cfg.batch_interval_h)
-                check = world.evaluate(v, stage)
-                if check.views >= cfg.min_views_to_evaluate and not check.passed:
-                    early = check
-                    break
-            k = min(cfg.delivery_batch, size - j)
-            sent = world.deliver_push(v, k, stage, env.now, rng=rng)
-            delivered += sent
-            last_h = env.now
-            if sent < k:
-                break
-        if early is None:
-            # evaluated once a fraction of the cohort has watched, or the window after the last delivery
-            window = last_h + cfg.eval_window_h
-            need = int(math.ceil(round(cfg.evaluate_after_fraction * delivered, 9)))
-            ev = world.wait_for_views(v, stage, need) if need >= 1 else env.event()
-            if ev is not None:
-                yield ev | env.timeout(max(0.0, window - env.now))
-                if ev.triggered:
-                    at: Any = ev.value
-                    yield env.timeout(max(0.0, float(at) - env.now))  # a view later in its session
-                else:
-                    world.waiting.pop(v, None)
-            t_eval = env.now
-            gate = world.evaluate(v, stage)
-        else:
-            t_eval, gate = env.now, early
-        thresholds = cfg.thresholds_for(stage)
-        world.record_stage(
-            {
-                "video": v,
-                "stage": stage,
-                "cohort_size": size,
-                "delivered": delivered,
-                "cohort_interest": world.cohort_interest.get((v, stage), 0.0) / max(delivered, 1),
-                "start_h": start_h,
-                "evaluated_h": t_eval,
-                "views_evaluated": gate.views,
-                **{k: gate.rates[k] for k in KPI_NAMES},
-                "score": gate.score,
-                **{f"threshold_{k}": getattr(thresholds, k) for k in (*KPI_NAMES, "score")},
-                "passed": gate.passed,
-                "failed": ",".join(gate.failed),
-                "stopped_mid_stage": early is not None,
-            }
-        )
-        if not gate.passed:
-            world.stop(v, f"kpi_below_threshold:{','.join(gate.failed)}", env.now)
-            return
-    world.stop(v, "all_stages_passed", env.now)
 
 
 def drift(env: simpy.Environment, world: World, samples: dict[str, list[float]]) -> Proc:

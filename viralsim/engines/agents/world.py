@@ -20,8 +20,10 @@ one by one, picking a random one instead of the best with probability
 ``agents.exploration``, until the attention budget is spent, satisfaction falls
 below ``agents.boredom_below``, the inbox is empty, or the horizon comes. What
 it does not reach is lost (one chance, like the core). Each view feeds the KPI
-gate of its push stage, and a share delivers to the sharer's contacts at the
-time of the share. A user with an empty inbox sleeps (see ``user_day``).
+gate of its push stage (the counts in ``gate``, and the event a stage waits on in
+``waiting``: both read by :class:`~viralsim.engines.agents.pool.VideoPool`), and a
+share delivers to the sharer's contacts at the time of the share. A user with an
+empty inbox sleeps (see ``user_day``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ import simpy
 
 from viralsim.model.behaviour import ACTION_COLUMNS, Viewing, engagement, mean_watch_fraction, viewing
 from viralsim.model.graph import ContactGraph
-from viralsim.model.kpi import GateResult, evaluate_counts
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario, Video
 from viralsim.views import SOURCES
@@ -249,55 +250,6 @@ class World:
                     wake.succeed()
             box.append(item)
         return k
-
-    def deliver_push(self, v: int, k: int, stage: int, t_h: float, *, rng: np.random.Generator) -> int:
-        """Deliver ``v`` to the ``k`` unreached users most interested in its recognised topic.
-
-        With ``agents.explore_cohort`` > 0 that share of the ``k`` goes to unreached users
-        drawn at random instead (the platform exploring outside users' interests).
-        """
-        cand = np.flatnonzero(~self.reached[v])
-        x = self.interest[cand, int(self.videos["rec_topic"][v])]
-        if len(cand) > k:
-            explore = int(round(self.scenario.agents.explore_cohort * k))
-            if explore:  # random users first, then the most interested of the others
-                pick = rng.choice(len(cand), size=explore, replace=False)
-                rest = np.ones(len(cand), dtype=bool)
-                rest[pick] = False
-                others, ox = cand[rest], x[rest]
-                best = np.argpartition(-ox, k - explore - 1)[: k - explore] if k > explore else np.empty(0, np.intp)
-                cand, x = np.concatenate([cand[pick], others[best]]), np.concatenate([x[pick], ox[best]])
-            else:
-                top = np.argpartition(-x, k - 1)[:k]
-                cand, x = cand[top], x[top]
-        key = (v, stage)  # how deep into the ranking the stage went: its users' interest in the topic
-        self.cohort_interest[key] = self.cohort_interest.get(key, 0.0) + float(x.sum(dtype=np.float64))
-        return self.deliver(v, cand, FOR_YOU, t_h, self.scenario.platform.push.watch_probability, rng=rng, stage=stage)
-
-    # -- the KPI gate ------------------------------------------------------------------------
-    def open_stage(self, v: int, stage: int) -> None:
-        """Start counting the views of ``v``'s push stage ``stage``."""
-        self.gate[v][stage] = [0.0] * (3 + len(ACTION_COLUMNS))
-
-    def evaluate(self, v: int, stage: int) -> GateResult:
-        """The KPI gate of ``v``'s ``stage`` on its views so far (``viralsim.model.kpi``)."""
-        acc = self.gate[v][stage]
-        sums = {"completed": acc[1], "watch_s": acc[2], **dict(zip(ACTION_COLUMNS, acc[3:], strict=True))}
-        push = self.scenario.platform.push
-        return evaluate_counts(int(acc[0]), sums, self.duration_s, push.thresholds_for(stage), push.score_weights)
-
-    def wait_for_views(self, v: int, stage: int, k: int) -> simpy.Event | None:
-        """An event that fires (with the view's time) at the ``k``-th view of the stage; None if it happened."""
-        if self.gate[v][stage][0] >= k:
-            return None
-        assert self.env is not None
-        ev = self.env.event()
-        self.waiting[v] = (stage, k, ev)
-        return ev
-
-    def record_stage(self, row: dict[str, Any]) -> None:
-        """Append one row to the stage history."""
-        self.stages.append(row)
 
     def stop(self, v: int, reason: str, at_h: float) -> None:
         """Why and when the platform stopped distributing ``v`` (first reason wins)."""

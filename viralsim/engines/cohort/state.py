@@ -242,6 +242,11 @@ class RunState:
         """Take the video down at ``at_h``: views that would come later never happen."""
         self.removed_h = at_h
 
+    def take_down(self, reason: str, at_h: float) -> None:
+        """Take the video down at ``at_h`` (a moderator removed it after publishing) and stop for ``reason``."""
+        self.remove(at_h)
+        self.stop(reason, at_h)
+
     def stop(self, reason: str, at_h: float) -> None:
         """Record why and when the platform's distribution stopped (first reason wins)."""
         if self.stop_reason is None:

@@ -1,0 +1,147 @@
+"""The staged push (the traffic pool), shared by both engines.
+
+- :class:`TrafficPool` — what an engine exposes of one video's push: who is
+  left to reach, delivery of a batch, the KPI gate, when a stage is evaluated,
+  the stage history and stop reasons;
+- :func:`push` — the one SimPy process of the push: one stage after another,
+  each cohort delivered in batches with early KPI checks between them, the
+  stage evaluated once a fraction of the cohort watched (or the window passed),
+  then gated on its KPIs;
+- :func:`stage_row` — the one place a stage's history row is built.
+
+This module only sequences time and decisions: it draws no random numbers
+(each pool picks its own stream) and holds no state of a run. It imports
+neither engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import simpy
+
+from viralsim.engines.moderation import Proc
+from viralsim.model.kpi import GateResult
+from viralsim.scenario import KPI_NAMES, Push
+
+__all__ = ["TrafficPool", "push", "stage_row"]
+
+
+class TrafficPool(Protocol):
+    """One video's push as an engine runs it (the engine's state behind it)."""
+
+    def available(self) -> bool:
+        """Whether anyone is left to reach (False: the population is exhausted)."""
+        ...
+
+    def open_stage(self, stage: int) -> None:
+        """Stage ``stage`` starts: count it as reached, start counting its views."""
+        ...
+
+    def deliver(self, k: int, stage: int, t_h: float) -> int:
+        """Deliver a batch of ``k`` users of ``stage`` at ``t_h``; return how many were delivered to."""
+        ...
+
+    def evaluate(self, stage: int, at_h: float) -> GateResult:
+        """The KPI gate on the views of ``stage`` that happened by ``at_h``."""
+        ...
+
+    def wait_for_evaluation(self, env: simpy.Environment, stage: int, delivered: int, last_h: float) -> Proc:
+        """Wait until ``stage`` is evaluated (a fraction of ``delivered`` watched, or the window after
+        ``last_h``); return the evaluation time (hours)."""
+        ...
+
+    def cohort_interest(self, stage: int) -> float:
+        """The sum of the stage's users' interest in the ranking topic."""
+        ...
+
+    def record_stage(self, row: dict[str, Any]) -> None:
+        """Append one row (:func:`stage_row`) to the stage history."""
+        ...
+
+    def stop(self, reason: str, at_h: float) -> None:
+        """Why and when the push stopped (the first reason wins)."""
+        ...
+
+    def taken_down(self) -> bool:
+        """Whether the video was taken down (its push ends without a stop reason of its own)."""
+        ...
+
+    def after_stage(self, env: simpy.Environment, stage: int) -> Proc:
+        """What happens after ``stage`` passed its gate; return True if the push must end there."""
+        ...
+
+
+def push(env: simpy.Environment, pool: TrafficPool, cfg: Push) -> Proc:
+    """The staged push: deliver each stage in batches, gate it on its KPIs, go on or stop."""
+    for stage, size in enumerate(cfg.cohort_sizes(), start=1):
+        if not pool.available():
+            pool.stop("population_exhausted", env.now)
+            return
+        pool.open_stage(stage)
+        start_h = last_h = env.now
+        delivered = 0
+        early: GateResult | None = None
+        # the cohort is the next `size` users by affinity, ranked batch by batch as it is delivered
+        for j in range(0, size, cfg.delivery_batch):
+            if j > 0:
+                yield env.timeout(cfg.batch_interval_h)
+                if pool.taken_down():  # by a late review
+                    return
+                check = pool.evaluate(stage, env.now)
+                if check.views >= cfg.min_views_to_evaluate and not check.passed:
+                    early = check
+                    break
+            k = min(cfg.delivery_batch, size - j)
+            sent = pool.deliver(k, stage, env.now)
+            delivered += sent
+            last_h = env.now
+            if sent < k:  # the population ran out
+                break
+        if early is None:
+            t_eval: float = yield from pool.wait_for_evaluation(env, stage, delivered, last_h)
+            if pool.taken_down():  # by a late review while the stage ran
+                return
+            # evaluate at t_eval itself: env.now + (t_eval - env.now) may round to just below it,
+            # which would leave out the view that completed the fraction
+            gate = pool.evaluate(stage, t_eval)
+        else:
+            t_eval, gate = env.now, early
+        interest = pool.cohort_interest(stage) / max(delivered, 1)
+        pool.record_stage(stage_row(cfg, stage, size, delivered, interest, start_h, t_eval, gate, early is not None))
+        if not gate.passed:
+            pool.stop(f"kpi_below_threshold:{','.join(gate.failed)}", env.now)
+            return
+        if (yield from pool.after_stage(env, stage)):
+            return
+    pool.stop("all_stages_passed", env.now)
+
+
+def stage_row(
+    cfg: Push,
+    stage: int,
+    size: int,
+    delivered: int,
+    cohort_interest: float,
+    start_h: float,
+    evaluated_h: float,
+    gate: GateResult,
+    stopped_mid_stage: bool,
+) -> dict[str, Any]:
+    """One row of the stage history: the cohort, when it was evaluated, its KPIs against the thresholds."""
+    thresholds = cfg.thresholds_for(stage)
+    return {
+        "stage": stage,
+        "cohort_size": size,
+        "delivered": delivered,
+        "cohort_interest": cohort_interest,
+        "start_h": start_h,
+        "evaluated_h": evaluated_h,
+        "views_evaluated": gate.views,
+        **{k: gate.rates[k] for k in KPI_NAMES},
+        "score": gate.score,
+        **{f"threshold_{k}": getattr(thresholds, k) for k in (*KPI_NAMES, "score")},
+        "passed": gate.passed,
+        "failed": ",".join(gate.failed),
+        "stopped_mid_stage": stopped_mid_stage,
+    }
