@@ -19,6 +19,7 @@ from viralsim.engines.moderation import Proc
 from viralsim.engines.push import TrafficPool, push
 from viralsim.model.behaviour import ACTION_COLUMNS
 from viralsim.model.kpi import GateResult, evaluate_counts
+from viralsim.records import StageRecord
 from viralsim.scenario import KPI_NAMES, Push, Thresholds
 
 
@@ -34,6 +35,7 @@ class ScriptedPool:
         review_removes_after: int | None = None,
     ) -> None:
         self.cfg = cfg
+        self.video: int | None = 7  # carried by every stage row
         self.left = population
         self.completion = completion
         self.delay_h = delay_h
@@ -41,7 +43,7 @@ class ScriptedPool:
         self.views: dict[int, list[tuple[float, bool]]] = {}  # stage -> (time, completed)
         self.deliveries: list[tuple[int, float, int]] = []  # (stage, time, delivered)
         self.opened: list[int] = []
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[StageRecord] = []
         self.stop_reason: str | None = None
         self.stop_h: float | None = None
         self.removed = False
@@ -79,7 +81,7 @@ class ScriptedPool:
     def cohort_interest(self, stage: int) -> float:
         return 0.5 * sum(sent for s, _, sent in self.deliveries if s == stage)
 
-    def record_stage(self, row: dict[str, Any]) -> None:
+    def record_stage(self, row: StageRecord) -> None:
         self.rows.append(row)
 
     def stop(self, reason: str, at_h: float) -> None:
@@ -132,7 +134,9 @@ def test_all_stages_pass_and_rows_hold_the_gate() -> None:
     assert second["cohort_interest"] == pytest.approx(0.5)
     assert second["threshold_completion"] == 0.3 and second["threshold_like"] is None
     assert second["passed"] and second["failed"] == "" and not second["stopped_mid_stage"]
+    assert isinstance(first, StageRecord) and first["video"] == second.video == 7  # the pool's video
     assert set(first) == {
+        "video",
         "stage",
         "cohort_size",
         "delivered",

@@ -16,12 +16,13 @@ neither engine.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import simpy
 
 from viralsim.engines.moderation import Proc
 from viralsim.model.kpi import GateResult
+from viralsim.records import StageRecord
 from viralsim.scenario import KPI_NAMES, Push
 
 __all__ = ["TrafficPool", "push", "stage_row"]
@@ -29,6 +30,9 @@ __all__ = ["TrafficPool", "push", "stage_row"]
 
 class TrafficPool(Protocol):
     """One video's push as an engine runs it (the engine's state behind it)."""
+
+    #: The video's index in a marketplace (its stage rows carry it), ``None`` for a run of one video.
+    video: int | None
 
     def available(self) -> bool:
         """Whether anyone is left to reach (False: the population is exhausted)."""
@@ -55,7 +59,7 @@ class TrafficPool(Protocol):
         """The sum of the stage's users' interest in the ranking topic."""
         ...
 
-    def record_stage(self, row: dict[str, Any]) -> None:
+    def record_stage(self, row: StageRecord) -> None:
         """Append one row (:func:`stage_row`) to the stage history."""
         ...
 
@@ -108,7 +112,10 @@ def push(env: simpy.Environment, pool: TrafficPool, cfg: Push) -> Proc:
         else:
             t_eval, gate = env.now, early
         interest = pool.cohort_interest(stage) / max(delivered, 1)
-        pool.record_stage(stage_row(cfg, stage, size, delivered, interest, start_h, t_eval, gate, early is not None))
+        row = stage_row(
+            cfg, stage, size, delivered, interest, start_h, t_eval, gate, early is not None, video=pool.video
+        )
+        pool.record_stage(row)
         if not gate.passed:
             pool.stop(f"kpi_below_threshold:{','.join(gate.failed)}", env.now)
             return
@@ -127,21 +134,24 @@ def stage_row(
     evaluated_h: float,
     gate: GateResult,
     stopped_mid_stage: bool,
-) -> dict[str, Any]:
+    *,
+    video: int | None = None,
+) -> StageRecord:
     """One row of the stage history: the cohort, when it was evaluated, its KPIs against the thresholds."""
     thresholds = cfg.thresholds_for(stage)
-    return {
-        "stage": stage,
-        "cohort_size": size,
-        "delivered": delivered,
-        "cohort_interest": cohort_interest,
-        "start_h": start_h,
-        "evaluated_h": evaluated_h,
-        "views_evaluated": gate.views,
+    return StageRecord(
+        video=video,
+        stage=stage,
+        cohort_size=size,
+        delivered=delivered,
+        cohort_interest=cohort_interest,
+        start_h=start_h,
+        evaluated_h=evaluated_h,
+        views_evaluated=gate.views,
         **{k: gate.rates[k] for k in KPI_NAMES},
-        "score": gate.score,
+        score=gate.score,
         **{f"threshold_{k}": getattr(thresholds, k) for k in (*KPI_NAMES, "score")},
-        "passed": gate.passed,
-        "failed": ",".join(gate.failed),
-        "stopped_mid_stage": stopped_mid_stage,
-    }
+        passed=gate.passed,
+        failed=",".join(gate.failed),
+        stopped_mid_stage=stopped_mid_stage,
+    )

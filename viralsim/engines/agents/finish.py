@@ -21,7 +21,7 @@ from viralsim.engines.agents.world import FEED_EMPTY, FLAG_BITS, World, unpack
 from viralsim.engines.contracts import EngineRun
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.model.metrics import gini
-from viralsim.records import VIDEO_COLUMNS, AgentLog, StageRecord
+from viralsim.records import VIDEO_COLUMNS, AgentLog
 from viralsim.result import RunResult
 from viralsim.views import SOURCES, VIEW_COLUMNS, Batch, empty_views, reach_curve, summarise, time_order
 
@@ -212,15 +212,13 @@ def finish(
             "review_h": 0.0,
         }
     log = dataclasses.replace(log, videos=table, sessions=sessions)
-    # one video: its stage rows without the video column (the core's rows)
-    stages = [StageRecord(**row) if not one else StageRecord(**{**row, "video": None}) for row in world.stages]
     result = RunResult(
         scenario=sc,
         seed=seed,
         run=run,
         variant=variant,
         views=views,
-        stages=stages,
+        stages=world.stages,
         moderation=moderation,
         summary=summary,
         reach_curve=reach_curve(batches, sc.horizon_h),

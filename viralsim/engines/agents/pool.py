@@ -21,6 +21,7 @@ from viralsim.engines.agents.world import FOR_YOU, World
 from viralsim.engines.moderation import Proc
 from viralsim.model.behaviour import ACTION_COLUMNS
 from viralsim.model.kpi import GateResult, evaluate_counts
+from viralsim.records import StageRecord
 
 __all__ = ["VideoPool"]
 
@@ -31,6 +32,7 @@ class VideoPool:
     def __init__(self, world: World, v: int) -> None:
         self.world = world
         self.v = v
+        self.video = v if world.scenario.marketplace is not None else None  # what its stage rows carry
         self.rng = world.streams["push"]
 
     def available(self) -> bool:
@@ -106,9 +108,9 @@ class VideoPool:
         """The sum of the stage's users' interest in the recognised topic."""
         return self.world.cohort_interest.get((self.v, stage), 0.0)
 
-    def record_stage(self, row: dict[str, Any]) -> None:
-        """Append the stage's row, with the video's index first, to the world's history."""
-        self.world.stages.append({"video": self.v, **row})
+    def record_stage(self, row: StageRecord) -> None:
+        """Append the stage's row to the world's history."""
+        self.world.stages.append(row)
 
     def stop(self, reason: str, at_h: float) -> None:
         """Record why the push of the video stopped."""

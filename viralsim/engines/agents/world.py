@@ -37,6 +37,7 @@ import simpy
 
 from viralsim.model.behaviour import ACTION_COLUMNS, Viewing, engagement, mean_watch_fraction, viewing
 from viralsim.model.graph import ContactGraph
+from viralsim.records import StageRecord
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario, Video
 from viralsim.views import SOURCES
@@ -151,7 +152,7 @@ class World:
         self.session_h = np.empty(0)
         self.gate: list[dict[int, list[float]]] = [{} for _ in range(v)]  # video -> stage -> KPI sums
         self.waiting: dict[int, tuple[int, int, simpy.Event]] = {}  # video -> (stage, views wanted, event)
-        self.stages: list[dict[str, Any]] = []
+        self.stages: list[StageRecord] = []
         self.cohort_interest: dict[tuple[int, int], float] = {}  # (video, stage) -> sum of interest
         self.stages_reached = np.zeros(v, dtype=np.int16)
         self.stop_reason: list[str | None] = [None] * v

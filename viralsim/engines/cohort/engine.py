@@ -23,7 +23,6 @@ from viralsim.engines.cohort.state import RunState
 from viralsim.engines.contracts import EngineRun, Record
 from viralsim.model.graph import AnnealedGraph, CSRGraph, scenario_graph
 from viralsim.model.population import make_population
-from viralsim.records import StageRecord
 from viralsim.result import RunResult
 from viralsim.rng import Streams
 from viralsim.scenario import Problem, Scenario, representation
@@ -133,7 +132,7 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None, record: s
         run=run,
         variant=variant,
         views=views,
-        stages=[StageRecord(**row) for row in state.stages],
+        stages=state.stages,
         moderation=moderation,
         summary=summary,
         reach_curve=reach_curve(batches, sc.horizon_h),

@@ -14,8 +14,6 @@ the push loop: the population ranked by affinity, the gate on drawn view times.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import simpy
 
@@ -24,6 +22,7 @@ from viralsim.engines.moderation import Proc, moderate_upload, stage_review
 from viralsim.engines.push import push
 from viralsim.model.kpi import GateResult
 from viralsim.model.platform import recognise
+from viralsim.records import StageRecord
 from viralsim.views import Batch
 
 __all__ = ["CohortPool", "following_feed", "share_generation", "upload"]
@@ -106,6 +105,7 @@ class CohortPool:
     def __init__(self, env: simpy.Environment, run: RunState) -> None:
         self.env = env
         self.run = run
+        self.video: int | None = None  # one video: its stage rows carry no index
         self._rng = run.streams["push.stage.1"]
 
     def available(self) -> bool:
@@ -138,7 +138,7 @@ class CohortPool:
         """The sum of the stage's users' interest in the ranking topic."""
         return self.run.cohort_interest.get(stage, 0.0)
 
-    def record_stage(self, row: dict[str, Any]) -> None:
+    def record_stage(self, row: StageRecord) -> None:
         """Append the stage's row to the run's history."""
         self.run.record_stage(row)
 

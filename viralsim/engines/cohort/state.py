@@ -22,6 +22,7 @@ from viralsim.model.graph import ContactGraph
 from viralsim.model.idset import first_occurrences
 from viralsim.model.kpi import GateResult, evaluate_counts
 from viralsim.model.population import Population
+from viralsim.records import StageRecord
 from viralsim.rng import Streams
 from viralsim.scenario import Scenario
 from viralsim.views import SOURCES, Batch, time_order
@@ -90,7 +91,7 @@ class RunState:
         self.deliveries = dict.fromkeys(SOURCES, 0)
         self.stage_batches: dict[int, list[GateIndex]] = {}
         self.cohort_interest: dict[int, float] = {}  # stage -> sum of its users' interest in the ranking topic
-        self.stages: list[dict[str, Any]] = []
+        self.stages: list[StageRecord] = []
         self.moderation: dict[str, Any] = {}
         self.recognised_topic: str | None = None
         self.stop_reason: str | None = None
@@ -234,7 +235,7 @@ class RunState:
             return window
         return float(min(np.partition(times, k - 1)[k - 1], window))
 
-    def record_stage(self, row: dict[str, Any]) -> None:
+    def record_stage(self, row: StageRecord) -> None:
         """Append one row to the stage history."""
         self.stages.append(row)
 
