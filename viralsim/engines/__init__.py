@@ -15,7 +15,7 @@ import dataclasses
 from typing import Any
 
 from viralsim.engines.checks import ensure_checked
-from viralsim.engines.contracts import EngineRun, Record
+from viralsim.engines.contracts import Record, RunSpec
 from viralsim.engines.registry import ENGINES, engine_for
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
@@ -67,7 +67,8 @@ def simulate(
     sc = ensure_checked(scenario.variant(variant), record)  # a loaded scenario (or variant) is not checked again
     seed = sc.seed if seed is None else seed
     engine = engine_for(sc.engine)
-    first = engine.run(sc, seed=seed, run=run, variant=variant, graph=graph, record=record)
+    spec = RunSpec(seed, run, variant, graph, record)
+    first = engine.run(sc, spec)
     second = sc.second_platform()
     if second is None:
         return _with_platforms(first.result, None)
@@ -78,15 +79,8 @@ def simulate(
     if views_by < sc.cross_post.if_views_at_least:
         return _with_platforms(result, None)
     # the second platform: its own users, graph and streams, the same video, later
-    other: EngineRun = engine.run(
-        second,
-        seed=seed,
-        run=run,
-        variant=variant,
-        graph=graph if sc.social_graph.kind == "edge_list" else None,
-        record=record,
-        namespace="cross_post",
-    )
+    other_graph = graph if sc.social_graph.kind == "edge_list" else None
+    other = engine.run(second, dataclasses.replace(spec, graph=other_graph, namespace="cross_post"))
     return _with_platforms(result, _with_platforms(other.result, None))
 
 

@@ -12,17 +12,69 @@ below them (``engines.moderation``, ``engines.push``, ``views``, ``model``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from viralsim._version import __version__
+from viralsim.model.graph import GraphInput
+from viralsim.records import AgentLog, StageRecord, Summary
 from viralsim.result import RunResult
+from viralsim.rng import Streams
 from viralsim.scenario import Problem, Scenario
 
-__all__ = ["Engine", "EngineRun", "Record"]
+__all__ = ["Engine", "EngineRun", "Record", "RunSpec"]
 
 Record = Literal["full", "summary"]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What one platform's run is asked for, besides its scenario (the same for every engine).
+
+    ``seed`` and ``run`` give the run's streams (``SeedSequence(seed, spawn_key=(run,))``,
+    names prefixed by ``namespace``: ``"cross_post"`` for a second platform); ``variant``
+    is provenance; ``graph`` an explicit social graph; ``record`` whether the views log is kept.
+    """
+
+    seed: int
+    run: int = 0
+    variant: str | None = None
+    graph: GraphInput = field(default=None, compare=False)
+    record: Record = "full"
+    namespace: str = ""
+
+    def streams(self) -> Streams:
+        """The run's named random streams."""
+        return Streams(self.seed, self.run, self.namespace)
+
+    def result(
+        self,
+        sc: Scenario,
+        *,
+        views: dict[str, np.ndarray],
+        stages: list[StageRecord],
+        moderation: dict[str, Any],
+        summary: Summary,
+        reach_curve: dict[str, np.ndarray],
+        agents: AgentLog | None = None,
+    ) -> RunResult:
+        """The :class:`~viralsim.result.RunResult` of this run, with its provenance."""
+        return RunResult(
+            scenario=sc,
+            seed=self.seed,
+            run=self.run,
+            variant=self.variant,
+            views=views,
+            stages=stages,
+            moderation=moderation,
+            summary=summary,
+            reach_curve=reach_curve,
+            version=__version__,
+            record=self.record,
+            agents=agents,
+        )
 
 
 @dataclass(frozen=True)
@@ -42,17 +94,7 @@ class Engine(Protocol):
 
     name: str
 
-    def run(
-        self,
-        sc: Scenario,
-        *,
-        seed: int,
-        run: int,
-        variant: str | None,
-        graph: Any,
-        record: Record,
-        namespace: str = "",
-    ) -> EngineRun:
+    def run(self, sc: Scenario, spec: RunSpec) -> EngineRun:
         """Simulate one platform of a checked scenario (variant applied)."""
         ...
 

@@ -35,12 +35,11 @@ from typing import Any
 import numpy as np
 import simpy
 
-from viralsim._version import __version__
 from viralsim.engines.agents import memory
 from viralsim.engines.agents.finish import finish
 from viralsim.engines.agents.processes import drift, market_upload, upload, user_day
 from viralsim.engines.agents.world import World
-from viralsim.engines.contracts import EngineRun, Record
+from viralsim.engines.contracts import EngineRun, Record, RunSpec
 from viralsim.model.graph import ContactGraph, CSRGraph, scenario_graph
 from viralsim.model.metrics import interest_stats
 from viralsim.model.platform import recognise
@@ -57,21 +56,9 @@ class AgentEngine:
 
     name = "agents"
 
-    def run(
-        self,
-        sc: Scenario,
-        *,
-        seed: int,
-        run: int,
-        variant: str | None,
-        graph: Any,
-        record: Record,
-        namespace: str = "",
-    ) -> EngineRun:
+    def run(self, sc: Scenario, spec: RunSpec) -> EngineRun:
         """Simulate a checked scenario (variant applied); see :func:`viralsim.simulate`."""
-        return _simulate(
-            sc, Streams(seed, run, namespace), seed=seed, run=run, variant=variant, graph=graph, record=record
-        )
+        return _simulate(sc, spec)
 
     def problems(self, sc: Scenario, *, record: Record, memory_limit: int) -> list[Problem]:
         """What this engine refuses; see :func:`viralsim.engines.agents.memory.problems`."""
@@ -86,12 +73,11 @@ class AgentEngine:
 ENGINE = AgentEngine()
 
 
-def _simulate(
-    sc: Scenario, streams: Streams, *, seed: int, run: int, variant: str | None, graph: Any, record: Record
-) -> EngineRun:
+def _simulate(sc: Scenario, spec: RunSpec) -> EngineRun:
     """Build the world, run it to the horizon, and finish the result."""
+    streams = spec.streams()
     users = _users(sc, streams)
-    g = scenario_graph(sc.social_graph, sc.population.users, graph, rng=streams["graph"])
+    g = scenario_graph(sc.social_graph, sc.population.users, spec.graph, rng=streams["graph"])
     videos = _market(sc, streams, users) if sc.marketplace is not None else _one_video(sc, streams, g)
     world = World(sc, streams, g, users, videos)
     world.session_ptr, world.session_h = users["session_ptr"], users["session_h"]
@@ -143,7 +129,7 @@ def _simulate(
         topics=list(sc.population.topics),
         mode=sc.platform.push.mode,
     )
-    return finish(world, log, seed=seed, run=run, variant=variant, record=record, version=__version__)
+    return finish(world, log, spec)
 
 
 def _users(sc: Scenario, streams: Streams) -> dict[str, np.ndarray]:

@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 
 from viralsim.engines.agents.world import FEED_EMPTY, FLAG_BITS, World, unpack
-from viralsim.engines.contracts import EngineRun
+from viralsim.engines.contracts import EngineRun, RunSpec
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.model.metrics import gini
 from viralsim.records import VIDEO_COLUMNS, AgentLog
-from viralsim.result import RunResult
 from viralsim.views import SOURCES, VIEW_COLUMNS, Batch, empty_views, reach_curve, summarise, time_order
 
 __all__ = ["finish"]
@@ -162,14 +161,12 @@ def _sessions(world: World) -> dict[str, np.ndarray]:
     }
 
 
-def finish(
-    world: World, log: AgentLog, *, seed: int, run: int, variant: str | None, record: str, version: str
-) -> EngineRun:
+def finish(world: World, log: AgentLog, spec: RunSpec) -> EngineRun:
     """The run's result: views log, stages, moderation, summary, reach curve and the agent log."""
     sc = world.scenario
     plays = _plays(world)
     batches = _batches(world, plays)
-    full = record == "full"
+    full = spec.record == "full"
     views = _views(world, plays) if full else empty_views()
     one = sc.marketplace is None
     upload_h = float(world.videos["upload_h"][0]) if one else 0.0
@@ -212,18 +209,13 @@ def finish(
             "review_h": 0.0,
         }
     log = dataclasses.replace(log, videos=table, sessions=sessions)
-    result = RunResult(
-        scenario=sc,
-        seed=seed,
-        run=run,
-        variant=variant,
+    result = spec.result(
+        sc,
         views=views,
         stages=world.stages,
         moderation=moderation,
         summary=summary,
         reach_curve=reach_curve(batches, sc.horizon_h),
-        version=version,
-        record=record,
         agents=log,
     )
     return EngineRun(result, [b.time_h for b in batches])

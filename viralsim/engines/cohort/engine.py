@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 import simpy
 
-from viralsim._version import __version__
 from viralsim.engines.cohort import memory
 from viralsim.engines.cohort.processes import upload
 from viralsim.engines.cohort.state import RunState
-from viralsim.engines.contracts import EngineRun, Record
+from viralsim.engines.contracts import EngineRun, Record, RunSpec
 from viralsim.model.graph import AnnealedGraph, CSRGraph, scenario_graph
 from viralsim.model.population import make_population
 from viralsim.result import RunResult
@@ -36,20 +35,10 @@ class CohortEngine:
 
     name = "core"
 
-    def run(
-        self,
-        sc: Scenario,
-        *,
-        seed: int,
-        run: int,
-        variant: str | None,
-        graph: Any,
-        record: Record,
-        namespace: str = "",
-    ) -> EngineRun:
+    def run(self, sc: Scenario, spec: RunSpec) -> EngineRun:
         """Simulate one platform; see :func:`viralsim.simulate`."""
-        state = _run(sc, graph, Streams(seed, run, namespace))
-        result = _finish(state, seed, run, variant, record)
+        state = _run(sc, spec.graph, spec.streams())
+        result = _finish(state, spec)
         return EngineRun(result, [b.time_h for b in state.finished_batches])
 
     def problems(self, sc: Scenario, *, record: Record, memory_limit: int) -> list[Problem]:
@@ -97,7 +86,8 @@ def _renumber(batches: list[Batch]) -> list[Batch]:
     return batches
 
 
-def _finish(state: RunState, seed: int, run: int, variant: str | None, record: str) -> RunResult:
+def _finish(state: RunState, spec: RunSpec) -> RunResult:
+    record = spec.record
     sc = state.scenario
     batches, state.batches = state.batches, []
     state.stage_batches.clear()
@@ -126,16 +116,11 @@ def _finish(state: RunState, seed: int, run: int, variant: str | None, record: s
     if waits:
         moderation["background_reviews"] = len(waits)
         moderation["background_mean_wait_h"] = float(np.mean(waits))
-    return RunResult(
-        scenario=sc,
-        seed=seed,
-        run=run,
-        variant=variant,
+    return spec.result(
+        sc,
         views=views,
         stages=state.stages,
         moderation=moderation,
         summary=summary,
         reach_curve=reach_curve(batches, sc.horizon_h),
-        version=__version__,
-        record=record,
     )
