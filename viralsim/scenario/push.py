@@ -128,8 +128,9 @@ class Push(_Strict):
     )
     thresholds: Thresholds = Field(
         Thresholds(completion=0.3),
-        description="KPI thresholds every stage must meet (rates per view). The default (completion >= 0.3) stops a"
-        " default video (appeal 0.6, 15 s) at stage 1; the bundled scenarios use about completion 0.15, like 0.03.",
+        description="KPI thresholds every stage must meet (rates per view); a table written here replaces the"
+        " default as a whole. The default (completion >= 0.3) stops a default video (appeal 0.6, 15 s) at stage 1;"
+        " the bundled scenarios mostly use completion 0.15, like 0.03.",
     )
     stage_thresholds: list[Thresholds] | None = Field(
         None,

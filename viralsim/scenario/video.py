@@ -105,7 +105,7 @@ class Behaviour(_Strict):
         description="Hidden lever of completion: the concentration k of the Beta(mu k, (1 - mu) k) spread of watch"
         " fractions around their mean mu. Low k (1-2) gives short videos' U-shaped retention (many swipe away, many"
         " watch to the end); high k bunches viewers near the mean so few complete. At mean 0.6 completion is 18 %"
-        " with k = 2 and 8 % with k = 4; the bundled scenarios set 2.",
+        " with k = 2 and 8 % with k = 4; every bundled scenario but creator_marketplace sets 2.",
     )
     completion_at_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.9,
