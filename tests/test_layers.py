@@ -60,7 +60,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("io", ("viralsim.io.*",)),
     ("plots", ("viralsim.plots.*",)),
     ("report", ("viralsim.report.*",)),
-    ("console", ("viralsim.console",)),
+    ("console", ("viralsim.console", "viralsim.explain")),
     ("cli", ("viralsim.cli",)),
     ("public facade", ("viralsim", "viralsim.__main__", "viralsim.ensemble", "viralsim.executors")),
 )

@@ -194,6 +194,44 @@ def schema() -> None:
     click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
 
 
+@main.command()
+@click.argument("field", required=False)
+def explain(field: str | None) -> None:
+    """Explain scenario FIELD (dotted, e.g. platform.push.thresholds.completion) or a table; none: list tables."""
+    from viralsim.explain import UnknownField, explain_field, list_tables
+
+    try:
+        lines = list_tables() if field is None else explain_field(field, scenarios_dir())
+    except UnknownField as err:
+        _fail(str(err))
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@click.argument("name")
+@click.option("--like", default=None, metavar="SCENARIO", help="Start from a bundled scenario (e.g. bees_bike).")
+def new(name: str, like: str | None) -> None:
+    """Write NAME.toml, a commented starter scenario (never over an existing file)."""
+    from viralsim.explain import starter_toml
+
+    path = Path(name if name.endswith(".toml") else f"{name}.toml")
+    if path.exists():
+        _fail(f"{path}: exists already; not overwritten")
+    base = None
+    if like is not None:
+        folder = scenarios_dir()
+        found = Path(like) if like.endswith(".toml") else (folder / f"{like}.toml" if folder else None)
+        if found is None or not found.is_file():
+            _fail(f"--like {like}: no such bundled scenario (see viralsim scenarios)")
+        base = _load(str(found))
+    try:
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write(starter_toml(path.stem, base, like))
+    except OSError as err:
+        _fail(f"{path}: cannot write: {err.strerror or err}")
+    click.echo(path)
+
+
 @main.command("scenarios")
 def list_scenarios() -> None:
     """List the bundled scenarios with their descriptions."""

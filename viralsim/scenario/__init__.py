@@ -33,14 +33,13 @@ from viralsim.scenario.tables import (
     MAX_MATERIALISED_USERS,
     MAX_STAGES,
     MAX_USERS,
-    Behaviour,
     Creator,
     Population,
     Sessions,
     SocialGraph,
-    Video,
     representation,
 )
+from viralsim.scenario.video import Behaviour, Video
 
 __all__ = [
     "AUTO_MATERIALISED_USERS",

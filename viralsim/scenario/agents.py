@@ -18,8 +18,15 @@ __all__ = ["Agents", "AppealDistribution", "AttentionBudget", "FollowerCounts", 
 class AttentionBudget(_Strict):
     """Seconds of watching a user gives one session (agents engine): log-normal across sessions."""
 
-    median: PositiveFloat = 90.0
-    spread: NonNegativeFloat = 0.7  #: sigma of log(seconds)
+    median: PositiveFloat = Field(
+        90.0,
+        description="Median seconds of watching a user gives one session (typical 30-600). Once spent the session"
+        " ends: in a marketplace a smaller budget leaves more of each inbox unwatched (one chance per delivery).",
+    )
+    spread: NonNegativeFloat = Field(
+        0.7,
+        description="Sigma of log(seconds of attention) across sessions (0 = every session alike, typical 0.3-1).",
+    )
 
 
 class Agents(_Strict):
@@ -30,42 +37,81 @@ class Agents(_Strict):
     ``boredom_below``, or when the feed has nothing new.
     """
 
-    attention_s: AttentionBudget = AttentionBudget()
-    #: Seconds each item costs besides its watch time (scrolling to it).
-    swipe_s: NonNegativeFloat = 1.0
-    #: Weight of the latest view in the satisfaction average (0: never bored, 1: the last view only).
-    satisfaction_memory: Probability = 0.3
-    #: The session ends once satisfaction is below this.
-    boredom_below: Probability = 0.25
-    #: Bonus, in units of the ranking score (sum of weight x predicted rate, ~1-3), that a Following
-    #: item gets over For You items in a session's feed.
-    following_weight: NonNegativeFloat = 0.5
-    #: Probability that the next item of a session is picked at random instead of the best ranked
-    #: (out-of-interest items, TikTok's deliberate diversity).
-    exploration: Probability = 0.1
-    #: Share of each push batch the platform sends to random users instead of the most interested
-    #: ones (exploration outside users' interests at the platform's side; 0: the ranking only).
-    explore_cohort: Probability = 0.0
-    #: Feedback of viewing on tastes: each view multiplies the viewer's interest in the video's
-    #: topic by exp(interest_drift x (fraction watched - mean fraction watched)), applied every
-    #: drift_interval_h (0: tastes fixed).
-    interest_drift: NonNegativeFloat = 0.0
-    #: Hours between interest updates and between the samples of the drift measure.
-    drift_interval_h: PositiveFloat = 6.0
+    attention_s: AttentionBudget = Field(
+        AttentionBudget(),
+        description="Seconds of watching a user gives one session (log-normal across sessions).",
+    )
+    swipe_s: NonNegativeFloat = Field(
+        1.0,
+        description="Seconds each item costs besides its watch time (scrolling to it; >= 0, typical 0.5-3); it"
+        " comes out of the session's attention budget.",
+    )
+    satisfaction_memory: Probability = Field(
+        0.3,
+        description="Weight of the latest view in the session's satisfaction, an exponential average of watch"
+        " fractions starting at 1 (0 = never bored, 1 = the last view only; typical 0.1-0.5).",
+    )
+    boredom_below: Probability = Field(
+        0.25,
+        description="The session ends once satisfaction falls below this (in [0, 1]; 0 = never bored). Higher"
+        " values end sessions after a few poorly watched items, so fewer deliveries become views.",
+    )
+    following_weight: NonNegativeFloat = Field(
+        0.5,
+        description="Bonus, in units of the ranking score (sum of weight x predicted rate, ~1-3), that a Following"
+        " item gets over For You items in a session's feed (>= 0): how much followers see first.",
+    )
+    exploration: Probability = Field(
+        0.1,
+        description="Probability that a session's next item is picked at random instead of the best ranked"
+        " (out-of-interest items, TikTok's deliberate diversity; typical 0-0.3).",
+    )
+    explore_cohort: Probability = Field(
+        0.0,
+        description="Share of each push batch sent to random users instead of the most interested ones (the"
+        " platform exploring outside users' interests; 0 = the ranking only). It lowers the first cohorts' KPIs.",
+    )
+    interest_drift: NonNegativeFloat = Field(
+        0.0,
+        description="Feedback of viewing on tastes (>= 0; 0 = tastes fixed, typical 0.5-5): every"
+        " drift_interval_h each view multiplies its viewer's interest in the video's topic by exp(interest_drift x"
+        " (fraction watched - mean fraction watched)), narrowing tastes over time.",
+    )
+    drift_interval_h: PositiveFloat = Field(
+        6.0,
+        description="Hours between interest updates (interest_drift) and between the samples of the narrowness"
+        " measure (> 0).",
+    )
 
 
 class FollowerCounts(_Strict):
     """Creators' follower counts: log-normal (heavy-tailed) across creators."""
 
-    median: PositiveFloat = 100.0
-    spread: NonNegativeFloat = 1.5  #: sigma of log(followers)
+    median: PositiveFloat = Field(
+        100.0,
+        description="Median followers of a marketplace creator (count > 0, typical 50-10 000); followers are random"
+        " users who get each of the creator's uploads in their Following feed.",
+    )
+    spread: NonNegativeFloat = Field(
+        1.5,
+        description="Sigma of log(followers) across creators (0 = all alike, typical 1-2.5): a wide spread makes a"
+        " few celebrities and many small creators.",
+    )
 
 
 class AppealDistribution(_Strict):
     """Appeal of uploaded videos: Beta with this mean and concentration (a + b)."""
 
-    mean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.55
-    concentration: PositiveFloat = 6.0
+    mean: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        0.55,
+        description="Mean appeal of the marketplace's uploads (in (0, 1)); each video's appeal is drawn from a Beta"
+        " with this mean and replaces video.appeal.",
+    )
+    concentration: PositiveFloat = Field(
+        6.0,
+        description="Concentration (a + b) of the uploads' Beta appeal (> 0, typical 2-20): lower values give more"
+        " duds and more hits, so a more unequal marketplace.",
+    )
 
 
 class Marketplace(_Strict):
@@ -75,13 +121,29 @@ class Marketplace(_Strict):
     its duration, originality and trend boost from the scenario's ``[video]`` table.
     """
 
-    creators: Annotated[int, Field(ge=1)] = 200
-    followers: FollowerCounts = FollowerCounts()
-    #: Uploads per day over the whole marketplace (evenly spread over the horizon).
-    uploads_per_day: PositiveFloat = 100.0
-    appeal: AppealDistribution = AppealDistribution()
-    #: Topic weights of creators (and of users' tastes); None: uniform over population.topics.
-    topic_mix: dict[str, NonNegativeFloat] | None = None
+    creators: Annotated[int, Field(ge=1)] = Field(
+        200,
+        description="Creators in the marketplace (distinct users, below population.users); each upload is by one of"
+        " them, drawn uniformly, about the creator's one topic.",
+    )
+    followers: FollowerCounts = Field(
+        FollowerCounts(),
+        description="Creators' follower counts (log-normal across creators).",
+    )
+    uploads_per_day: PositiveFloat = Field(
+        100.0,
+        description="Uploads per day over the whole marketplace (> 0), at random times over the horizon. More"
+        " uploads compete for the same sessions: each video gets fewer views.",
+    )
+    appeal: AppealDistribution = Field(
+        AppealDistribution(),
+        description="Appeal of the uploaded videos (Beta across videos).",
+    )
+    topic_mix: dict[str, NonNegativeFloat] | None = Field(
+        None,
+        description="Weights of the creators' topics (topic -> weight >= 0), which users' tastes follow too (their"
+        " mean interests = the mix); unset: uniform over population.topics.",
+    )
 
     def videos(self, horizon_h: float) -> int:
         """Number of uploads over ``horizon_h`` hours."""

@@ -19,15 +19,8 @@ from pydantic import Field, PrivateAttr
 
 from viralsim.scenario.agents import Agents, Marketplace
 from viralsim.scenario.platform import Platform
-from viralsim.scenario.tables import (
-    Behaviour,
-    Creator,
-    Population,
-    PositiveFloat,
-    SocialGraph,
-    Video,
-    _Strict,
-)
+from viralsim.scenario.tables import Creator, Population, PositiveFloat, SocialGraph, _Strict
+from viralsim.scenario.video import Behaviour, Video
 
 __all__ = ["CrossPost", "Scenario", "apply_variant", "merge_tables"]
 
@@ -59,40 +52,81 @@ class CrossPost(_Strict):
     first upload, if by then it had at least ``if_views_at_least`` views.
     """
 
-    #: Hours after the first upload at which its views are counted and the video cross-posted.
-    after_h: PositiveFloat = 48.0
-    #: Views on the first platform (by ``after_h``) the video needs to be cross-posted (0: always).
-    if_views_at_least: Annotated[int, Field(ge=0)] = 0
-    #: The creator's followers on the second platform.
-    followers: Annotated[int, Field(ge=0)] = 200
-    #: The second platform: moderation, recognition, push (or none: mode = "social"), feeds.
-    platform: Platform = Platform()
+    after_h: PositiveFloat = Field(
+        48.0,
+        description="Hours after the first upload at which its views are counted and the video goes up on the second"
+        " platform (> 0; upload_h + after_h must come before horizon_h).",
+    )
+    if_views_at_least: Annotated[int, Field(ge=0)] = Field(
+        0,
+        description="Views on the first platform (by after_h) the video needs to be cross-posted (0 = always).",
+    )
+    followers: Annotated[int, Field(ge=0)] = Field(
+        200,
+        description="The creator's followers on the second platform (count): its Following-feed audience there.",
+    )
+    platform: Platform = Field(
+        Platform(),
+        description='The second platform\'s moderation, recognition, push (mode = "social": none) and feeds.',
+    )
 
 
 class Scenario(_Strict):
     """One simulated world: population, graph, creator, video, platform, behaviour."""
 
-    name: Annotated[str, Field(min_length=1)] = "scenario"
-    description: str = ""
-    horizon_h: PositiveFloat = 168.0
-    seed: Annotated[int, Field(ge=0)] = 1
-    population: Population = Population()
-    social_graph: SocialGraph = SocialGraph()
-    creator: Creator = Creator()
-    video: Video = Video()
-    platform: Platform = Platform()
-    behaviour: Behaviour = Behaviour()
-    #: A second platform the video is cross-posted to if it did well (None: one platform).
-    cross_post: CrossPost | None = None
-    #: ``"core"``: one video followed in vectorised batches; ``"agents"``: every user a SimPy
-    #: process with sessions and a feed (see viralsim.engines.agents).
-    engine: Literal["core", "agents"] = "core"
-    #: The agent engine's user behaviour (used when engine = "agents").
-    agents: Agents = Agents()
-    #: Many competing creators and videos (engine = "agents"); None: the scenario's one video.
-    marketplace: Marketplace | None = None
-    #: Named variants: tables overriding any field of the base scenario.
-    variants: dict[str, dict[str, Any]] = {}
+    name: Annotated[str, Field(min_length=1)] = Field(
+        "scenario", description="Short name of the scenario, shown in tables, plots and reports."
+    )
+    description: str = Field("", description="One line saying what the scenario shows (listed by viralsim scenarios).")
+    horizon_h: PositiveFloat = Field(
+        168.0,
+        description="Simulated hours from t = 0 (Monday 00:00 UTC; 168 = one week). Views, shares and stages after it"
+        " never happen, so a short horizon cuts the slow tail of a push and of a cascade.",
+    )
+    seed: Annotated[int, Field(ge=0)] = Field(
+        1,
+        description="Root seed of the run's named random streams (>= 0; --seed overrides it). The same scenario and"
+        " seed give identical numbers; variants of one seed share common random numbers.",
+    )
+    population: Population = Field(
+        Population(), description="Who is on the platform: size, topics, interests, activity and propensities."
+    )
+    social_graph: SocialGraph = Field(
+        SocialGraph(), description="Who follows whom: the graph that shares and the Following feed travel on."
+    )
+    creator: Creator = Field(
+        Creator(), description="The uploading account: its followers and an optional campaign fee."
+    )
+    video: Video = Field(
+        Video(), description="The uploaded video: topic, duration, appeal, originality, trend and upload time."
+    )
+    platform: Platform = Field(
+        Platform(), description="The platform's steps: moderation, recognition, the staged push and the feeds."
+    )
+    behaviour: Behaviour = Field(
+        Behaviour(), description="How viewers react: watch fractions, completion and action probabilities."
+    )
+    cross_post: CrossPost | None = Field(
+        None, description="A second platform the video is posted to if it did well on the first (unset: one platform)."
+    )
+    engine: Literal["core", "agents"] = Field(
+        "core",
+        description='"core": one video followed in vectorised batches (fast, up to 2e9 users); "agents": every user'
+        " a SimPy process with sessions and a feed (needed for attention, boredom and a marketplace).",
+    )
+    agents: Agents = Field(
+        Agents(), description='The agent engine\'s users: attention, boredom, feed mixing, drift (engine = "agents").'
+    )
+    marketplace: Marketplace | None = Field(
+        None,
+        description='Many creators and videos competing for the same users (engine = "agents"); unset: the'
+        " scenario's one video.",
+    )
+    variants: dict[str, dict[str, Any]] = Field(
+        {},
+        description="Named variants: tables that override any fields of the base scenario (compared with the same"
+        " random numbers by viralsim compare).",
+    )
 
     _checks: _Checks = PrivateAttr(default_factory=lambda: _Checks())
 

@@ -1,10 +1,13 @@
-"""The scenario's world tables: population, social graph, creator, video and viewer behaviour.
+"""The scenario's world tables: population, social graph and creator; the base every table shares.
 
 Each table is a frozen pydantic model that forbids unknown keys (:class:`_Strict`);
 units are in field names (``*_h`` hours, ``*_s`` seconds) and probabilities are
-in [0, 1]. The size limits the schema and the population builder share live here
-too. This module only describes: no checks across tables (see
-:mod:`viralsim.scenario.checks`), no memory model, no IO.
+in [0, 1]. Every field carries a ``description`` (what it means, its unit, a
+typical range, what it moves) that reaches the JSON Schema and ``viralsim
+explain``. The size limits the schema and the population builder share live
+here too; the video and the viewers' behaviour are in
+:mod:`viralsim.scenario.video`. This module only describes: no checks across
+tables (see :mod:`viralsim.scenario.checks`), no memory model, no IO.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ __all__ = [
     "MAX_MATERIALISED_USERS",
     "MAX_STAGES",
     "MAX_USERS",
-    "Behaviour",
     "Creator",
     "NonNegativeFloat",
     "Population",
@@ -27,7 +29,6 @@ __all__ = [
     "Probability",
     "Sessions",
     "SocialGraph",
-    "Video",
     "representation",
 ]
 
@@ -83,30 +84,70 @@ class _Strict(BaseModel):
 class Sessions(_Strict):
     """App sessions per user per day: log-normal across users (heavy-tailed)."""
 
-    median: PositiveFloat = 4.0
-    spread: NonNegativeFloat = 1.0  #: sigma of log(sessions per day)
+    median: PositiveFloat = Field(
+        4.0,
+        description="Median app sessions a user opens per day (sessions/day, typical 2-10). A delivered video waits"
+        " for the user's next session, so fewer sessions spread a stage's views over more hours and delay its gate.",
+    )
+    spread: NonNegativeFloat = Field(
+        1.0,
+        description="Sigma of log(sessions per day) across users (0 = everyone alike, typical 0.5-1.5). A wide"
+        " spread mixes very active users with rare ones whose views trickle in days after a stage was evaluated.",
+    )
 
 
 class Population(_Strict):
     """Who is on the platform: size, topics, activity and propensities."""
 
-    users: Annotated[int, Field(ge=1, le=MAX_USERS)] = 100_000
-    topics: Annotated[list[str], Field(min_length=1)] = ["animals", "comedy", "sport"]
-    #: Dirichlet alpha of each user's interests: lower means narrower tastes.
-    interest_concentration: PositiveFloat = 0.3
-    sessions_per_day: Sessions = Sessions()
-    #: Relative session intensity for each of the 24 local hours.
-    diurnal_profile: Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)] = list(DEFAULT_DIURNAL)
-    #: Time-zone offsets of the population (hours from UTC) and their weights.
-    timezone_offsets_h: Annotated[list[float], Field(min_length=1)] = [0.0]
-    timezone_weights: list[NonNegativeFloat] | None = None
-    #: sigma of each user's log-normal multiplier (mean 1) on every action probability.
-    propensity_spread: NonNegativeFloat = 0.5
-    #: How users are held: ``"implicit"`` (a user exists only once reached: memory follows the
-    #: users a run reaches, up to 2e9 users), ``"materialised"`` (every user's interests and
-    #: activity drawn up front, ~4 T + 26 bytes a user), or ``"auto"`` (materialised up to
-    #: 50 000 users, implicit above). Both give the same distribution of results.
-    representation: Literal["auto", "materialised", "implicit"] = "auto"
+    users: Annotated[int, Field(ge=1, le=MAX_USERS)] = Field(
+        100_000,
+        description="Users on the platform (count, 1e3 to 1.5e9). Caps how far the push can go (a stage larger than"
+        " the users left ends the run with population_exhausted); in a larger population the first cohorts are"
+        " drawn from further up the tail of interest, so early KPIs are higher.",
+    )
+    topics: Annotated[list[str], Field(min_length=1)] = Field(
+        ["animals", "comedy", "sport"],
+        description="The platform's topic names (unique, at least one); video.topic and every interest refer to them."
+        " More topics spread each user's interest thinner (mean interest in one topic = 1 / number of topics).",
+    )
+    interest_concentration: PositiveFloat = Field(
+        0.3,
+        description="Dirichlet alpha of each user's interests over topics (> 0, typical 0.1-1). Low values give"
+        " narrow tastes (a few fans of a topic, most users indifferent): the first push cohorts are very interested"
+        " and the later ones much less, so KPIs fall faster from stage to stage.",
+    )
+    sessions_per_day: Sessions = Field(
+        Sessions(),
+        description="App sessions per user per day (log-normal across users): how soon delivered users watch.",
+    )
+    diurnal_profile: Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)] = Field(
+        list(DEFAULT_DIURNAL),
+        description="Relative session intensity of each of the 24 local hours (normalised to mean 1; the default"
+        " peaks at 20:00). With video.upload_h it decides whether the first cohorts watch within minutes or overnight.",
+    )
+    timezone_offsets_h: Annotated[list[float], Field(min_length=1)] = Field(
+        [0.0],
+        description="Time-zone offsets of the users in hours from UTC (e.g. [-5, 0, 1]), each user getting one"
+        " (see timezone_weights). Several offsets flatten the diurnal rhythm of the views.",
+    )
+    timezone_weights: list[NonNegativeFloat] | None = Field(
+        None,
+        description="Share of users in each of timezone_offsets_h (one weight >= 0 per offset, normalised);"
+        " unset: equal shares.",
+    )
+    propensity_spread: NonNegativeFloat = Field(
+        0.5,
+        description="Sigma of each user's log-normal multiplier (mean 1) on every action probability (0 = all users"
+        " alike, typical 0.3-1). A wider spread puts likes and shares on fewer, keener users; the mean rate barely"
+        " moves (probabilities are capped at 1).",
+    )
+    representation: Literal["auto", "materialised", "implicit"] = Field(
+        "auto",
+        description='How users are held: "implicit" (a user exists only once reached: memory follows the users a'
+        ' run reaches, up to 2e9 users), "materialised" (every user drawn up front, ~4 T + 26 bytes a user for T'
+        ' topics) or "auto" (materialised up to 50 000 users, implicit above). Both give the same distribution of'
+        " results.",
+    )
 
     @field_validator("topics")
     @classmethod
@@ -132,87 +173,60 @@ class SocialGraph(_Strict):
     scenario file).
     """
 
-    kind: Literal["random_powerlaw", "erdos_renyi", "small_world", "barabasi_albert", "edge_list"] = "random_powerlaw"
-    #: Mean number of contacts who receive what a user shares.
-    mean_following: PositiveFloat = 150.0
-    #: Exponent of the power-law contact distribution (random_powerlaw).
-    degree_exponent: Annotated[float, Field(gt=2.0)] = 2.5
-    #: Rewiring probability (small_world).
-    rewire_probability: Probability = 0.1
-    #: Path of the edge list (edge_list), relative to the scenario file.
-    path: str | None = None
+    kind: Literal["random_powerlaw", "erdos_renyi", "small_world", "barabasi_albert", "edge_list"] = Field(
+        "random_powerlaw",
+        description='How the social graph is made: "random_powerlaw" (sampled on demand, any size),'
+        ' "erdos_renyi", "small_world" (a rewired ring), "barabasi_albert" (networkx, up to 200 000 users) or'
+        ' "edge_list" (a file, see path). It moves only the social side: who receives shares and who follows.',
+    )
+    mean_following: PositiveFloat = Field(
+        150.0,
+        description="Mean contacts per user (count, typical 20-300): the mean degree of the generated graphs and"
+        ' how many users a share reaches with recipients_per_share = "all". Moves the share cascade, not the push.',
+    )
+    degree_exponent: Annotated[float, Field(gt=2.0)] = Field(
+        2.5,
+        description="For random_powerlaw graphs: exponent of the power-law contact counts (> 2, typical 2.1-3)."
+        " Nearer 2 gives a heavier tail of users with huge contact lists, who carry cascades far with"
+        ' recipients "all".',
+    )
+    rewire_probability: Probability = Field(
+        0.1,
+        description="For small_world graphs: probability that a ring edge is rewired to a random user (0 = a"
+        " lattice whose cascades stay local, 1 = random; typical 0.01-0.2). Shortcuts let shares reach new parts"
+        " of the graph.",
+    )
+    path: str | None = Field(
+        None,
+        description='For edge_list graphs: a text file of "source target" pairs (content flows source -> target,'
+        " 0-based node ids), relative to the scenario file.",
+    )
 
 
 class Creator(_Strict):
     """The uploading account."""
 
-    followers: Annotated[int, Field(ge=0)] = 200
-    #: Node id of the creator in an ``edge_list`` graph (its out-edges are its followers).
-    user: Annotated[int, Field(ge=0)] | None = None
-    #: What a campaign pays the creator for this video, in currency units (``fee_currency``);
-    #: gives the summary's ``cost_per_engaged_view``. None: no paid campaign.
-    fee: NonNegativeFloat | None = None
-    #: Label of the fee's currency (e.g. "USD"); informative only.
-    fee_currency: Annotated[str, Field(min_length=1, max_length=16)] | None = None
-
-
-class Video(_Strict):
-    """The uploaded video: what it is about and how good it is."""
-
-    #: True topic (one of population.topics) ...
-    topic: str | None = None
-    #: ... or a topic mixture (weights, normalised to sum 1).
-    topic_mix: dict[str, NonNegativeFloat] | None = None
-    duration_s: PositiveFloat = 15.0
-    #: Latent quality in [0, 1]: how much a viewer who likes the topic enjoys it.
-    appeal: Probability = 0.6
-    #: 1 = unique; lower values are re-uploads viewers have seen before.
-    originality: Probability = 1.0
-    #: Illegal or policy-violating content.
-    violation: bool = False
-    #: Extra engagement from riding a trend (0 = none; 0.2 = +20 %, capped at 1).
-    trend_boost: NonNegativeFloat = 0.0
-    #: Upload time, hours after t = 0 (Monday 00:00 UTC).
-    upload_h: NonNegativeFloat = 18.0
-
-    def mix(self) -> dict[str, float]:
-        """The true topic mixture, normalised to sum 1 (``topic`` alone is a mixture of one)."""
-        raw = self.topic_mix if self.topic_mix is not None else {self.topic or "": 1.0}
-        total = sum(raw.values())
-        return {k: v / total for k, v in raw.items()}
-
-    def main_topic(self) -> str:
-        """The topic with the largest weight: what recognition tries to find."""
-        mix = self.mix()
-        return max(mix, key=lambda t: mix[t])
-
-
-class Behaviour(_Strict):
-    """How a viewer reacts, as a function of interest and appeal.
-
-    Engagement ``e = appeal x (interest_floor + (1 - interest_floor) x interest)``,
-    scaled by originality and trend; watch fraction ~ Beta with mean rising
-    with ``e``; action probability = ``p_* x propensity x (e / 0.5) ** engagement_elasticity``.
-    """
-
-    interest_floor: Probability = 0.1
-    watch_fraction_min: Probability = 0.1
-    watch_fraction_max: Probability = 0.95
-    watch_concentration: PositiveFloat = 4.0
-    #: A view counts as completed from this watch fraction.
-    completion_at_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9
-    #: Longer videos are watched less: mean watch fraction x (ref / duration) ** elasticity.
-    reference_duration_s: PositiveFloat = 15.0
-    duration_elasticity: NonNegativeFloat = 0.3
-    #: How much a seen-before (unoriginal) video loses: e x (1 - weight x (1 - originality)).
-    novelty_weight: Probability = 0.5
-    engagement_elasticity: NonNegativeFloat = 2.0
-    #: Action probabilities per view for an average user at engagement 0.5.
-    p_like: Probability = 0.06
-    p_comment: Probability = 0.006
-    p_share: Probability = 0.0004
-    p_follow: Probability = 0.004
-    p_profile_click: Probability = 0.02
+    followers: Annotated[int, Field(ge=0)] = Field(
+        200,
+        description="The creator's followers (count, below population.users): they get the video in their Following"
+        " feed at publication (see platform.following). They are random users, so a large following also takes"
+        " users the push would have ranked first.",
+    )
+    user: Annotated[int, Field(ge=0)] | None = Field(
+        None,
+        description="For edge_list graphs: the creator's node id in the graph file (0-based, below population.users);"
+        " its out-edges are its followers.",
+    )
+    fee: NonNegativeFloat | None = Field(
+        None,
+        description="What a campaign pays the creator for this video, in fee_currency units (>= 0); gives the"
+        " summary's cost_per_engaged_view. Unset: no paid campaign. It does not change how the video spreads.",
+    )
+    fee_currency: Annotated[str, Field(min_length=1, max_length=16)] | None = Field(
+        None,
+        description='Label of the fee\'s currency (e.g. "USD", 1-16 characters), shown beside cost figures;'
+        " informative only.",
+    )
 
 
 def representation(population: Population) -> Literal["materialised", "implicit"]:
