@@ -19,6 +19,9 @@ from viralsim._version import __version__
 
 __all__ = ["main"]
 
+#: A root seed: 0 .. 2**63 - 1 (stored in 64-bit integer columns; viralsim.scenario.root.MAX_SEED).
+_SEED = click.IntRange(min=0, max=2**63 - 1)
+
 
 def _fail(lines: str | list[str]) -> NoReturn:
     for line in [lines] if isinstance(lines, str) else lines:
@@ -60,7 +63,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed).")
+@click.option("--seed", type=_SEED, default=None, help="Root seed (default: the scenario's seed).")
 @click.option("--variant", default=None, help="Apply one of the scenario's [variants.NAME].")
 @click.option(
     "--out",
@@ -236,9 +239,7 @@ def _ensemble_options(default_runs: int) -> Any:
             show_default=True,
             help="Runs per variant (and per grid point); run i uses SeedSequence(seed, spawn_key=(i,)).",
         ),
-        click.option(
-            "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed)."
-        ),
+        click.option("--seed", type=_SEED, default=None, help="Root seed (default: the scenario's seed)."),
         click.option(
             "--out",
             "out_dir",
@@ -629,7 +630,7 @@ def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: 
     type=click.Path(dir_okay=False),
     help="The report file (.html): one self-contained page that works offline.",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed).")
+@click.option("--seed", type=_SEED, default=None, help="Root seed (default: the scenario's seed).")
 @click.option(
     "--runs",
     type=click.IntRange(min=1),
