@@ -173,7 +173,8 @@ def _peak_memory_mib() -> float | None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
-    """Check scenario FILES; print one line per problem (FILE:LINE: field: message)."""
+    """Check scenario FILES and the files they name; print one line per problem (FILE:LINE: field: message)."""
+    from viralsim.io.graph_file import graph_file_problems
     from viralsim.io.scenario_file import ScenarioError, load_scenario
 
     problems: list[str] = []
@@ -182,6 +183,10 @@ def validate(files: tuple[str, ...]) -> None:
             sc = load_scenario(f)
         except ScenarioError as err:
             problems.extend(err.problems)
+            continue
+        in_files = graph_file_problems(sc, f)  # edge lists: read, as a run would
+        if in_files:
+            problems.extend(in_files)
             continue
         variants = f" ({len(sc.variants)} variants)" if sc.variants else ""
         click.echo(f"{f}: ok{variants}")
