@@ -348,6 +348,8 @@ def _execute(
             for note in store.notes:  # damaged files found: each named, then repaired by this run
                 click.echo(note, err=True)
         todo = len(plan.keys()) - (store.resumed if store else 0)
+        if scheduler is not None or workers is not None:
+            _quiet_dask()
         executor = make_executor(
             processes=processes, workers=workers, scheduler=scheduler, work=todo * plan.scenario.population.users
         )
@@ -380,6 +382,26 @@ def _execute(
         if store is not None:
             store.close()  # the folder's lock (the end of the process would release it too)
     return result
+
+
+def _quiet_dask() -> None:
+    """Dask logs a lost scheduler or worker as tracebacks on stderr: the one line of the executor says it all.
+
+    Unless VIRALSIM_DEBUG is set, Dask's loggers (and, through the environment, those of a
+    local cluster's worker processes) only report critical errors.
+    """
+    if os.environ.get("VIRALSIM_DEBUG"):
+        return
+    import logging
+
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+    try:
+        import distributed  # noqa: F401 - its import sets the loggers' levels: ours come after
+    except ImportError:  # the executor says how to install it
+        return
+    quiet = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado")]
+    for name in ("distributed", "tornado", *quiet):  # "distributed.client" has its own level
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def _ensemble_json(result: Any, metrics: list[str], out_dir: str | None) -> None:
