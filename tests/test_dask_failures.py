@@ -44,6 +44,13 @@ def _wait_for_a_chunk(proc: subprocess.Popen, out: Path) -> None:
         time.sleep(0.05)
 
 
+def _end(proc: subprocess.Popen | None) -> None:
+    """A command that hangs (the bug) is not left behind."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.communicate(timeout=60)
+
+
 def test_a_scheduler_option_that_is_no_address_is_one_line():
     done = subprocess.run(_cmd("--scheduler", "garbage"), capture_output=True, text=True, timeout=120)
     line = _one_line(done)
@@ -54,6 +61,7 @@ def test_a_scheduler_option_that_is_no_address_is_one_line():
 def test_a_killed_scheduler_ends_the_sweep_in_one_line_and_a_rerun_resumes(tmp_path):
     address, scheduler, worker = start_cluster(tmp_path)
     out = tmp_path / "out"
+    proc = None
     try:
         proc = subprocess.Popen(
             _cmd("--scheduler", address, "--out", str(out)),
@@ -67,6 +75,7 @@ def test_a_killed_scheduler_ends_the_sweep_in_one_line_and_a_rerun_resumes(tmp_p
         line = _one_line(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
         assert f"lost the scheduler at {address}" in line and "rerun the same command to resume" in line
     finally:
+        _end(proc)
         stop(worker)
         stop(scheduler)
     address, scheduler, worker = start_cluster(tmp_path)  # the way out: the same command, a running scheduler
@@ -85,6 +94,7 @@ def test_a_cluster_without_workers_ends_the_sweep_after_the_wait_in_one_line(tmp
     address, scheduler, worker = start_cluster(tmp_path)
     out = tmp_path / "out"
     env = {**os.environ, "VIRALSIM_DASK_NO_WORKERS_S": "3"}
+    proc = None
     try:
         proc = subprocess.Popen(
             _cmd("--scheduler", address, "--out", str(out)),
@@ -104,6 +114,7 @@ def test_a_cluster_without_workers_ends_the_sweep_after_the_wait_in_one_line(tmp
         done = subprocess.run(_cmd("--scheduler", address, "--out", str(out)), capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     finally:
+        _end(proc)
         stop(worker)
         stop(scheduler)
     assert len(pd.read_parquet(out / "runs.parquet")) == 120
