@@ -188,7 +188,9 @@ class DaskExecutor(_Bounded):
     """Chunks on a Dask distributed cluster: ``scheduler`` address, or a local cluster of ``workers``.
 
     The scheduler and every worker need viralsim installed (the same version) and its
-    dependencies; on connecting, the versions are checked and a mismatch is refused.
+    dependencies; on connecting, the versions are checked and a mismatch is refused. A
+    scheduler that is lost, or a cluster with no worker for ``no_workers_s`` seconds, ends
+    ``map`` with a one-line :class:`ExecutorError` (finished chunks are the caller's to keep).
     """
 
     min_chunk = 16
@@ -268,7 +270,7 @@ class DaskExecutor(_Bounded):
         except CancelledError:  # the client gave up reconnecting: every pending future is cancelled
             raise self._lost() from None
         except Exception as err:
-            if type(err).__name__ in {"CommClosedError", "FutureCancelledError"} or isinstance(err, OSError):
+            if type(err).__name__ in {"CommClosedError", "FutureCancelledError"}:
                 raise self._lost() from None
             if type(err).__name__ == "KilledWorker":
                 raise ExecutorError(
