@@ -62,7 +62,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "originality": draw(prob),
             "violation": violation,
             "trend_boost": draw(st.floats(0.0, 0.5)),
-            "upload_h": draw(st.floats(0.0, 24.0)),
+            "upload_h": draw(st.floats(0.0, 24.0, exclude_max=True)),  # before the horizon (>= 24 h)
         },
         "platform": {
             "moderation": {

@@ -45,6 +45,7 @@ from viralsim import simulate
 from viralsim.cli import main
 from viralsim.engines.checks import check
 from viralsim.engines.cohort.memory import BYTES_PER_EDGE, memory_estimate, memory_parts
+from viralsim.io.graph_file import graph_file_problems
 from viralsim.io.scenario_file import ScenarioError, load_scenario, loads_scenario
 from viralsim.io.toml_lines import MAX_DEPTH, too_deep
 from viralsim.scenario import MAX_MATERIALISED_USERS, Scenario, apply_variant
@@ -304,6 +305,10 @@ def test_generated_documents_through_the_cli(text: str) -> None:
             assert_clean_failure(res, loaded)
             assert_clean_failure(invoke("run", path, "--out", out, "--json"), loaded)
             assert not out.exists()
+            return
+        in_files = graph_file_problems(loaded, path)  # an edge list it names (which validate reads too)
+        if in_files:
+            assert_clean_failure(res, in_files)
             return
         assert res.exit_code == 0 and res.stdout.startswith(f"{path}: ok"), res.output
         if cheap(loaded):

@@ -2,7 +2,9 @@
 
 Each test is the regression test of one defect of issue 12 (it fails on the store before the fix):
 edited edge list (1), symlinked chunks (2), no lock (3), damaged or foreign chunks (5),
-damaged consolidated tables and stale chunks (6).
+damaged consolidated tables and stale chunks (6). The slow fault-injection test (the issue's "done
+when") kills one sweep 20 times over the three executors (local processes, in-process, a real Dask
+scheduler and worker), damages a chunk and races two identical commands on the folder.
 """
 
 from __future__ import annotations
@@ -335,72 +337,131 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
 
 
+def _saved_runs(out: Path) -> int:
+    import pyarrow.parquet as pq
+
+    if not (out / "chunks").is_dir():
+        return 0
+    total = 0
+    for f in _chunk_files(out):
+        try:
+            total += pq.read_metadata(f).num_rows
+        except Exception:  # being written, or damaged: counted by nobody
+            pass
+    return total
+
+
+def _kill_at_a_random_moment(proc: subprocess.Popen, out: Path, rng, attempt: int, near_the_end: bool) -> bool:
+    """Kill ``proc`` (and check it leaves no process behind); False if it finished first."""
+    if near_the_end:  # at most one more chunk to go: kill while it starts, so that kills remain to be made
+        time.sleep(rng.uniform(0.1, 1.0))
+    elif attempt % 2:  # any moment: while importing, starting the pool or the client, writing a chunk...
+        time.sleep(rng.uniform(0.2, 2.5))
+    else:  # a moment after one more chunk is in (so the work moves on however slow the machine)
+        before = len(_chunk_files(out)) if (out / "chunks").is_dir() else 0
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if (out / "chunks").is_dir() and len(_chunk_files(out)) > before:
+                break
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.3))
+    if proc.poll() is not None:  # finished (or resumed to the end) before the kill
+        return False
+    whole_group = attempt % 4 < 2
+    if whole_group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()  # the parent alone: its workers (local processes) must follow
+    proc.wait(timeout=60)
+    _assert_no_process_left(proc, "the group" if whole_group else "the parent")
+    return True
+
+
+def _assert_no_process_left(proc: subprocess.Popen, killed: str = "") -> None:
+    deadline = time.monotonic() + 10
+    while _group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = _group(proc.pid)
+    assert not left, f"orphaned processes {left} after {'killing ' + killed if killed else 'the command ended'}"
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_a_sweep_killed_at_random_moments_ends_as_an_uninterrupted_one(tmp_path):
+    """20 kills spread over the three executors on one folder, a damaged chunk, two commands racing.
+
+    The attempts take turns: local processes (the group, or the parent alone), in-process, and
+    a real Dask scheduler and worker (the client is killed). The final tables must equal an
+    uninterrupted run's, whatever executor computed which chunk.
+    """
     import numpy as np
     import pyarrow.parquet as pq
+    from dask_procs import start_cluster, stop
 
     from viralsim.ensemble import sweep_plan
+    from viralsim.executors import LocalProcesses
 
-    runs, seed = 100, 9
+    pytest.importorskip("distributed")
+    runs, seed, wanted = 200, 9, 20
     plan = sweep_plan(load_scenario(TINY), {"video.appeal": [0.6, 0.9]}, runs=runs, seed=seed)
     ref = tmp_path / "reference"
     with ResultStore(ref, plan) as store:
-        store.finish(execute(plan, InProcess(), sink=store))
-    box = tmp_path / "box"  # the command's working folder: nothing but --out may change in it
+        store.finish(execute(plan, LocalProcesses(2), sink=store))
+    box = tmp_path / "box"  # the commands' working folder: nothing but --out may change in it
     box.mkdir()
     (box / "keep.txt").write_text("mine")
     watched = {"box": _snapshot(box), "scenarios": _snapshot(TINY.parent)}
     out = box / "out"
     args = ["sweep", str(TINY), "--param", "video.appeal=0.6,0.9", "--runs", str(runs), "--seed", str(seed)]
-    cmd = [sys.executable, "-m", "viralsim", *args, "--processes", "2", "--out", str(out), "--json"]
+    base = [sys.executable, "-m", "viralsim", *args, "--out", str(out), "--json"]
+    (tmp_path / "dask").mkdir()
+    address, scheduler, worker = start_cluster(tmp_path / "dask")
+    executors = {"processes": ["--processes", "2"], "inprocess": ["--processes", "1"], "dask": ["--scheduler", address]}
+    names = list(executors)
     rng = np.random.default_rng(2024)
-    kills = 0
-    for attempt in range(12):
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # an orphan must not hold a pipe
-        proc = subprocess.Popen(cmd, cwd=box, start_new_session=True, **quiet)
-        try:
-            if attempt % 2:  # any moment: while importing, starting the pool, writing a chunk...
-                time.sleep(rng.uniform(0.2, 3.0))
-            else:  # a moment after one more chunk is in (so the work moves on however slow the machine)
-                before = len(_chunk_files(out)) if (out / "chunks").is_dir() else 0
-                deadline = time.monotonic() + 120
-                while proc.poll() is None and time.monotonic() < deadline:
-                    if (out / "chunks").is_dir() and len(_chunk_files(out)) > before:
-                        break
-                    time.sleep(0.01)
-                time.sleep(rng.uniform(0.0, 1.0))
-            if proc.poll() is not None:  # finished (or resumed to the end) before the kill: fine
+    kills = dict.fromkeys(names, 0)
+    try:
+        for attempt in range(3 * wanted):
+            name = names[attempt % len(names)]
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # an orphan must not hold a pipe
+            proc = subprocess.Popen([*base, *executors[name]], cwd=box, start_new_session=True, **quiet)
+            try:
+                near_the_end = _saved_runs(out) >= 0.75 * 2 * runs
+                if not _kill_at_a_random_moment(proc, out, rng, attempt // len(names), near_the_end):
+                    break
+                kills[name] += 1
+            finally:
+                for pid in _group(proc.pid):  # never leave a process of this test behind
+                    os.kill(pid, signal.SIGKILL)
+                proc.wait(timeout=60)
+            if sum(kills.values()) == wanted:
                 break
-            whole_group = attempt % 4 < 2
-            if whole_group:
-                os.killpg(proc.pid, signal.SIGKILL)
-            else:
-                proc.kill()  # the parent alone: its workers must follow
-            proc.wait(timeout=60)
-            kills += 1
-            deadline = time.monotonic() + 10
-            while _group(proc.pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            left = _group(proc.pid)
-            assert not left, f"orphaned workers {left} after killing {'the group' if whole_group else 'the parent'}"
-        finally:
-            for pid in _group(proc.pid):  # never leave a process of this test behind
-                os.kill(pid, signal.SIGKILL)
-            proc.wait(timeout=60)
-        if kills == 6:
-            break
-    assert kills >= 3, "the sweep finished too fast to be interrupted"
-    chunks = _chunk_files(out) if (out / "chunks").is_dir() else []
-    assert chunks or json.loads((out / "manifest.json").read_text())["complete"]
-    if chunks:
+        assert sum(kills.values()) == wanted and min(kills.values()) >= 5, kills
+
+        chunks = _chunk_files(out)
+        assert chunks, "every kill came after the sweep was complete"
         chunks[-1].write_bytes(chunks[-1].read_bytes()[:100])  # a damaged chunk
-    done = subprocess.run(cmd, cwd=box, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    if chunks:
-        assert f"{chunks[-1]}: damaged" in done.stderr
+        # two identical commands race on the folder: one computes, the other is refused (or finds it done)
+        racers = [[*base, "--processes", "2"], [*base, "--processes", "2"]]
+        procs = [
+            subprocess.Popen(cmd, cwd=box, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for cmd in racers
+        ]
+        ends = [(p.returncode, err.decode()) for p in procs for _, err in [p.communicate(timeout=300)]]
+        for p in procs:
+            _assert_no_process_left(p)
+    finally:
+        stop(worker)
+        stop(scheduler)
+    codes = sorted(code for code, _ in ends)
+    assert codes in ([0, 0], [0, 1]), ends
+    for code, err in ends:
+        assert "Traceback" not in err, err
+        if code == 1:
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and "is in use by another viralsim command" in lines[0], err
+    assert sum(f"{chunks[-1]}: damaged" in err for code, err in ends if code == 0) == 1, ends
+
     for name in ("runs.parquet", "bands.parquet", "curves.parquet"):
         got, want = pd.read_parquet(out / name), pd.read_parquet(ref / name)
         keys = ["variant", "point", "source", "time_h"] if name == "bands.parquet" else ["variant", "point", "run"]
@@ -411,7 +472,7 @@ def test_a_sweep_killed_at_random_moments_ends_as_an_uninterrupted_one(tmp_path)
             json.loads(pq.read_schema(out / name).metadata[b"viralsim"])["fingerprint"]
             == json.loads((out / "manifest.json").read_text())["fingerprint"]
         )
-    assert len(pd.read_parquet(out / "runs.parquet")) == 2 * runs
+    assert len(pd.read_parquet(out / "runs.parquet")) == 2 * runs  # no run lost, none twice
     assert not (out / "chunks").exists()
     after = _snapshot(box)
     assert {k: v for k, v in after.items() if not k.startswith("out")} == watched["box"]

@@ -19,6 +19,9 @@ from viralsim._version import __version__
 
 __all__ = ["main"]
 
+#: A root seed: 0 .. 2**63 - 1 (stored in 64-bit integer columns; viralsim.scenario.root.MAX_SEED).
+_SEED = click.IntRange(min=0, max=2**63 - 1)
+
 
 def _fail(lines: str | list[str]) -> NoReturn:
     for line in [lines] if isinstance(lines, str) else lines:
@@ -60,7 +63,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed).")
+@click.option("--seed", type=_SEED, default=None, help="Root seed (default: the scenario's seed).")
 @click.option("--variant", default=None, help="Apply one of the scenario's [variants.NAME].")
 @click.option(
     "--out",
@@ -170,7 +173,8 @@ def _peak_memory_mib() -> float | None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
-    """Check scenario FILES; print one line per problem (FILE:LINE: field: message)."""
+    """Check scenario FILES and the files they name; print one line per problem (FILE:LINE: field: message)."""
+    from viralsim.io.graph_file import graph_file_problems
     from viralsim.io.scenario_file import ScenarioError, load_scenario
 
     problems: list[str] = []
@@ -179,6 +183,10 @@ def validate(files: tuple[str, ...]) -> None:
             sc = load_scenario(f)
         except ScenarioError as err:
             problems.extend(err.problems)
+            continue
+        in_files = graph_file_problems(sc, f)  # edge lists: read, as a run would
+        if in_files:
+            problems.extend(in_files)
             continue
         variants = f" ({len(sc.variants)} variants)" if sc.variants else ""
         click.echo(f"{f}: ok{variants}")
@@ -274,9 +282,7 @@ def _ensemble_options(default_runs: int) -> Any:
             show_default=True,
             help="Runs per variant (and per grid point); run i uses SeedSequence(seed, spawn_key=(i,)).",
         ),
-        click.option(
-            "--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed)."
-        ),
+        click.option("--seed", type=_SEED, default=None, help="Root seed (default: the scenario's seed)."),
         click.option(
             "--out",
             "out_dir",
@@ -380,6 +386,8 @@ def _execute(
             for note in store.notes:  # damaged files found: each named, then repaired by this run
                 click.echo(note, err=True)
         todo = len(plan.keys()) - (store.resumed if store else 0)
+        if scheduler is not None or workers is not None:
+            _quiet_dask()
         executor = make_executor(
             processes=processes, workers=workers, scheduler=scheduler, work=todo * plan.scenario.population.users
         )
@@ -412,6 +420,26 @@ def _execute(
         if store is not None:
             store.close()  # the folder's lock (the end of the process would release it too)
     return result
+
+
+def _quiet_dask() -> None:
+    """Dask logs a lost scheduler or worker as tracebacks on stderr: the one line of the executor says it all.
+
+    Unless VIRALSIM_DEBUG is set, Dask's loggers (and, through the environment, those of a
+    local cluster's worker processes) only report critical errors.
+    """
+    if os.environ.get("VIRALSIM_DEBUG"):
+        return
+    import logging
+
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+    try:
+        import distributed  # noqa: F401 - its import sets the loggers' levels: ours come after
+    except ImportError:  # the executor says how to install it
+        return
+    quiet = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado")]
+    for name in ("distributed", "tornado", *quiet):  # "distributed.client" has its own level
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def _ensemble_json(result: Any, metrics: list[str], out_dir: str | None) -> None:
@@ -667,7 +695,7 @@ def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: 
     type=click.Path(dir_okay=False),
     help="The report file (.html): one self-contained page that works offline.",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the scenario's seed).")
+@click.option("--seed", type=_SEED, default=None, help="Root seed (default: the scenario's seed).")
 @click.option(
     "--runs",
     type=click.IntRange(min=1),

@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol, TypeVar
 
@@ -37,6 +37,8 @@ R = TypeVar("R")
 
 #: Below this much work (runs x population) ``auto`` stays in-process.
 SMALL_WORK = 4_000_000
+#: A Dask sweep whose cluster has had no worker for this long stops (``$VIRALSIM_DASK_NO_WORKERS_S``).
+NO_WORKERS_S = 60.0
 
 
 class ExecutorError(Exception):
@@ -101,7 +103,16 @@ def _watch_parent(parent: int) -> None:
 
 
 class _Bounded:
-    """Submit at most ``window`` items ahead of the results (memory stays flat for huge sweeps)."""
+    """Submit at most ``window`` items ahead of the results (memory stays flat for huge sweeps).
+
+    With ``_poll_s`` set, :meth:`_idle` is called whenever nothing finished for that long
+    (an executor may raise there, e.g. when it has no workers left).
+    """
+
+    _poll_s: float | None = None
+
+    def _idle(self) -> None:
+        """Nothing finished for ``_poll_s`` seconds (a hook: may raise :class:`ExecutorError`)."""
 
     def _run(self, submit: Callable[[T], Future[R]], items: Iterable[T], window: int) -> Iterator[R]:
         pending: set[Future[R]] = set()
@@ -116,7 +127,9 @@ class _Bounded:
                         exhausted = True
                 if not pending:
                     return
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished, pending = wait(pending, timeout=self._poll_s, return_when=FIRST_COMPLETED)
+                if not finished:
+                    self._idle()
                 for fut in finished:
                     yield self._result(fut)
         finally:
@@ -178,18 +191,31 @@ class DaskExecutor(_Bounded):
     """Chunks on a Dask distributed cluster: ``scheduler`` address, or a local cluster of ``workers``.
 
     The scheduler and every worker need viralsim installed (the same version) and its
-    dependencies; on connecting, the versions are checked and a mismatch is refused.
+    dependencies; on connecting, the versions are checked and a mismatch is refused. A
+    scheduler that is lost, or a cluster with no worker for ``no_workers_s`` seconds, ends
+    ``map`` with a one-line :class:`ExecutorError` (finished chunks are the caller's to keep).
     """
 
     min_chunk = 16
     max_chunk = 64
+    _poll_s = 1.0
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = None, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        *,
+        timeout_s: float = 10.0,
+        no_workers_s: float = NO_WORKERS_S,
+    ) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
             raise ExecutorError("the Dask executor needs dask.distributed: pip install 'viralsim[dask]'") from None
         self._cluster = None
+        self.no_workers_s = no_workers_s
+        self._no_workers_since: float | None = None
+        self.address = scheduler or ""
         try:
             if scheduler is None:
                 n = max(1, workers or os.cpu_count() or 1)
@@ -201,8 +227,15 @@ class DaskExecutor(_Bounded):
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(scheduler, timeout=f"{timeout_s}s")
+        except ValueError as err:  # "garbage", "http://x:1": not an address Dask knows
+            raise ExecutorError(
+                f"--scheduler {scheduler}: not a Dask scheduler address ({err}); expected tcp://HOST:PORT "
+                "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786"
+            ) from None
         except OSError as err:
-            raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+            raise ExecutorError(
+                f"cannot reach the Dask scheduler at {scheduler}: {err} (is it running? expected tcp://HOST:PORT)"
+            ) from None
         self.address = scheduler or self._cluster.scheduler_address  # type: ignore[union-attr]
         self._check_workers()
         self.workers = max(1, sum(self._client.nthreads().values()))
@@ -237,12 +270,41 @@ class DaskExecutor(_Bounded):
     def _result(self, fut: Future[R]) -> R:
         try:
             return fut.result()
+        except CancelledError:  # the client gave up reconnecting: every pending future is cancelled
+            raise self._lost() from None
         except Exception as err:
-            if type(err).__name__ in {"KilledWorker", "CommClosedError", "FutureCancelledError"}:
+            if type(err).__name__ in {"CommClosedError", "FutureCancelledError"}:
+                raise self._lost() from None
+            if type(err).__name__ == "KilledWorker":
                 raise ExecutorError(
-                    f"Dask: {type(err).__name__}: {err}; finished chunks are kept: rerun the same command to resume"
+                    f"Dask: a chunk killed its workers ({err}); finished chunks are kept: "
+                    "rerun the same command to resume"
                 ) from None
             raise
+
+    def _lost(self) -> ExecutorError:
+        return ExecutorError(
+            f"Dask: lost the scheduler at {self.address}; finished chunks are kept: "
+            "rerun the same command to resume (with the scheduler running again)"
+        )
+
+    def _idle(self) -> None:
+        """Nothing finished for a while: fail if the scheduler is gone or has had no worker for ``no_workers_s``."""
+        try:
+            alive = len(self._client.nthreads())
+        except Exception:  # the scheduler is unreachable (the client may still be reconnecting)
+            raise self._lost() from None
+        now = time.monotonic()
+        if alive:
+            self._no_workers_since = None
+            return
+        if self._no_workers_since is None:
+            self._no_workers_since = now
+        elif now - self._no_workers_since >= self.no_workers_s:
+            raise ExecutorError(
+                f"Dask: no workers left at {self.address} for {self.no_workers_s:g} s; finished chunks are kept: "
+                "start workers and rerun the same command to resume"
+            )
 
     def abort(self) -> None:
         """Stop now: the client and a local cluster are closed (running chunks are lost)."""
@@ -320,5 +382,10 @@ def make_executor(
     if kind == "processes":
         return LocalProcesses(processes)
     if kind == "dask":
-        return DaskExecutor(scheduler, workers)
+        wait_s = os.environ.get("VIRALSIM_DASK_NO_WORKERS_S", "")
+        try:
+            no_workers_s = float(wait_s) if wait_s else NO_WORKERS_S
+        except ValueError:
+            raise ExecutorError(f"VIRALSIM_DASK_NO_WORKERS_S={wait_s}: expected a number of seconds") from None
+        return DaskExecutor(scheduler, workers, no_workers_s=no_workers_s)
     raise ValueError(f"unknown executor {kind!r} (use auto, inprocess, processes or dask)")

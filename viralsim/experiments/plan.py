@@ -6,8 +6,9 @@ the run indices ``0..runs-1``. Run ``i`` of every variant and every grid point
 uses ``SeedSequence(seed, spawn_key=(i,))``: variants and grid points are
 paired on common random numbers, and a run's result depends on nothing but
 (scenario, seed, run) — not on the executor, the number of workers or the
-chunking. Every scenario of a plan is resolved and checked before any run.
-No IO, no printing.
+chunking. Every scenario of a plan is resolved and checked before any run,
+and a plan whose results could not fit in this machine's memory is refused
+before anything is allocated (:func:`check_size`). No IO, no printing.
 """
 
 from __future__ import annotations
@@ -15,18 +16,58 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from viralsim._version import __version__
 from viralsim.engines.checks import ensure_checked
+from viralsim.machine import format_bytes, machine_memory
 from viralsim.scenario import Scenario
+from viralsim.scenario.root import MAX_SEED
 
-__all__ = ["BASE", "Plan", "compare_plan", "dotted_override", "ensemble_plan", "sweep_plan"]
+__all__ = [
+    "BASE",
+    "BYTES_PER_RUN",
+    "BYTES_PER_SCENARIO",
+    "Plan",
+    "check_size",
+    "compare_plan",
+    "dotted_override",
+    "ensemble_plan",
+    "sweep_plan",
+]
 
 #: The label of the scenario itself among its variants.
 BASE = "base"
+#: Memory one run's results hold until the end of the plan: its row (summary columns and a
+#: 241-point reach curve by source), its key and its share of the tables built from the rows
+#: (measured ~18 KiB a run, peak, with scenarios/tiny.toml).
+BYTES_PER_RUN = 20 * 2**10
+#: Memory of one resolved, checked scenario (a variant at a grid point; measured ~16 KiB).
+BYTES_PER_SCENARIO = 16 * 2**10
+
+
+def check_size(variants: int, points: int, runs: int) -> None:
+    """Refuse a plan whose results would not fit in memory, from an estimate, before allocating it.
+
+    Raises
+    ------
+    ValueError
+        One line: how many runs, the memory they would need and the machine's.
+    """
+    total = variants * points * runs
+    need = total * BYTES_PER_RUN + variants * points * BYTES_PER_SCENARIO
+    limit = machine_memory()
+    if need > limit:
+        shape = [f"{variants} variants"] if variants > 1 else []
+        shape += [f"{points} grid points"] if points > 1 else []
+        of = f" ({' x '.join([*shape, f'{runs} run' + 's' * (runs != 1)])})" if shape else ""
+        raise ValueError(
+            f"{total} runs{of} would need ~{format_bytes(need)} of memory for their results "
+            f"(this machine has {format_bytes(limit)}): use fewer runs or grid points, or split the work"
+        )
 
 
 def dotted_override(path: str, value: Any) -> dict[str, Any]:
@@ -61,6 +102,7 @@ class Plan:
     def __post_init__(self) -> None:
         if self.runs < 1:
             raise ValueError(f"runs must be >= 1, got {self.runs}")
+        check_size(len(self.variants), len(self.points), self.runs)
         for label in self.variants:
             if label != BASE and label not in self.scenario.variants:
                 self.scenario.variant(label)  # raises KeyError naming the known variants
@@ -130,8 +172,8 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
 
 def _seed(scenario: Scenario, seed: int | None) -> int:
     seed = scenario.seed if seed is None else seed
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be in 0..2**63 - 1 (stored as a 64-bit integer), got {seed}")
     return seed
 
 
@@ -162,5 +204,6 @@ def sweep_plan(
     if not params:
         raise ValueError("a sweep needs at least one parameter")
     names = tuple(params)
+    check_size(1, math.prod(len(v) for v in params.values()), runs)  # before the grid is built
     points = tuple(dict(zip(names, values, strict=True)) for values in itertools.product(*params.values()))
     return Plan("sweep", scenario, seed, runs, variants=(variant or BASE,), params=names, points=points)

@@ -4,7 +4,9 @@ VALUES is a list ``0.3,0.5,0.7`` (numbers, ``true``/``false`` or words), a range
 ``START:STOP:COUNT`` (COUNT evenly spaced values, both ends included; whole numbers
 stay whole when both ends are written as integers), or one value. Every value is
 applied to the scenario and validated before anything runs; a problem is one line:
-``--param video.appeal=0.3,1.5: must be <= 1, got 1.5``.
+``--param video.appeal=0.3,1.5: must be <= 1, got 1.5``. A field whose values would
+all give the same runs (``seed``, labels, the growth rule under explicit cohorts) is
+refused with the reason.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def parse_param(text: str, scenario: Scenario) -> tuple[str, list[Any]]:
     if not path:
         raise ParamError(f"--param {text!r}: no field name before '=', {_EXAMPLE}")
     _check_field(path)
+    _check_effect(path, scenario)
     if not spec:
         raise ParamError(f"--param {path}: no values after '=', {_EXAMPLE}")
     values = _range(path, spec) if spec.count(":") == 2 and "," not in spec else _list(path, spec)
@@ -75,6 +78,29 @@ def _check_field(path: str) -> None:
         model = _model_in(model.model_fields[part].annotation)
     if model is not None:
         raise ParamError(f"--param {path}: is a table; sweep one of its fields ({', '.join(model.model_fields)})")
+
+
+#: Fields whose sweep would change no run, and why.
+_NO_EFFECT = {
+    "seed": "the seed is not swept: every grid point already runs --runs independent replicates "
+    "(run i uses SeedSequence(seed, spawn_key=(i,)), the same at every point); use --runs N for more "
+    "replicates and --seed for another root seed",
+    "name": "the scenario's name is a label: sweeping it changes no run",
+    "description": "the scenario's description is a label: sweeping it changes no run",
+}
+#: Push fields unused when ``platform.push.cohorts`` lists the cohorts.
+_GROWTH_RULE = ("platform.push.first_cohort", "platform.push.growth", "platform.push.max_stages")
+
+
+def _check_effect(path: str, scenario: Scenario) -> None:
+    """Refuse a field whose values would all give the same runs (the grid points would be copies)."""
+    if path in _NO_EFFECT:
+        raise ParamError(f"--param {path}: {_NO_EFFECT[path]}")
+    if path in _GROWTH_RULE and scenario.platform.push.cohorts is not None:
+        raise ParamError(
+            f"--param {path}: has no effect: the scenario sets platform.push.cohorts, which gives every "
+            "stage's size (remove it to use first_cohort, growth and max_stages)"
+        )
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

@@ -31,6 +31,7 @@ from pydantic_core import ErrorDetails
 from viralsim.engines.checks import check
 from viralsim.io.toml_lines import MAX_DEPTH, Key, LineIndex, build_index, line_of, too_deep
 from viralsim.scenario import Scenario, merge_tables
+from viralsim.scenario.checks import written_problems
 
 __all__ = ["MAX_FILE_BYTES", "ScenarioError", "load_scenario", "loads_scenario"]
 
@@ -146,9 +147,11 @@ def loads_scenario(text: str, filename: str = "<string>") -> Scenario:
         sc = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_lines(filename, index, _schema_problems(err, data, ()))) from err
-    found = check(sc)
+    found = written_problems(data) + check(sc)
     variants, more = _variant_problems(sc, set(found))
     found += more
+    for name, override in sc.variants.items():
+        found += [(("variants", name, *loc), msg) for loc, msg in written_problems(override, data)]
     if found:
         raise ScenarioError(_lines(filename, index, found))
     for checked in (sc, *variants):
@@ -257,8 +260,18 @@ def _message(loc: Key, errors: list[ErrorDetails]) -> str:
         phrase = " or ".join(text for _, text in wants)
         if any(is_type for is_type, _ in wants):
             return f"expected {phrase}, got {_typed(value)}"
-        return f"must be {phrase}, got {_show(value)}"
+        return f"must be {phrase}, got {_show(value)}{_percent_hint(e, value)}"
     return f"{_lower(e['msg'])}, got {_typed(value)}"
+
+
+def _percent_hint(error: ErrorDetails, value: Any) -> str:
+    """`` (did you mean 0.15?)`` for a fraction in [0, 1] written as a percentage (15)."""
+    ctx = error.get("ctx") or {}
+    if error["type"] != "less_than_equal" or ctx.get("le") != 1 or isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float) and 1 < value <= 100:
+        return f" (did you mean {value / 100:g}? a fraction in [0, 1], not a percentage)"
+    return ""
 
 
 def _requirement(error: ErrorDetails) -> tuple[bool, str] | None:
@@ -275,7 +288,12 @@ def _requirement(error: ErrorDetails) -> tuple[bool, str] | None:
 
 
 def _did_you_mean(loc: Key) -> str:
-    """`` (did you mean 'x'?)`` when the model holding the unknown field has a close field name."""
+    """A hint for an unknown field: a close field name of its table, or where that name belongs.
+
+    `` (did you mean 'x'?)`` for a misspelt name; `` (did you mean [video]? ...)`` for a
+    field of another table (a missing table header), and `` (did you mean [platform.push]?)``
+    for a table written at the wrong level.
+    """
     model: type[BaseModel] | None = Scenario
     for part in loc[:-1]:
         if isinstance(part, str) and model is not None:
@@ -283,8 +301,34 @@ def _did_you_mean(loc: Key) -> str:
             model = _model_in(field.annotation) if field is not None else None
     if model is None or not loc:
         return ""
-    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    name, here = str(loc[-1]), ".".join(map(str, loc[:-1]))
+    elsewhere = [(path, table) for path, table in _owners(name) if path != here]
+    if elsewhere:
+        path, table = elsewhere[0]
+        if table:  # a table written at the wrong level
+            return f" (did you mean [{path}.{name}]?)" if path else f" (did you mean [{name}]?)"
+        if not path:  # a top-level key written after a table header
+            return f" ({name} is a top-level field: write it before the first [table] header)"
+        return f" (did you mean [{path}]? {name} is a field of [{path}]: is its table header missing?)"
+    close = difflib.get_close_matches(name, list(model.model_fields), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _owners(name: str) -> list[tuple[str, bool]]:
+    """``(dotted path of a table, whether name is a table)`` for every table with a field ``name``, nearest first."""
+    found: list[tuple[str, bool]] = []
+    todo: list[tuple[str, type[BaseModel]]] = [("", Scenario)]
+    while todo:  # breadth first: the shortest paths come first
+        path, model = todo.pop(0)
+        for field, info in model.model_fields.items():
+            if field == "variants":
+                continue
+            inner = _model_in(info.annotation)
+            if field == name:
+                found.append((path, inner is not None))
+            if inner is not None:
+                todo.append((f"{path}.{field}" if path else field, inner))
+    return found
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

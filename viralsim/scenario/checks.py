@@ -3,12 +3,17 @@
 Each function returns ``(location, message)`` pairs, the location a tuple of keys
 (``("platform", "push", "cohorts")``) so that the io layer can point at the exact
 TOML line. :func:`scenario_problems` runs them all in the order problems are
-reported. What an engine can run (its limits, its memory, the fields it does not
-support) is the engine's own check, not this module's: see
-:mod:`viralsim.engines.checks`, which adds it. No memory model, no IO.
+reported. :func:`written_problems` looks at the tables as written (before defaults
+fill them in), for fields that exclude each other. What an engine can run (its
+limits, its memory, the fields it does not support) is the engine's own check,
+not this module's: see :mod:`viralsim.engines.checks`, which adds it. No memory
+model, no IO.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from viralsim.scenario.root import Scenario
 
@@ -26,6 +31,7 @@ __all__ = [
     "scenario_problems",
     "social_graph_problems",
     "video_problems",
+    "written_problems",
 ]
 
 Location = tuple[str | int, ...]
@@ -33,9 +39,12 @@ Problem = tuple[Location, str]
 
 
 def video_problems(sc: Scenario) -> list[Problem]:
-    """The video's topic (or topic mix) is set once and is one of the population's topics."""
+    """The video's topic (or topic mix) is set once, is one of the population's topics, and it goes up in time."""
     out: list[Problem] = []
     topics, video = set(sc.population.topics), sc.video
+    if video.upload_h >= sc.horizon_h:
+        late = f"must be before horizon_h ({sc.horizon_h:g}): the video would go up after the run ends"
+        out.append((("video", "upload_h"), f"{late}, got {video.upload_h:g}"))
     if video.topic is None and video.topic_mix is None:
         out.append((("video", "topic"), "set video.topic or video.topic_mix"))
     if video.topic is not None and video.topic_mix is not None:
@@ -191,6 +200,35 @@ def marketplace_problems(sc: Scenario) -> list[Problem]:
     if m.videos(sc.horizon_h) < 1:
         out.append((("marketplace", "uploads_per_day"), f"no video is uploaded within horizon_h ({sc.horizon_h:g})"))
     return out
+
+
+#: Fields of ``platform.push`` unused when ``cohorts`` lists the cohorts.
+_GROWTH_RULE = ("first_cohort", "growth", "max_stages")
+
+
+def written_problems(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> list[Problem]:
+    """Fields written together that exclude each other, in the tables as written (no defaults).
+
+    ``data`` is a scenario's tables as read from its file; for a variant, ``data`` is its
+    override and ``base`` the scenario's own tables: a conflict is then reported only if
+    the variant writes one of its fields (the base's own is reported for the base).
+    """
+    out: list[Problem] = []
+    push = _table(data, "platform", "push")
+    merged = {**_table(base or {}, "platform", "push"), **push}
+    if "cohorts" in merged:
+        for key in _GROWTH_RULE:
+            if key in merged and (key in push or "cohorts" in push):
+                where = ("platform", "push", key if key in push else "cohorts")
+                why = f"cohorts lists every stage's size, so {key} would be ignored"
+                out.append((where, f"set only one of platform.push.cohorts and platform.push.{key} ({why})"))
+    return out
+
+
+def _table(data: Mapping[str, Any], *path: str) -> Mapping[str, Any]:
+    for part in path:
+        data = data.get(part) if isinstance(data, Mapping) else None  # type: ignore[assignment]
+    return data if isinstance(data, Mapping) else {}
 
 
 #: The table checks of every scenario, in the order their problems are reported.

@@ -15,14 +15,17 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
 
 from viralsim.scenario.agents import Agents, Marketplace
 from viralsim.scenario.platform import Platform
 from viralsim.scenario.tables import Creator, Population, PositiveFloat, SocialGraph, _Strict
 from viralsim.scenario.video import Behaviour, Video
 
-__all__ = ["CrossPost", "Scenario", "apply_variant", "merge_tables"]
+__all__ = ["MAX_SEED", "CrossPost", "Scenario", "apply_variant", "merge_tables"]
+
+#: Largest root seed: seeds are stored in 64-bit integer columns (runs.parquet, views tables).
+MAX_SEED = 2**63 - 1
 
 
 class _Checks:
@@ -129,6 +132,13 @@ class Scenario(_Strict):
     )
 
     _checks: _Checks = PrivateAttr(default_factory=lambda: _Checks())
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_fits(cls, v: int) -> int:
+        if v > MAX_SEED:
+            raise ValueError(f"must be <= 2**63 - 1 (seeds are stored as 64-bit integers), got {v}")
+        return v
 
     def variant(self, name: str | None) -> Scenario:
         """The scenario with variant ``name`` applied (``None``: the base itself)."""
