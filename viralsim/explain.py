@@ -343,6 +343,10 @@ def _flat(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any
             yield f"{prefix}{_key(k)}", v
 
 
+#: Table -> {field: the fields it replaces when set}: a starter writes those as comments.
+_SUPERSEDED = {"platform.push": {"cohorts": ("first_cohort", "growth", "max_stages")}}
+
+
 def starter_toml(name: str, like: Scenario | None = None, like_name: str | None = None) -> str:
     """A commented starter scenario: every table with its fields, each after its description.
 
@@ -387,12 +391,17 @@ def starter_toml(name: str, like: Scenario | None = None, like_name: str | None 
         for part in table.split("."):
             value = getattr(value, part)
         out += ["", *_comment(doc.info.description or ""), f"[{table}]"]
+        # fields another field replaces when it is set (writing both is refused)
+        ignored = {f for by, fs in _SUPERSEDED.get(table, {}).items() if getattr(value, by) is not None for f in fs}
         for fname, info in type(value).model_fields.items():
             v = getattr(value, fname)
             if fname == "platform" and table == "cross_post":  # the second platform: what differs from the defaults
                 v = v.model_dump(exclude_defaults=True)
             out += _comment(info.description or "")
-            out.append(f"{fname} = {_toml(v)}" if v is not None else f"# {fname} =   (unset)")
+            if fname in ignored:
+                out.append(f"# {fname} = {_toml(v)}   (not used while cohorts is set)")
+            else:
+                out.append(f"{fname} = {_toml(v)}" if v is not None else f"# {fname} =   (unset)")
     for vname, override in base.variants.items():
         out += ["", f"[variants.{_key(vname)}]", *(f"{k} = {_toml(v)}" for k, v in _flat(override))]
     return "\n".join(out) + "\n"

@@ -131,7 +131,7 @@ def graph_file_problems(scenario: Scenario, scenario_path: str | Path) -> list[s
         seen.add(key)
         override = scenario.variants.get(label or "", {}) if label else {}
         own = label is not None and "path" in (override.get("social_graph") or {})
-        loc = ("variants", label, "social_graph", "path") if own else ("social_graph", "path")
+        loc: tuple[str, ...] = ("variants", str(label), "social_graph", "path") if own else ("social_graph", "path")
         try:
             load_graph(sc, scenario_path)
         except GraphFileError as err:
