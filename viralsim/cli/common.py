@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SEED",
+    "VARIANTS",
     "check_plot_path",
     "fail",
     "internal_error",
@@ -40,6 +41,13 @@ __all__ = [
 
 #: A root seed: 0 .. 2**63 - 1 (stored in 64-bit integer columns; viralsim.scenario.root.MAX_SEED).
 SEED = click.IntRange(min=0, max=2**63 - 1)
+#: ``--variants A,B`` of compare and report.
+VARIANTS = click.option(
+    "--variants",
+    default=None,
+    metavar="A,B",
+    help="Variants to compare with the base, comma-separated (default: all of them).",
+)
 #: The figure types ``--plot`` and ``plot -o`` write.
 FIGURE_TYPES = {".png", ".svg", ".pdf"}
 

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from viralsim.cli.common import SEED, check_plot_path, fail, load, main, one_line, save_figure_or_fail, variant_or_fail
+from viralsim.cli.common import (
+    SEED,
+    VARIANTS,
+    check_plot_path,
+    fail,
+    load,
+    main,
+    one_line,
+    save_figure_or_fail,
+    variant_or_fail,
+)
 
 if TYPE_CHECKING:
     from viralsim.experiments.plan import Plan
@@ -245,12 +255,7 @@ def ensemble_run(file: str, sc: Scenario, runs: int, seed: int | None, variant: 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--variants",
-    default=None,
-    metavar="A,B",
-    help="Variants to compare with the base, comma-separated (default: all of them).",
-)
+@VARIANTS
 @click.option(
     "--metrics",
     default=None,

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import click
 
-from viralsim.cli.common import SEED, check_plot_path, fail, load, main, one_line, save_figure_or_fail, variant_or_fail
+from viralsim.cli.common import (
+    SEED,
+    VARIANTS,
+    check_plot_path,
+    fail,
+    load,
+    main,
+    one_line,
+    save_figure_or_fail,
+    variant_or_fail,
+)
 
 __all__ = ["plot", "report"]
 
@@ -55,12 +65,7 @@ def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: 
     show_default=True,
     help="Paired runs per variant for the medians and 90 % intervals.",
 )
-@click.option(
-    "--variants",
-    default=None,
-    metavar="A,B",
-    help="Variants to compare with the base, comma-separated (default: all of them).",
-)
+@VARIANTS
 @click.option(
     "--processes",
     type=click.IntRange(min=1),

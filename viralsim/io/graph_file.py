@@ -23,7 +23,7 @@ from viralsim.machine import format_bytes, machine_memory
 from viralsim.model.graph import CSRGraph
 from viralsim.scenario import Scenario
 
-__all__ = ["BYTES_PER_FILE_BYTE", "GraphFileError", "graph_file_problems", "load_graph", "read_edge_list"]
+__all__ = ["BYTES_PER_FILE_BYTE", "GraphFileError", "graph_file_problems", "is_int", "load_graph", "read_edge_list"]
 
 #: Peak memory of parsing, per byte of edge-list file: the text, one string per line, two
 #: lists of ints, int64 arrays and the CSR build (measured 11 with lines of 14 bytes; short
@@ -69,7 +69,7 @@ def read_edge_list(path: str | Path, n: int) -> CSRGraph:
             raise GraphFileError(
                 f"{path}:{lineno}: expected 2 columns 'source target', got {len(line)}: {raw.strip()[:60]!r}{extra}"
             )
-        header, first = first and not any(map(_is_int, line)), False
+        header, first = first and not any(map(is_int, line)), False
         if header:  # e.g. "source,target": the column names
             continue
         try:
@@ -87,7 +87,8 @@ def read_edge_list(path: str | Path, n: int) -> CSRGraph:
     return CSRGraph.from_edges(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), n)
 
 
-def _is_int(token: str) -> bool:
+def is_int(token: str) -> bool:
+    """Whether ``token`` reads as an integer (as ``int()`` reads it)."""
     try:
         int(token)
     except ValueError:

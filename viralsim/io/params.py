@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from viralsim.engines.checks import check, first_problem
 from viralsim.experiments.plan import dotted_override
+from viralsim.io.graph_file import is_int
 from viralsim.scenario import Scenario, merge_tables
 
 __all__ = ["ParamError", "parse_param", "parse_params"]
@@ -129,17 +130,9 @@ def _range(path: str, spec: str) -> list[Any]:
     if n > 10_000:
         raise ParamError(f"--param {path}={spec}: bad range: {n} values is too many (at most 10000)")
     grid = np.linspace(a, b, n) if n > 1 else np.array([a])
-    if _is_int(start) and _is_int(stop) and np.all(grid == np.round(grid)):
+    if is_int(start) and is_int(stop) and np.all(grid == np.round(grid)):
         return [int(x) for x in np.round(grid)]
     return [float(x) for x in grid]
-
-
-def _is_int(token: str) -> bool:
-    try:
-        int(token)
-    except ValueError:
-        return False
-    return True
 
 
 def _list(path: str, spec: str) -> list[Any]:

@@ -13,28 +13,8 @@ field order; a field whose rule is ``"omit"`` is left out while it is ``None``
 (an engine's extras, a stage row's ``video`` outside a marketplace).
 ``to_dict()`` is the JSON-ready form.
 
-:class:`AgentLog` is what the agent engine records besides the views log:
-plain columnar data (numpy arrays in dicts), the
-``agents`` field of a :class:`~viralsim.result.RunResult` run with
-``engine = "agents"``. The analysis layer (:mod:`viralsim.analysis`)
-and the plots read these columns; keep their names and dtypes stable.
-
-- ``videos``: one row per video (``video`` 0..V-1; V = 1 without a marketplace):
-  ``video`` int32, ``creator`` int64 (user id, -1 for a creator outside the
-  population), ``creator_followers`` int64 (at upload), ``topic`` int16 (index
-  into ``topics``), ``appeal`` float32, ``upload_h`` float64, and int64 counts
-  ``views``, ``unique_viewers``, ``likes``, ``comments``, ``shares``,
-  ``follows``, ``completed``, ``views_for_you``, ``views_following``,
-  ``views_share``; ``stages_reached`` int16.
-- ``sessions``: one row per session: ``user`` int64, ``start_h`` and ``end_h``
-  float64, ``watched`` int32, ``ended`` int8 (a code into :data:`SESSION_END`).
-- ``users``: one row per user: ``user`` int64, ``sessions_per_day`` and ``tz_h``
-  float32, ``followers`` int64 (at the horizon), ``top_share_start``,
-  ``top_share_end``, ``entropy_start``, ``entropy_end`` float32 (the interest
-  vector's largest share and its Shannon entropy in nats, at t = 0 and at the horizon).
-- ``drift``: ``time_h`` (every ``agents.drift_interval_h``), ``mean_entropy``,
-  ``mean_top_share`` float64.
-- ``topics``: the population's topic names; ``mode``: the push mode.
+:class:`AgentLog` (:mod:`viralsim.records.agents`) is what the agent engine records besides
+the views log: its columns are described there.
 
 No IO, no printing, no engine knowledge: an engine fills the records once, nothing edits them.
 """
