@@ -2,7 +2,7 @@
 
 An engine is a module-level object with a ``name``, the checks of what it can
 run (``problems``, ``memory_estimate``: see :mod:`viralsim.engines.checks`) and a
-``run`` method that simulates one platform and returns an :class:`EngineRun`: the
+``run`` method that simulates one platform for a :class:`RunSpec` and returns an :class:`EngineRun`: the
 :class:`~viralsim.result.RunResult` and the times of its views (what the
 dispatcher in :mod:`viralsim.engines` needs to decide a cross-post without
 knowing the engine). Engines never import each other; they share the layers

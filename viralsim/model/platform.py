@@ -2,7 +2,7 @@
 
 Pure functions of the scenario's tables and an explicit generator. The
 moderation *queue* (human moderators as a SimPy resource) lives in
-:mod:`viralsim.engines`; here are only the draws it needs.
+:mod:`viralsim.engines.moderation`; here are only the draws it needs.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A scenario is *described* here and *run* by :mod:`viralsim.engines` (the Ciw
 split). Every model is frozen and forbids unknown keys; units are in field
 names (``*_h`` hours, ``*_s`` seconds, ``*_min`` minutes); probabilities are
 in [0, 1]. The tables live in :mod:`~viralsim.scenario.tables` (population,
-graph, creator, video, behaviour), :mod:`~viralsim.scenario.platform` and
+graph, creator), :mod:`~viralsim.scenario.video` (video, behaviour), :mod:`~viralsim.scenario.platform`
+(with :mod:`~viralsim.scenario.moderation` and :mod:`~viralsim.scenario.push`) and
 :mod:`~viralsim.scenario.agents`; the root and variants in
 :mod:`~viralsim.scenario.root`; checks that span several fields in
 :mod:`~viralsim.scenario.checks`, as ``(location, message)`` pairs. What an

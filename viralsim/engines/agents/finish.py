@@ -6,8 +6,8 @@ one time-ordered :class:`~viralsim.views.Batch` per source, from which
 compute the summary and the curve over all videos (so every field of the
 core's summary is there, with the marketplace-wide ``videos``, ``sessions``,
 ``gini_views``, ... passed in), and, with ``record = "full"``, the views log
-(``viralsim.views.VIEW_COLUMNS``, ``video`` filled in). Stage rows become
-:class:`~viralsim.records.StageRecord` s.
+(``viralsim.views.VIEW_COLUMNS``, ``video`` filled in). The stage rows are the
+:class:`~viralsim.records.StageRecord` s the shared push loop built (:func:`viralsim.engines.push.stage_row`).
 """
 
 from __future__ import annotations
