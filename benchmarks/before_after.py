@@ -10,6 +10,13 @@ and peak resident memory come from ``os.wait4`` (the child's own ``rusage``, whi
 Linux includes the worker processes it has reaped, so an ensemble's peak is the largest
 of its processes).
 
+Cases: ``import`` (``python -c "import viralsim.cli"``), ``bees``, ``creator_marketplace``
+(agent engine) and ``platform_scale`` (``viralsim run FILE --json``), ``compare_bees``
+(``viralsim compare scenarios/bees_bike.toml --runs 40 --json --processes 2``), and two
+in-process ones, ``bees_simulate`` and ``marketplace_simulate``: ``benchmarks/time_simulate.py``
+(this checkout's) run against each side's package, whose time is the child's median
+``simulate()`` after a warm-up rather than its whole life (less diluted by start-up).
+
 Reported per case and side: the median, min and max wall time, the median CPU time
 and the largest peak RSS; and the ratio new/old of the medians with a 95 % bootstrap
 interval (each side resampled apart, seeded) and the median of the per-round ratios.
@@ -52,7 +59,7 @@ ROOT = HERE.parent
 README = HERE / "README.md"
 START, END = "<!-- before-after:start -->", "<!-- before-after:end -->"
 SIDES = ("old", "new")
-VOLATILE = {"peak_memory_mib"}  # output keys that measure the process, not the run
+VOLATILE = {"peak_memory_mib", "times_s", "median_s", "warmup_s"}  # output keys that measure the process
 
 
 @dataclass
@@ -63,6 +70,7 @@ class Case:
     args: list[str]  # after `python`
     repeat: int
     what: str
+    inner: bool = False  # the time is the child's own median `simulate()` (time_simulate.py), not its life
     wall_s: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})
     cpu_s: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})
     rss_kib: dict[str, list[int]] = field(default_factory=lambda: {s: [] for s in SIDES})
@@ -91,6 +99,20 @@ def cases(repeat: int, scale_repeat: int) -> list[Case]:
             [*cli, "compare", "scenarios/bees_bike.toml", "--runs", "40", "--json", "--processes", "2"],
             repeat,
             "`compare bees_bike.toml --runs 40 --json --processes 2`",
+        ),
+        Case(
+            "bees_simulate",
+            [str(HERE / "time_simulate.py"), "scenarios/bees_bike.toml", "--repeat", "5"],
+            repeat,
+            "in-process `simulate()` on bees_bike (median of 5 after a warm-up, per process)",
+            inner=True,
+        ),
+        Case(
+            "marketplace_simulate",
+            [str(HERE / "time_simulate.py"), "scenarios/creator_marketplace.toml", "--repeat", "2"],
+            repeat,
+            "in-process `simulate()` on creator_marketplace (median of 2 after a warm-up, per process)",
+            inner=True,
         ),
     ]
 
@@ -148,12 +170,17 @@ def fingerprint(stdout: str) -> tuple[str, str]:
 
 def measure(case: Case, side: str, folder: Path, py: str, keep: bool = True) -> None:
     wall, cpu, rss, out = run_child([py, *case.args], folder)
+    if case.inner:
+        wall = json.loads(out)["median_s"]
     if keep:
         case.wall_s[side].append(wall)
         case.cpu_s[side].append(cpu)
         case.rss_kib[side].append(rss)
     case.views[side].append(fingerprint(out))
-    print(f"  {case.name:20s} {side}: {wall:7.3f} s wall, {cpu:7.3f} s CPU, {rss / 1024:6.0f} MiB", flush=True)
+    print(
+        f"  {case.name:20s} {side}: {wall:7.3f} s {'simulate()' if case.inner else 'wall'}, {cpu:7.3f} s CPU, {rss / 1024:6.0f} MiB",
+        flush=True,
+    )
 
 
 def bootstrap(old: list[float], new: list[float], n: int = 4000, seed: int = 1) -> tuple[float, float]:
