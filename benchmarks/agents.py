@@ -129,7 +129,7 @@ def profile(case: str) -> None:
         "deliveries (World.deliver, cumulative)": cum.get("world.py:deliver", 0.0),
         "building the world (users, sessions, market)": cum.get("engine.py:_users", 0.0)
         + cum.get("engine.py:_market", 0.0),
-        "result (views log, summary)": cum.get("report.py:finish", 0.0),
+        "result (views log, summary)": cum.get("finish.py:finish", 0.0) or cum.get("report.py:finish", 0.0),
     }
     parts["other (array appends, numpy item reads, drift, gate...)"] = total - sum(parts.values())
     print(f"{case}: {total:.1f} s under cProfile, {sessions} sessions, {r.summary['views']} views")
