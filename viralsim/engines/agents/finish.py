@@ -36,7 +36,10 @@ def _plays(world: World) -> dict[str, np.ndarray]:
     ``parent`` is, for a share view, the play index of the sharer's view (-1 otherwise).
     """
     ids = np.asarray(world.view_delivery, dtype=np.int64)
-    f = unpack(world.d["code"][ids])
+    # the packed fields in the views log's own (narrow) dtypes: a marketplace plays millions of views
+    f: dict[str, np.ndarray] = {
+        k: x.astype(VIEW_COLUMNS.get(k, np.uint8)) for k, x in unpack(world.d["code"][ids]).items()
+    }
     parent = np.full(len(ids), -1, dtype=np.int64)
     if world.share_parent:
         shared = np.flatnonzero(f["source"] == _SHARE)
@@ -44,7 +47,7 @@ def _plays(world: World) -> dict[str, np.ndarray]:
     return {
         "delivery": ids,
         "time_h": np.asarray(world.view_time, dtype=np.float64),
-        "user": world.d["user"][ids].astype(np.int64),
+        "user": world.d["user"][ids],
         **f,
         "parent": parent,
     }
