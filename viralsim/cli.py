@@ -733,5 +733,19 @@ def report(file: str, output: str, seed: int | None, runs: int, variants: str | 
     click.echo(output)
 
 
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Local port (default: 8050, or a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; only print the address.")
+def lab(scenario: str | None, port: int | None, no_browser: bool) -> None:
+    """Open the lab in the browser: SCENARIO (a bundled name or a file; default bees_bike) with live controls."""
+    from viralsim.lab import LabError, serve
+
+    try:
+        serve(scenario, scenarios_dir(), port=port, browser=not no_browser, say=click.echo)
+    except LabError as err:
+        _fail(str(err))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

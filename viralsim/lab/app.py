@@ -1,0 +1,226 @@
+"""The lab's Dash app: the page (scenario picker, controls, two sides) and its two callbacks.
+
+:func:`make_app` builds a :class:`dash.Dash` app for a scenario file and the
+bundled scenarios' folder. The page has a scenario picker (the bundled ones
+and any file opened by path), one control per :data:`~viralsim.lab.params.PARAMS`
+with the field's description as help, a seed, Run and Reset; and two sides,
+the scenario as set and the same without the push (``mode = "social"``),
+each with its key numbers, reach by source and push stages. One callback
+loads a scenario (picker, Open, Reset) into the controls; the other runs
+(Run, or a scenario just loaded). Dash serves its scripts from the installed
+package (``serve_locally``): the page needs no network.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, State, dcc, html
+
+from viralsim.lab.figures import GRAPH_HEIGHT, KEY_LABELS, funnel_figure, key_numbers, reach_figure
+from viralsim.lab.params import PARAMS, Param, choices, first_sentence, help_text, override, values_of
+from viralsim.lab.runs import LabError, bundled, load, run_pair
+from viralsim.lab.style import INDEX
+from viralsim.scenario import Scenario
+
+__all__ = ["SIDES", "make_app"]
+
+#: The two sides of the page: (id prefix, heading).
+SIDES = (("as_set", "As set"), ("social", "Social graph only"))
+
+
+def _control(p: Param, value: Any) -> Any:
+    pid = {"type": "param", "path": p.path}
+    if p.kind == "choice":
+        return dcc.RadioItems(id=pid, options=list(choices(p.path)), value=value, inline=True, className="radio")
+    if p.kind == "slider":
+        lo, hi = p.lo, p.hi
+        return dcc.Slider(
+            id=pid,
+            min=lo,
+            max=hi,
+            step=p.step,
+            value=value,
+            marks={lo: f"{lo:g}", hi: f"{hi:g}"},
+            updatemode="mouseup",
+        )
+    return dcc.Input(id=pid, type="number", min=p.lo, max=p.hi, step=p.step, value=value, debounce=True)
+
+
+def _param_block(p: Param, value: Any) -> html.Div:
+    text = help_text(p.path)
+    return html.Div(
+        [
+            html.Label(p.label, title=text),
+            _control(p, value),
+            html.P([html.Code(p.path), " ", first_sentence(text)], className="help", title=text),
+        ],
+        className="param",
+        id=f"param-{p.path.replace('.', '-')}",
+    )
+
+
+def _side(prefix: str, heading: str) -> html.Div:
+    numbers = [
+        html.Div(
+            [html.Div("–", className="v", id=f"{prefix}-{m}"), html.Div(label, className="l")],
+            className="num wide" if m == "stop_reason" else "num",
+        )
+        for m, label in KEY_LABELS
+    ]
+    graph_config: Any = {"displaylogo": False, "responsive": True}
+    return html.Div(
+        [
+            html.H2([heading, " ", html.Small(id=f"{prefix}-mode")]),
+            html.Div(numbers, className="numbers"),
+            dcc.Graph(id=f"{prefix}-reach", config=graph_config, style={"height": f"{GRAPH_HEIGHT}px"}),
+            dcc.Graph(id=f"{prefix}-funnel", config=graph_config, style={"height": f"{GRAPH_HEIGHT}px"}),
+        ],
+        className="side",
+        id=f"side-{prefix}",
+    )
+
+
+def _describe(sc: Scenario) -> str:
+    return f"{sc.name}: {sc.description}" if sc.description else sc.name
+
+
+def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
+    options = [{"label": name, "value": str(p)} for name, p in bundled(folder).items()]
+    if str(path) not in {o["value"] for o in options}:
+        options.append({"label": str(path), "value": str(path)})
+    values = values_of(sc)
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.H1(["viralsim ", html.Span("lab")]),
+                    dcc.Dropdown(id="scenario", options=options, value=str(path), clearable=False),
+                    dcc.Input(id="path", type="text", placeholder="or a scenario file (.toml)", debounce=False),
+                    html.Button("Open", id="open"),
+                    html.P(_describe(sc), className="desc", id="scenario-desc"),
+                    html.P("", className="msg", id="load-msg"),
+                ]
+            ),
+            html.Main(
+                [
+                    html.Aside(
+                        [
+                            *[_param_block(p, values[p.path]) for p in PARAMS],
+                            html.Div(
+                                [
+                                    html.Div(
+                                        [
+                                            html.Label("seed", htmlFor="seed"),
+                                            dcc.Input(id="seed", type="number", min=0, step=1, value=sc.seed),
+                                        ],
+                                        className="seed",
+                                        title="The root seed: same scenario and seed, same numbers.",
+                                    ),
+                                    html.Button("Run", id="run", className="primary"),
+                                    html.Button("Reset", id="reset", title="Back to the scenario's own values"),
+                                ],
+                                className="actions",
+                            ),
+                            html.Div(id="status"),
+                            html.P("", className="msg", id="run-msg"),
+                        ]
+                    ),
+                    html.Div([_side(prefix, heading) for prefix, heading in SIDES], className="sides"),
+                ]
+            ),
+            dcc.Store(id="current", data={"path": str(path), "loads": 0}),
+        ]
+    )
+
+
+def make_app(path: Path, folder: Path | None) -> dash.Dash:
+    """The lab app for the scenario file ``path`` (bundled scenarios from ``folder`` in the picker).
+
+    Raises
+    ------
+    LabError
+        When ``path`` is no valid scenario.
+    """
+    sc = load(path)
+    no_busy_title: Any = None  # keep the tab's title while a callback runs
+    app = dash.Dash(__name__, title="viralsim lab", update_title=no_busy_title, serve_locally=True)
+    app.index_string = INDEX
+    app.layout = _layout(path, sc, folder)
+    runs = {"n": 0}
+
+    @app.callback(
+        Output("current", "data"),
+        Output("scenario", "options"),
+        Output("scenario", "value"),
+        Output({"type": "param", "path": ALL}, "value"),
+        Output("seed", "value"),
+        Output("scenario-desc", "children"),
+        Output("load-msg", "children"),
+        Input("scenario", "value"),
+        Input("open", "n_clicks"),
+        Input("reset", "n_clicks"),
+        State("path", "value"),
+        State("scenario", "options"),
+        State("current", "data"),
+        prevent_initial_call=True,
+    )
+    def choose(
+        picked: str, _open: Any, _reset: Any, typed: str | None, options: list[dict[str, str]], current: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        trigger = dash.ctx.triggered_id
+        target = picked
+        if trigger == "open":
+            target = (typed or "").strip()
+            if not target:
+                return (*[dash.no_update] * 6, "type a scenario file's path, then Open")
+        elif trigger == "reset":
+            target = current["path"]
+        try:
+            new = load(Path(target))
+        except LabError as err:
+            return (*[dash.no_update] * 6, str(err))
+        if target not in {o["value"] for o in options}:
+            options = [*options, {"label": target, "value": target}]
+        values = values_of(new)
+        data = {"path": target, "loads": int(current.get("loads", 0)) + 1}
+        return data, options, target, [values[p.path] for p in PARAMS], new.seed, _describe(new), ""
+
+    outputs = [Output("status", "children"), Output("run-msg", "children")]
+    for prefix, _ in SIDES:
+        outputs += [Output(f"{prefix}-mode", "children"), Output(f"{prefix}-reach", "figure")]
+        outputs += [Output(f"{prefix}-funnel", "figure")]
+        outputs += [Output(f"{prefix}-{m}", "children") for m, _ in KEY_LABELS]
+
+    @app.callback(
+        *outputs,
+        Input("run", "n_clicks"),
+        Input("current", "data"),
+        State({"type": "param", "path": ALL}, "value"),
+        State("seed", "value"),
+    )
+    def run(_clicks: Any, current: dict[str, Any], values: list[Any], seed: Any) -> tuple[Any, ...]:
+        n_out = len(outputs) - 2
+        try:
+            base = load(Path(current["path"]))
+        except LabError as err:
+            return (dash.no_update, str(err), *[dash.no_update] * n_out)
+        if seed is None or int(seed) < 0:
+            return (dash.no_update, "the seed must be a whole number ≥ 0", *[dash.no_update] * n_out)
+        t0 = time.perf_counter()
+        try:
+            pair = run_pair(base, override(base, dict(zip([p.path for p in PARAMS], values, strict=True))), int(seed))
+        except (ValueError, MemoryError) as err:
+            return (dash.no_update, f"cannot run: {err}", *[dash.no_update] * n_out)
+        runs["n"] += 1
+        status = f"run {runs['n']} · {base.name} · seed {int(seed)} · {time.perf_counter() - t0:.2f} s"
+        out: list[Any] = [status, ""]
+        for result in (pair.as_set, pair.social):
+            out += [f"(push mode = {result.scenario.platform.push.mode})", reach_figure(result), funnel_figure(result)]
+            out += [text for _, _, text in key_numbers(result)]
+        return tuple(out)
+
+    return app

@@ -1,0 +1,112 @@
+"""The lab's scenarios and runs: find a scenario by name or path, load it, run it as set and without the push.
+
+:func:`bundled` lists the bundled scenario files; :func:`resolve` turns the
+lab's argument (a bundled name or a path) into a file or a :class:`LabError`
+(one line); :func:`load` reads and checks it (kept per file and modification
+time, so a re-run does not read it again). :func:`run_pair` applies the
+controls' override and simulates the scenario as set and with
+``platform.push.mode = "social"``, same seed, each with ``record="summary"``
+(the reach curve and the stages come with the summary: no views log is
+needed). Nothing here imports dash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from viralsim.engines import simulate
+from viralsim.io.scenario_file import ScenarioError, load_scenario
+from viralsim.result import RunResult
+from viralsim.scenario import Scenario
+
+__all__ = ["LabError", "Pair", "bundled", "load", "resolve", "run_pair"]
+
+#: The override that turns any scenario into its social-graph-only twin.
+SOCIAL = {"platform": {"push": {"mode": "social"}}}
+
+
+class LabError(Exception):
+    """Bad input to the lab (an unknown scenario, an unreadable file, a busy port): ``str()`` is one line."""
+
+
+def bundled(folder: Path | None) -> dict[str, Path]:
+    """Bundled scenario name -> file, sorted by name (empty without a folder)."""
+    if folder is None or not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def resolve(name: str | None, folder: Path | None) -> Path:
+    """The scenario file for ``name``: a bundled scenario's name, or a path to a ``.toml`` file.
+
+    ``None`` picks ``bees_bike`` (or the first bundled scenario).
+
+    Raises
+    ------
+    LabError
+        When ``name`` is neither a bundled scenario nor an existing file.
+    """
+    known = bundled(folder)
+    if name is None:
+        if not known:
+            raise LabError("no bundled scenarios found: name a scenario file (viralsim lab FILE)")
+        return known.get("bees_bike", next(iter(known.values())))
+    if name in known:
+        return known[name]
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    if path.suffix == "" and not path.parent.parts:
+        listed = ", ".join(known) or "none found"
+        raise LabError(f"{name}: no such bundled scenario (bundled: {listed})")
+    raise LabError(f"{name}: no such file")
+
+
+_LOADED: dict[tuple[str, float], Scenario] = {}
+
+
+def load(path: Path) -> Scenario:
+    """The checked scenario in ``path`` (read once per modification time).
+
+    Raises
+    ------
+    LabError
+        When the file cannot be read or is no valid scenario (its first problem, and how many more).
+    """
+    try:
+        key = (str(path.resolve()), path.stat().st_mtime)
+    except OSError as err:
+        raise LabError(f"{path}: cannot read: {err.strerror or err}") from None
+    if key not in _LOADED:
+        try:
+            _LOADED[key] = load_scenario(path)
+        except ScenarioError as err:
+            more = len(err.problems) - 1
+            raise LabError(err.problems[0] + (f" (and {more} more problems)" if more > 0 else "")) from None
+    return _LOADED[key]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The two runs the lab shows: the scenario as set, and the same without the push."""
+
+    as_set: RunResult
+    social: RunResult
+
+
+def run_pair(sc: Scenario, override: dict[str, Any], seed: int) -> Pair:
+    """Simulate ``sc`` with ``override`` applied, as set and in social mode, both with ``seed``.
+
+    Raises
+    ------
+    ValueError
+        When the override makes an invalid scenario (pydantic's or the checks' message).
+    """
+    tuned = sc.derive(override) if override else sc
+    as_set = simulate(tuned, seed=seed, record="summary")
+    social = (
+        as_set if tuned.platform.push.mode == "social" else simulate(tuned.derive(SOCIAL), seed=seed, record="summary")
+    )
+    return Pair(as_set, social)
