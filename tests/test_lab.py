@@ -84,6 +84,13 @@ def test_run_pair_is_simulate_as_set_and_social(tiny):
     assert pair.social.scenario.platform.push.mode == "social" and pair.social.stages == []
 
 
+def test_run_pair_refuses_what_would_not_fit(tiny):
+    with pytest.raises(ValueError, match="memory"):  # refused before anything is allocated
+        run_pair(tiny, {"population": {"users": 1_000_000_000}}, seed=1)
+    with pytest.raises(ValueError, match="creator.followers"):
+        run_pair(tiny, {"creator": {"followers": 50_000}}, seed=1)
+
+
 def test_resolve_names_and_files(tmp_path):
     assert resolve("bees_bike", SCENARIOS_DIR) == BEES
     assert resolve(None, SCENARIOS_DIR) == BEES
@@ -232,6 +239,29 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             assert _text(page, "as_set-views") == f"{first.summary['views']:,}"
             assert page.locator("#param-video-appeal [role=slider]").get_attribute("aria-valuenow") == "0.91"
             assert page.locator("#seed").input_value() == str(bees.seed)
+
+            # a run the checks refuse says why in one line, and keeps the last numbers
+            page.locator("#param-creator-followers input").fill("5000000")
+            page.locator("#run").click()
+            page.wait_for_function("() => document.getElementById('run-msg').innerText.length > 0", timeout=WAIT_MS)
+            assert "creator.followers" in _text(page, "run-msg")
+            assert _text(page, "as_set-views") == f"{first.summary['views']:,}"
+
+            # a file that does not exist: one line; another bundled scenario: its controls and numbers
+            page.locator("#path").fill(str(tmp_path / "missing.toml"))
+            page.locator("#open").click()
+            page.wait_for_function("() => document.getElementById('load-msg').innerText.length > 0", timeout=WAIT_MS)
+            assert "missing.toml" in _text(page, "load-msg")
+            page.locator("#scenario").click()
+            page.get_by_role("option", name="tiny").click()
+            page.wait_for_function(
+                "() => document.getElementById('status').innerText.includes('tiny')"
+                " && !document.getElementById('run-msg').innerText",
+                timeout=WAIT_MS,
+            )
+            tiny = load_scenario(SCENARIOS_DIR / "tiny.toml")
+            assert _text(page, "as_set-views") == f"{simulate(tiny, seed=tiny.seed).summary['views']:,}"
+            assert page.locator("#param-creator-followers input").input_value() == str(tiny.creator.followers)
         finally:
             browser.close()
     assert not problems, problems

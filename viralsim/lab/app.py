@@ -137,6 +137,12 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
     )
 
 
+def _unchanged(message: str) -> tuple[Any, ...]:
+    """The loading callback's outputs when nothing loads: every control as it is, and ``message``."""
+    keep = dash.no_update
+    return keep, keep, keep, [keep] * len(PARAMS), keep, keep, message
+
+
 def make_app(path: Path, folder: Path | None) -> dash.Dash:
     """The lab app for the scenario file ``path`` (bundled scenarios from ``folder`` in the picker).
 
@@ -176,13 +182,13 @@ def make_app(path: Path, folder: Path | None) -> dash.Dash:
         if trigger == "open":
             target = (typed or "").strip()
             if not target:
-                return (*[dash.no_update] * 6, "type a scenario file's path, then Open")
+                return _unchanged("type a scenario file's path, then Open")
         elif trigger == "reset":
             target = current["path"]
         try:
             new = load(Path(target))
         except LabError as err:
-            return (*[dash.no_update] * 6, str(err))
+            return _unchanged(str(err))
         if target not in {o["value"] for o in options}:
             options = [*options, {"label": target, "value": target}]
         values = values_of(new)

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from viralsim.engines import simulate
+from viralsim.engines.checks import engine_problems, first_problem
 from viralsim.io.scenario_file import ScenarioError, load_scenario
+from viralsim.machine import machine_memory
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
 
@@ -25,6 +27,9 @@ __all__ = ["LabError", "Pair", "bundled", "load", "resolve", "run_pair"]
 
 #: The override that turns any scenario into its social-graph-only twin.
 SOCIAL = {"platform": {"push": {"mode": "social"}}}
+#: The share of the machine's memory a lab run may need: a slider must not take the machine down
+#: (the run-time checks allow a run up to all of it, which leaves nothing for the browser and the rest).
+MEMORY_SHARE = 0.5
 
 
 class LabError(Exception):
@@ -102,9 +107,13 @@ def run_pair(sc: Scenario, override: dict[str, Any], seed: int) -> Pair:
     Raises
     ------
     ValueError
-        When the override makes an invalid scenario (pydantic's or the checks' message).
+        When the override makes an invalid scenario (pydantic's or the checks' message), or a run
+        that needs more than :data:`MEMORY_SHARE` of the machine's memory.
     """
     tuned = sc.derive(override) if override else sc
+    found = engine_problems(tuned, memory_limit=int(machine_memory() * MEMORY_SHARE))
+    if found:
+        raise ValueError(first_problem(found) + " (the lab lets a run use half of it)")
     as_set = simulate(tuned, seed=seed, record="summary")
     social = (
         as_set if tuned.platform.push.mode == "social" else simulate(tuned.derive(SOCIAL), seed=seed, record="summary")

@@ -35,6 +35,9 @@ aside { background: white; border: 1px solid var(--line); border-radius: 10px; p
 .actions .seed label { font-weight: 600; font-size: 13px; display: block; }
 .actions input { width: 100%; padding: 5px 8px; border: 1px solid #d1d5db; border-radius: 6px; }
 #status { color: var(--muted); font-size: 12px; margin-top: 8px; }
+#status[data-dash-is-loading="true"] { color: var(--accent); }
+#status[data-dash-is-loading="true"]::before { content: "running … "; font-weight: 600; }
+.side:has([data-dash-is-loading="true"]) { opacity: 0.55; transition: opacity 0.2s; }
 .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
 .side { background: white; border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; min-width: 0; }
 .side h2 { font-size: 15px; margin: 2px 0 8px; }
