@@ -26,8 +26,9 @@ from paths import BEES, SCENARIOS_DIR
 
 from viralsim import load_scenario, simulate
 from viralsim.cli import main
+from viralsim.lab.bands import band_numbers
 from viralsim.lab.params import PARAMS, help_text, override, values_of
-from viralsim.lab.runs import LabError, resolve, run_pair
+from viralsim.lab.runs import LabError, resolve, run_many, run_pair
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -89,6 +90,18 @@ def test_run_pair_refuses_what_would_not_fit(tiny):
         run_pair(tiny, {"population": {"users": 1_000_000_000}}, seed=1)
     with pytest.raises(ValueError, match="creator.followers"):
         run_pair(tiny, {"creator": {"followers": 50_000}}, seed=1)
+
+
+def test_run_many_is_compare(tiny):
+    ens = run_many(tiny, {"video": {"appeal": 0.5}}, seed=4, runs=3)
+    tuned = tiny.derive({"video": {"appeal": 0.5}})
+    views = ens.runs[ens.runs["variant"] == "base"]["views"].tolist()
+    assert views == [simulate(tuned, seed=4, run=i).summary["views"] for i in range(3)]
+    assert set(ens.runs["variant"]) == {"base", "social"} and len(ens.runs) == 6
+    numbers = band_numbers(ens, "base")
+    assert len(numbers) == 6 and numbers[0][1] is not None and numbers[-1][1] is None  # stop reason: no interval
+    with pytest.raises(ValueError, match="runs"):
+        run_many(tiny, {}, seed=1, runs=0)
 
 
 def test_resolve_names_and_files(tmp_path):
@@ -262,6 +275,15 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             tiny = load_scenario(SCENARIOS_DIR / "tiny.toml")
             assert _text(page, "as_set-views") == f"{simulate(tiny, seed=tiny.seed).summary['views']:,}"
             assert page.locator("#param-creator-followers input").input_value() == str(tiny.creator.followers)
+
+            # compare 3 paired runs: medians with their intervals, and bands
+            page.locator("#runs").fill("3")
+            _run_and_wait(page, "run")
+            assert "3 paired runs" in _text(page, "status")
+            median, interval = band_numbers(run_many(tiny, {}, tiny.seed, 3), "base")[0]
+            assert _text(page, "as_set-views") == f"{median}\n5 %–95 %: {interval}"
+            title = page.evaluate("() => document.querySelector('#as_set-reach .js-plotly-plot').layout.title.text")
+            assert title == "Reach over 3 runs (median, 5 %-95 %)"
         finally:
             browser.close()
     assert not problems, problems

@@ -22,7 +22,7 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from viralsim.lab.figures import GRAPH_HEIGHT, KEY_LABELS, funnel_figure, key_numbers, reach_figure
 from viralsim.lab.params import PARAMS, Param, choices, first_sentence, help_text, override, values_of
-from viralsim.lab.runs import LabError, bundled, load, run_pair
+from viralsim.lab.runs import MAX_RUNS, LabError, bundled, load, run_many, run_pair
 from viralsim.lab.style import INDEX
 from viralsim.scenario import Scenario
 
@@ -117,13 +117,27 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
                                             html.Label("seed", htmlFor="seed"),
                                             dcc.Input(id="seed", type="number", min=0, step=1, value=sc.seed),
                                         ],
-                                        className="seed",
+                                        className="field",
                                         title="The root seed: same scenario and seed, same numbers.",
                                     ),
+                                    html.Div(
+                                        [
+                                            html.Label("runs", htmlFor="runs"),
+                                            dcc.Input(id="runs", type="number", min=1, max=MAX_RUNS, step=1, value=1),
+                                        ],
+                                        className="field",
+                                        title="1: one run of each side. N > 1: N paired runs of each side (run "
+                                        "0..N-1 of the seed, as viralsim compare): medians, 5 %-95 % intervals, bands.",
+                                    ),
+                                ],
+                                className="actions",
+                            ),
+                            html.Div(
+                                [
                                     html.Button("Run", id="run", className="primary"),
                                     html.Button("Reset", id="reset", title="Back to the scenario's own values"),
                                 ],
-                                className="actions",
+                                className="buttons",
                             ),
                             html.Div(id="status"),
                             html.P("", className="msg", id="run-msg"),
@@ -135,6 +149,33 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
             dcc.Store(id="current", data={"path": str(path), "loads": 0}),
         ]
     )
+
+
+def _one_run(base: Scenario, tuned: dict[str, Any], seed: int) -> list[Any]:
+    """Both sides' outputs (mode, reach, stages, key numbers) for one run of each."""
+    pair = run_pair(base, tuned, seed)
+    out: list[Any] = []
+    for result in (pair.as_set, pair.social):
+        out += [f"(push mode = {result.scenario.platform.push.mode})", reach_figure(result), funnel_figure(result)]
+        out += [text for _, _, text in key_numbers(result)]
+    return out
+
+
+def _many_runs(base: Scenario, tuned: dict[str, Any], seed: int, n: int) -> list[Any]:
+    """Both sides' outputs for ``n`` paired runs of each: bands, stages reached over runs, medians [5 %-95 %]."""
+    from viralsim.lab.bands import band_figure, band_numbers, stage_share_figure
+
+    ens = run_many(base, tuned, seed, n)
+    sc = ens.plan.scenario
+    out: list[Any] = []
+    for label, mode in (("base", sc.platform.push.mode), ("social", "social")):
+        stages = len(sc.platform.push.cohort_sizes()) if mode != "social" else 0
+        out += [f"(push mode = {mode} · {n} runs)", band_figure(ens, label, sc.video.upload_h, sc.horizon_h)]
+        out.append(stage_share_figure(ens, label, stages))
+        out += [
+            [med, html.Div(f"5 %–95 %: {iv}", className="iv")] if iv else med for med, iv in band_numbers(ens, label)
+        ]
+    return out
 
 
 def _unchanged(message: str) -> tuple[Any, ...]:
@@ -207,26 +248,33 @@ def make_app(path: Path, folder: Path | None) -> dash.Dash:
         Input("current", "data"),
         State({"type": "param", "path": ALL}, "value"),
         State("seed", "value"),
+        State("runs", "value"),
     )
-    def run(_clicks: Any, current: dict[str, Any], values: list[Any], seed: Any) -> tuple[Any, ...]:
-        n_out = len(outputs) - 2
+    def run(_clicks: Any, current: dict[str, Any], values: list[Any], seed: Any, n_runs: Any) -> tuple[Any, ...]:
+        def refuse(message: str) -> tuple[Any, ...]:
+            return (dash.no_update, message, *[dash.no_update] * (len(outputs) - 2))
+
         try:
             base = load(Path(current["path"]))
         except LabError as err:
-            return (dash.no_update, str(err), *[dash.no_update] * n_out)
+            return refuse(str(err))
         if seed is None or int(seed) < 0:
-            return (dash.no_update, "the seed must be a whole number ≥ 0", *[dash.no_update] * n_out)
+            return refuse("the seed must be a whole number ≥ 0")
+        if n_runs is None or not 1 <= int(n_runs) <= MAX_RUNS:
+            return refuse(f"runs: a whole number from 1 to {MAX_RUNS}")
         t0 = time.perf_counter()
+        tuned = override(base, dict(zip([p.path for p in PARAMS], values, strict=True)))
         try:
-            pair = run_pair(base, override(base, dict(zip([p.path for p in PARAMS], values, strict=True))), int(seed))
+            sides = (
+                _one_run(base, tuned, int(seed))
+                if int(n_runs) == 1
+                else _many_runs(base, tuned, int(seed), int(n_runs))
+            )
         except (ValueError, MemoryError) as err:
-            return (dash.no_update, f"cannot run: {err}", *[dash.no_update] * n_out)
+            return refuse(f"cannot run: {err}")
         runs["n"] += 1
-        status = f"run {runs['n']} · {base.name} · seed {int(seed)} · {time.perf_counter() - t0:.2f} s"
-        out: list[Any] = [status, ""]
-        for result in (pair.as_set, pair.social):
-            out += [f"(push mode = {result.scenario.platform.push.mode})", reach_figure(result), funnel_figure(result)]
-            out += [text for _, _, text in key_numbers(result)]
-        return tuple(out)
+        many = f", {int(n_runs)} paired runs" if int(n_runs) > 1 else ""
+        status = f"run {runs['n']} · {base.name} · seed {int(seed)}{many} · {time.perf_counter() - t0:.2f} s"
+        return (status, "", *sides)
 
     return app

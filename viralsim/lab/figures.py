@@ -20,7 +20,7 @@ from viralsim.report.words import fmt_count, kpi_label
 from viralsim.result import RunResult
 from viralsim.views import SOURCES
 
-__all__ = ["GRAPH_HEIGHT", "KEY_LABELS", "funnel_figure", "key_numbers", "reach_figure"]
+__all__ = ["GRAPH_HEIGHT", "KEY_LABELS", "layout", "funnel_figure", "key_numbers", "reach_figure"]
 
 #: The key numbers shown, (summary key, label), as in the report.
 KEY_LABELS = tuple((m, label) for m, label in KEY_METRICS if m != "structural_virality")
@@ -28,7 +28,7 @@ _FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "
 GRAPH_HEIGHT = 310
 
 
-def _layout(fig: go.Figure, title: str) -> go.Figure:
+def layout(fig: go.Figure, title: str) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 14}},
         height=GRAPH_HEIGHT,
@@ -76,7 +76,7 @@ def reach_figure(result: RunResult) -> go.Figure:
             annotation_position="top right",
         )
     total = int(result.summary["views"])
-    _layout(fig, f"Reach by source: {total:,} views")
+    layout(fig, f"Reach by source: {total:,} views")
     fig.update_xaxes(title_text="hours after upload", range=[0, sc.horizon_h - up])
     fig.update_yaxes(title_text="views (cumulative)", tickformat="~s")
     return fig
@@ -107,7 +107,7 @@ def funnel_figure(result: RunResult) -> go.Figure:
         )
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        return _layout(fig, "Push stages: none")
+        return layout(fig, "Push stages: none")
     kpis = [
         k
         for k in ("completion", "watch_fraction", "like", "comment", "share", "follow", "profile_click", "score")
@@ -140,7 +140,7 @@ def funnel_figure(result: RunResult) -> go.Figure:
         )
     )
     passed = sum(bool(r["passed"]) for r in stages)
-    _layout(fig, f"Push stages: {len(stages)} reached, {passed} passed")
+    layout(fig, f"Push stages: {len(stages)} reached, {passed} passed")
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(title_text="stage", dtick=1)
     fig.update_yaxes(title_text="users (log scale)", type="log", rangemode="normal", tickformat="~s")

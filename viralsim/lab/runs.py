@@ -12,24 +12,30 @@ needed). Nothing here imports dash.
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from viralsim.engines import simulate
 from viralsim.engines.checks import engine_problems, first_problem
+from viralsim.experiments.executors import make_executor
+from viralsim.experiments.run import compare
+from viralsim.experiments.stats import EnsembleResult
 from viralsim.io.scenario_file import ScenarioError, load_scenario
 from viralsim.machine import machine_memory
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
 
-__all__ = ["LabError", "Pair", "bundled", "load", "resolve", "run_pair"]
+__all__ = ["MAX_RUNS", "LabError", "Pair", "bundled", "load", "resolve", "run_many", "run_pair"]
 
 #: The override that turns any scenario into its social-graph-only twin.
 SOCIAL = {"platform": {"push": {"mode": "social"}}}
 #: The share of the machine's memory a lab run may need: a slider must not take the machine down
 #: (the run-time checks allow a run up to all of it, which leaves nothing for the browser and the rest).
 MEMORY_SHARE = 0.5
+#: The most paired runs the lab's "compare N runs" makes (each side).
+MAX_RUNS = 50
 
 
 class LabError(Exception):
@@ -101,6 +107,15 @@ class Pair:
     social: RunResult
 
 
+def _tuned(sc: Scenario, override: dict[str, Any]) -> Scenario:
+    """``sc`` with ``override``, refused when a run would need more than the lab's share of memory."""
+    tuned = sc.derive(override) if override else sc
+    found = engine_problems(tuned, memory_limit=int(machine_memory() * MEMORY_SHARE))
+    if found:
+        raise ValueError(first_problem(found) + " (the lab lets a run use half of it)")
+    return tuned
+
+
 def run_pair(sc: Scenario, override: dict[str, Any], seed: int) -> Pair:
     """Simulate ``sc`` with ``override`` applied, as set and in social mode, both with ``seed``.
 
@@ -110,12 +125,28 @@ def run_pair(sc: Scenario, override: dict[str, Any], seed: int) -> Pair:
         When the override makes an invalid scenario (pydantic's or the checks' message), or a run
         that needs more than :data:`MEMORY_SHARE` of the machine's memory.
     """
-    tuned = sc.derive(override) if override else sc
-    found = engine_problems(tuned, memory_limit=int(machine_memory() * MEMORY_SHARE))
-    if found:
-        raise ValueError(first_problem(found) + " (the lab lets a run use half of it)")
+    tuned = _tuned(sc, override)
     as_set = simulate(tuned, seed=seed, record="summary")
     social = (
         as_set if tuned.platform.push.mode == "social" else simulate(tuned.derive(SOCIAL), seed=seed, record="summary")
     )
     return Pair(as_set, social)
+
+
+def run_many(sc: Scenario, override: dict[str, Any], seed: int, runs: int) -> EnsembleResult:
+    """``runs`` paired runs of ``sc`` with ``override`` (variant ``base``) and in social mode (``social``).
+
+    The runs are ``viralsim compare``'s (the same seeds, quantiles and bands), in this process.
+
+    Raises
+    ------
+    ValueError
+        As :func:`run_pair`, or when ``runs`` is not in 1..:data:`MAX_RUNS`.
+    """
+    if not 1 <= runs <= MAX_RUNS:
+        raise ValueError(f"runs: between 1 and {MAX_RUNS}, got {runs}")
+    tuned = _tuned(sc, override)
+    data = tuned.model_dump(exclude={"variants"}, exclude_none=True)
+    data["variants"] = {"social": SOCIAL}
+    with closing(make_executor("inprocess")) as executor:  # no worker processes behind a web server
+        return compare(Scenario.model_validate(data), ["social"], runs=runs, seed=seed, executor=executor)

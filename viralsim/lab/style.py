@@ -30,10 +30,11 @@ aside { background: white; border: 1px solid var(--line); border-radius: 10px; p
 .param .help code { color: #374151; font-size: 11px; }
 .param .help { color: var(--muted); font-size: 11.5px; margin: 3px 0 0; line-height: 1.3; cursor: help; }
 .radio label { display: inline-flex; gap: 4px; margin-right: 12px; font-weight: 400; }
-.actions { display: flex; gap: 8px; align-items: end; border-top: 1px solid var(--line); padding-top: 12px; }
-.actions .seed { flex: 1; }
-.actions .seed label { font-weight: 600; font-size: 13px; display: block; }
-.actions input { width: 100%; padding: 5px 8px; border: 1px solid #d1d5db; border-radius: 6px; }
+.actions { display: flex; gap: 10px; border-top: 1px solid var(--line); padding-top: 12px; }
+.actions .field { flex: 1; min-width: 0; }
+.actions .field label { font-weight: 600; font-size: 13px; display: block; }
+.buttons { display: flex; gap: 8px; margin-top: 10px; }
+.buttons button { flex: 1; }
 #status { color: var(--muted); font-size: 12px; margin-top: 8px; }
 #status[data-dash-is-loading="true"] { color: var(--accent); }
 #status[data-dash-is-loading="true"]::before { content: "running … "; font-weight: 600; }
@@ -46,6 +47,7 @@ aside { background: white; border: 1px solid var(--line); border-radius: 10px; p
 .num { background: var(--bg); border-radius: 8px; padding: 6px 8px; }
 .num .v { font-size: 18px; font-weight: 700; }
 .num .l { color: var(--muted); font-size: 11.5px; }
+.num .iv { font-size: 11px; font-weight: 400; color: #374151; }
 .num.wide { grid-column: span 3; }
 .num.wide .v { font-size: 13px; font-weight: 600; }
 @media (max-width: 1100px) { .sides { grid-template-columns: 1fr; } main { grid-template-columns: 1fr; } }
