@@ -221,6 +221,16 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             assert "Latent quality" in page.locator("#param-video-appeal label").get_attribute("title")
             before = page.evaluate(_REACH)
 
+            # watch the push: the report's animation of this run, with its play button and time slider
+            page.locator("#animate").click()
+            page.wait_for_function(
+                "() => { const g = document.querySelector('#push-animation .js-plotly-plot');"
+                " return g && g._fullLayout && g._fullLayout.sliders && g._fullLayout.sliders.length; }",
+                timeout=WAIT_MS,
+            )
+            assert page.locator("#push-animation .updatemenu-button").count() == 2
+            assert not _text(page, "animate-msg")
+
             # move the appeal slider down by 0.10 with the keyboard, then Run
             thumb = page.locator("#param-video-appeal [role=slider]")
             thumb.focus()
@@ -232,6 +242,9 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
                 timeout=WAIT_MS,
             )
             took = _run_and_wait(page, "run")
+            page.wait_for_function(  # the replay of the previous run is put away
+                "() => document.getElementById('push-animation').style.display === 'none'", timeout=WAIT_MS
+            )
             moved = simulate(bees.derive({"video": {"appeal": 0.81}}), seed=bees.seed)
             assert moved.summary["views"] != first.summary["views"]
             assert _text(page, "as_set-views") == f"{moved.summary['views']:,}"

@@ -22,7 +22,7 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from viralsim.lab.figures import GRAPH_HEIGHT, KEY_LABELS, funnel_figure, key_numbers, reach_figure
 from viralsim.lab.params import PARAMS, Param, choices, first_sentence, help_text, override, values_of
-from viralsim.lab.runs import MAX_RUNS, LabError, bundled, load, run_many, run_pair
+from viralsim.lab.runs import MAX_RUNS, LabError, bundled, load, run_full, run_many, run_pair
 from viralsim.lab.style import INDEX
 from viralsim.scenario import Scenario
 
@@ -144,6 +144,18 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
                         ]
                     ),
                     html.Div([_side(prefix, heading) for prefix, heading in SIDES], className="sides"),
+                    html.Div(
+                        [
+                            html.Button(
+                                "Watch the push",
+                                id="animate",
+                                title="Replay the push of the scenario as set (this seed) hour by hour",
+                            ),
+                            html.Span("", className="msg", id="animate-msg"),
+                            dcc.Graph(id="push-animation", config={"displaylogo": False}, style={"display": "none"}),
+                        ],
+                        className="side push",
+                    ),
                 ]
             ),
             dcc.Store(id="current", data={"path": str(path), "loads": 0}),
@@ -276,5 +288,33 @@ def make_app(path: Path, folder: Path | None) -> dash.Dash:
         many = f", {int(n_runs)} paired runs" if int(n_runs) > 1 else ""
         status = f"run {runs['n']} · {base.name} · seed {int(seed)}{many} · {time.perf_counter() - t0:.2f} s"
         return (status, "", *sides)
+
+    @app.callback(
+        Output("push-animation", "figure"),
+        Output("push-animation", "style"),
+        Output("animate-msg", "children"),
+        Input("animate", "n_clicks"),
+        Input("status", "children"),
+        State("current", "data"),
+        State({"type": "param", "path": ALL}, "value"),
+        State("seed", "value"),
+        prevent_initial_call=True,
+    )
+    def animate(_clicks: Any, _status: Any, current: dict[str, Any], values: list[Any], seed: Any) -> tuple[Any, ...]:
+        hidden = {"display": "none"}
+        if dash.ctx.triggered_id != "animate":  # a new run: the replay shown is of an older one
+            return dash.no_update, hidden, ""
+        try:
+            base = load(Path(current["path"]))
+            tuned = override(base, dict(zip([p.path for p in PARAMS], values, strict=True)))
+            result = run_full(base, tuned, int(seed or 0))
+        except (LabError, ValueError, MemoryError) as err:
+            return dash.no_update, hidden, f"cannot replay: {err}"
+        if result.scenario.platform.push.mode == "social":
+            return dash.no_update, hidden, "no push to watch: the push mode is social"
+        from viralsim.report.animation import push_animation
+
+        fig = push_animation(result, frames=60)
+        return fig, {"height": f"{fig.layout.height or 860}px"}, ""
 
     return app

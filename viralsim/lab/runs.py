@@ -19,6 +19,7 @@ from typing import Any
 
 from viralsim.engines import simulate
 from viralsim.engines.checks import engine_problems, first_problem
+from viralsim.engines.contracts import Record
 from viralsim.experiments.executors import make_executor
 from viralsim.experiments.run import compare
 from viralsim.experiments.stats import EnsembleResult
@@ -27,7 +28,7 @@ from viralsim.machine import machine_memory
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
 
-__all__ = ["MAX_RUNS", "LabError", "Pair", "bundled", "load", "resolve", "run_many", "run_pair"]
+__all__ = ["MAX_RUNS", "LabError", "Pair", "bundled", "load", "resolve", "run_full", "run_many", "run_pair"]
 
 #: The override that turns any scenario into its social-graph-only twin.
 SOCIAL = {"platform": {"push": {"mode": "social"}}}
@@ -107,10 +108,10 @@ class Pair:
     social: RunResult
 
 
-def _tuned(sc: Scenario, override: dict[str, Any]) -> Scenario:
+def _tuned(sc: Scenario, override: dict[str, Any], record: Record = "summary") -> Scenario:
     """``sc`` with ``override``, refused when a run would need more than the lab's share of memory."""
     tuned = sc.derive(override) if override else sc
-    found = engine_problems(tuned, memory_limit=int(machine_memory() * MEMORY_SHARE))
+    found = engine_problems(tuned, record=record, memory_limit=int(machine_memory() * MEMORY_SHARE))
     if found:
         raise ValueError(first_problem(found) + " (the lab lets a run use half of it)")
     return tuned
@@ -131,6 +132,14 @@ def run_pair(sc: Scenario, override: dict[str, Any], seed: int) -> Pair:
         as_set if tuned.platform.push.mode == "social" else simulate(tuned.derive(SOCIAL), seed=seed, record="summary")
     )
     return Pair(as_set, social)
+
+
+def run_full(sc: Scenario, override: dict[str, Any], seed: int) -> RunResult:
+    """The scenario as set with its views log (``record="full"``): the push's animation needs it.
+
+    Same scenario and seed as :func:`run_pair`'s ``as_set``, so the same numbers.
+    """
+    return simulate(_tuned(sc, override, "full"), seed=seed, record="full")
 
 
 def run_many(sc: Scenario, override: dict[str, Any], seed: int, runs: int) -> EnsembleResult:

@@ -50,6 +50,8 @@ aside { background: white; border: 1px solid var(--line); border-radius: 10px; p
 .num .iv { font-size: 11px; font-weight: 400; color: #374151; }
 .num.wide { grid-column: span 3; }
 .num.wide .v { font-size: 13px; font-weight: 600; }
+.push { grid-column: 1 / -1; }
+.push .msg { margin-left: 10px; }
 @media (max-width: 1100px) { .sides { grid-template-columns: 1fr; } main { grid-template-columns: 1fr; } }
 """
 
