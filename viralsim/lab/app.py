@@ -159,13 +159,14 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
                 ]
             ),
             dcc.Store(id="current", data={"path": str(path), "loads": 0}),
+            dcc.Store(id="shown", data=None),  # what the sides show: scenario file, override, seed
         ]
     )
 
 
-def _one_run(base: Scenario, tuned: dict[str, Any], seed: int) -> list[Any]:
+def _one_run(base: Scenario, changes: dict[str, Any], seed: int) -> list[Any]:
     """Both sides' outputs (mode, reach, stages, key numbers) for one run of each."""
-    pair = run_pair(base, tuned, seed)
+    pair = run_pair(base, changes, seed)
     out: list[Any] = []
     for result in (pair.as_set, pair.social):
         out += [f"(push mode = {result.scenario.platform.push.mode})", reach_figure(result), funnel_figure(result)]
@@ -173,11 +174,11 @@ def _one_run(base: Scenario, tuned: dict[str, Any], seed: int) -> list[Any]:
     return out
 
 
-def _many_runs(base: Scenario, tuned: dict[str, Any], seed: int, n: int) -> list[Any]:
+def _many_runs(base: Scenario, changes: dict[str, Any], seed: int, n: int) -> list[Any]:
     """Both sides' outputs for ``n`` paired runs of each: bands, stages reached over runs, medians [5 %-95 %]."""
     from viralsim.lab.bands import band_figure, band_numbers, stage_share_figure
 
-    ens = run_many(base, tuned, seed, n)
+    ens = run_many(base, changes, seed, n)
     sc = ens.plan.scenario
     out: list[Any] = []
     for label, mode in (("base", sc.platform.push.mode), ("social", "social")):
@@ -248,7 +249,7 @@ def make_app(path: Path, folder: Path | None) -> dash.Dash:
         data = {"path": target, "loads": int(current.get("loads", 0)) + 1}
         return data, options, target, [values[p.path] for p in PARAMS], new.seed, _describe(new), ""
 
-    outputs = [Output("status", "children"), Output("run-msg", "children")]
+    outputs = [Output("status", "children"), Output("run-msg", "children"), Output("shown", "data")]
     for prefix, _ in SIDES:
         outputs += [Output(f"{prefix}-mode", "children"), Output(f"{prefix}-reach", "figure")]
         outputs += [Output(f"{prefix}-funnel", "figure")]
@@ -275,39 +276,37 @@ def make_app(path: Path, folder: Path | None) -> dash.Dash:
         if n_runs is None or not 1 <= int(n_runs) <= MAX_RUNS:
             return refuse(f"runs: a whole number from 1 to {MAX_RUNS}")
         t0 = time.perf_counter()
-        tuned = override(base, dict(zip([p.path for p in PARAMS], values, strict=True)))
+        changes = override(base, dict(zip([p.path for p in PARAMS], values, strict=True)))
         try:
             sides = (
-                _one_run(base, tuned, int(seed))
+                _one_run(base, changes, int(seed))
                 if int(n_runs) == 1
-                else _many_runs(base, tuned, int(seed), int(n_runs))
+                else _many_runs(base, changes, int(seed), int(n_runs))
             )
         except (ValueError, MemoryError) as err:
             return refuse(f"cannot run: {err}")
         runs["n"] += 1
         many = f", {int(n_runs)} paired runs" if int(n_runs) > 1 else ""
         status = f"run {runs['n']} · {base.name} · seed {int(seed)}{many} · {time.perf_counter() - t0:.2f} s"
-        return (status, "", *sides)
+        shown = {"path": current["path"], "override": changes, "seed": int(seed)}
+        return (status, "", shown, *sides)
 
     @app.callback(
         Output("push-animation", "figure"),
         Output("push-animation", "style"),
         Output("animate-msg", "children"),
         Input("animate", "n_clicks"),
-        Input("status", "children"),
-        State("current", "data"),
-        State({"type": "param", "path": ALL}, "value"),
-        State("seed", "value"),
+        Input("shown", "data"),
         prevent_initial_call=True,
     )
-    def animate(_clicks: Any, _status: Any, current: dict[str, Any], values: list[Any], seed: Any) -> tuple[Any, ...]:
+    def animate(_clicks: Any, shown: dict[str, Any] | None) -> tuple[Any, ...]:
         hidden = {"display": "none"}
         if dash.ctx.triggered_id != "animate":  # a new run: the replay shown is of an older one
             return dash.no_update, hidden, ""
-        try:
-            base = load(Path(current["path"]))
-            tuned = override(base, dict(zip([p.path for p in PARAMS], values, strict=True)))
-            result = run_full(base, tuned, int(seed or 0))
+        if not shown:
+            return dash.no_update, hidden, "press Run first"
+        try:  # the run the sides show (not the controls as moved since)
+            result = run_full(load(Path(shown["path"])), shown["override"], int(shown["seed"]))
         except (LabError, ValueError, MemoryError) as err:
             return dash.no_update, hidden, f"cannot replay: {err}"
         if result.scenario.platform.push.mode == "social":

@@ -25,6 +25,8 @@ __all__ = ["DEFAULT_PORT", "LabServer", "serve", "start"]
 #: The port tried first when none is given (then any free one).
 DEFAULT_PORT = 8050
 HOST = "127.0.0.1"
+#: What the ``lab`` extra brings: a missing one is bad set-up (one line), any other import error a bug.
+_LAB_DEPENDENCIES = {"dash", "flask", "werkzeug", "plotly"}
 
 
 class LabServer:
@@ -77,7 +79,9 @@ def start(name: str | None, folder: Path | None, port: int | None = None) -> Lab
     path = resolve(name, folder)
     try:
         from viralsim.lab.app import make_app
-    except ImportError as err:
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] not in _LAB_DEPENDENCIES:
+            raise
         raise LabError(f"the lab needs dash ({err.name} is missing): pip install 'viralsim[lab]'") from None
     app = make_app(path, folder)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request in the terminal
