@@ -124,6 +124,15 @@ def test_cli_bad_input_is_one_line(arg, tmp_path):
     assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output, res.output
 
 
+def test_cli_without_dash_says_what_to_install():
+    code = "import sys; sys.modules['dash'] = None; from viralsim.cli import main; main(['lab', '--no-browser'])"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (
+        res.returncode == 1
+        and res.stderr.strip() == "the lab needs dash (dash is missing): pip install 'viralsim[lab]'"
+    )
+
+
 def test_cli_help():
     res = CliRunner().invoke(main, ["lab", "--help"])
     assert res.exit_code == 0 and "--port" in res.output and "--no-browser" in res.output
