@@ -61,6 +61,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("plots", ("viralsim.plots.*",)),
     ("report", ("viralsim.report.*",)),
     ("console", ("viralsim.console", "viralsim.explain")),
+    ("lab", ("viralsim.lab.*",)),
     ("cli", ("viralsim.cli", "viralsim.cli.*")),
     ("public facade", ("viralsim", "viralsim.__main__", "viralsim.ensemble", "viralsim.executors")),
 )

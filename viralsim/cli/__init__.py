@@ -8,7 +8,7 @@ stderr, never a traceback); 2 usage errors (click's own). Tables go to stdout,
 - :mod:`~viralsim.cli.run` — ``run``;
 - :mod:`~viralsim.cli.experiments` — ``compare``, ``sweep`` (and ``run --runs N``);
 - :mod:`~viralsim.cli.figures` — ``plot``, ``report``;
-- :mod:`~viralsim.cli.files` — ``validate``, ``schema``, ``explain``, ``new``, ``scenarios``.
+- :mod:`~viralsim.cli.files` — ``validate``, ``schema``, ``explain``, ``new``, ``scenarios``, ``lab``.
 """
 
 from viralsim.cli import experiments, figures, files, run  # noqa: F401 - each registers its commands

@@ -1,4 +1,4 @@
-"""Commands about scenario files: ``validate``, ``schema``, ``explain``, ``new`` and ``scenarios``."""
+"""Commands about scenario files: ``validate``, ``schema``, ``explain``, ``new``, ``scenarios`` and the ``lab``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 
 from viralsim.cli.common import fail, load, main, scenarios_dir
 
-__all__ = ["explain", "list_scenarios", "new", "schema", "validate"]
+__all__ = ["explain", "lab", "list_scenarios", "new", "schema", "validate"]
 
 
 @main.command()
@@ -97,3 +97,17 @@ def list_scenarios() -> None:
         except (OSError, tomllib.TOMLDecodeError):
             desc = "(unreadable)"
         click.echo(f"{path.stem:<22} {desc}  [{path}]")
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Local port (default: 8050, or a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; only print the address.")
+def lab(scenario: str | None, port: int | None, no_browser: bool) -> None:
+    """Open the lab in the browser: SCENARIO (a bundled name or a file; default bees_bike) with live controls."""
+    from viralsim.lab import LabError, serve
+
+    try:
+        serve(scenario, scenarios_dir(), port=port, browser=not no_browser, say=click.echo)
+    except LabError as err:
+        fail(str(err))

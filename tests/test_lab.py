@@ -1,0 +1,314 @@
+"""The lab (``viralsim lab``): its controls, its bad-input errors, and the live page in a real browser.
+
+The browser test starts the lab on a free local port in a thread, opens it in
+Debian's headless Chromium (Python playwright with ``executable_path``; no
+browser is ever downloaded), moves the appeal slider with the keyboard,
+presses Run, and checks that the numbers and the reach plot changed to what
+``viralsim.simulate`` gives for those parameters and seed; Reset brings the
+scenario's own numbers back. The page must log no error and request nothing
+but the lab itself. Outside CI it is skipped when chromium or playwright is
+missing; in CI (``CI`` set) it must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from paths import BEES, SCENARIOS_DIR
+
+from viralsim import load_scenario, simulate
+from viralsim.cli import main
+from viralsim.lab.bands import band_numbers
+from viralsim.lab.params import PARAMS, help_text, override, values_of
+from viralsim.lab.runs import LabError, resolve, run_many, run_pair
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+WAIT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def bees():
+    return load_scenario(BEES)
+
+
+# --- controls, runs and errors, without a browser ------------------------------------------------
+
+
+def test_every_control_has_its_fields_description():
+    for p in PARAMS:
+        assert len(help_text(p.path)) > 40, p.path
+    paths = {p.path for p in PARAMS}
+    for needed in (
+        "video.appeal",
+        "video.duration_s",
+        "creator.followers",
+        "platform.push.mode",
+        "platform.push.thresholds.completion",
+        "platform.recognition.accuracy",
+        "behaviour.p_share",
+        "population.users",
+    ):
+        assert needed in paths
+
+
+def test_override_holds_only_what_changed(bees):
+    values = values_of(bees)
+    assert values["video.appeal"] == 0.91 and values["platform.push.mode"] == "hybrid"
+    assert override(bees, values) == {}
+    moved = {**values, "video.appeal": 0.8, "creator.followers": 1000.0, "population.users": None}
+    assert override(bees, moved) == {"video": {"appeal": 0.8}, "creator": {"followers": 1000}}
+
+
+def test_run_pair_is_simulate_as_set_and_social(tiny):
+    pair = run_pair(tiny, {"video": {"appeal": 0.5}}, seed=4)
+    tuned = tiny.derive({"video": {"appeal": 0.5}})
+    assert pair.as_set.summary["views"] == simulate(tuned, seed=4).summary["views"]
+    social = simulate(tuned.derive({"platform": {"push": {"mode": "social"}}}), seed=4)
+    assert pair.social.summary["views"] == social.summary["views"]
+    assert pair.social.scenario.platform.push.mode == "social" and pair.social.stages == []
+
+
+def test_run_pair_refuses_what_would_not_fit(tiny):
+    with pytest.raises(ValueError, match="memory"):  # refused before anything is allocated
+        run_pair(tiny, {"population": {"users": 1_000_000_000}}, seed=1)
+    with pytest.raises(ValueError, match="creator.followers"):
+        run_pair(tiny, {"creator": {"followers": 50_000}}, seed=1)
+
+
+def test_run_many_is_compare(tiny):
+    ens = run_many(tiny, {"video": {"appeal": 0.5}}, seed=4, runs=3)
+    tuned = tiny.derive({"video": {"appeal": 0.5}})
+    views = ens.runs[ens.runs["variant"] == "base"]["views"].tolist()
+    assert views == [simulate(tuned, seed=4, run=i).summary["views"] for i in range(3)]
+    assert set(ens.runs["variant"]) == {"base", "social"} and len(ens.runs) == 6
+    numbers = band_numbers(ens, "base")
+    assert len(numbers) == 6 and numbers[0][1] is not None and numbers[-1][1] is None  # stop reason: no interval
+    with pytest.raises(ValueError, match="runs"):
+        run_many(tiny, {}, seed=1, runs=0)
+
+
+def test_resolve_names_and_files(tmp_path):
+    assert resolve("bees_bike", SCENARIOS_DIR) == BEES
+    assert resolve(None, SCENARIOS_DIR) == BEES
+    assert resolve(str(BEES), None) == BEES
+    with pytest.raises(LabError, match="no such bundled scenario"):
+        resolve("no_such_scenario", SCENARIOS_DIR)
+    with pytest.raises(LabError, match="no such file"):
+        resolve(str(tmp_path / "missing.toml"), SCENARIOS_DIR)
+
+
+@pytest.mark.parametrize("arg", ["no_such_scenario", "missing/file.toml", "bad"])
+def test_cli_bad_input_is_one_line(arg, tmp_path):
+    if arg == "bad":
+        arg = str(tmp_path / "bad.toml")
+        Path(arg).write_text("name = \n")
+    res = CliRunner().invoke(main, ["lab", arg, "--no-browser", "--port", "0"])
+    assert res.exit_code == 1, res.output
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output, res.output
+
+
+def test_cli_without_dash_says_what_to_install():
+    code = "import sys; sys.modules['dash'] = None; from viralsim.cli import main; main(['lab', '--no-browser'])"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (
+        res.returncode == 1
+        and res.stderr.strip() == "the lab needs dash (dash is missing): pip install 'viralsim[lab]'"
+    )
+
+
+def test_cli_help():
+    res = CliRunner().invoke(main, ["lab", "--help"])
+    assert res.exit_code == 0 and "--port" in res.output and "--no-browser" in res.output
+
+
+def test_nothing_else_imports_the_lab():
+    code = (
+        "import sys, viralsim, viralsim.cli, viralsim.report, viralsim.explain;"
+        "print(sorted(m for m in sys.modules if m.startswith(('viralsim.lab', 'dash', 'flask'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# --- the live page in headless Chromium ----------------------------------------------------------
+
+
+def _browser_or_skip():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    missing = [
+        w for w, ok in (("playwright", sync_playwright is not None), (CHROMIUM, Path(CHROMIUM).exists())) if not ok
+    ]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test needs {', '.join(missing)} in CI (.ci/run installs chromium)")
+        pytest.skip(f"{', '.join(missing)} not installed (apt-get install chromium; pip install playwright)")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def lab():
+    pytest.importorskip("dash")
+    from viralsim.lab import start
+
+    server = start("bees_bike", SCENARIOS_DIR, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+_REACH = """() => {
+  const g = document.querySelector('#as_set-reach .js-plotly-plot');
+  return {title: g.layout.title.text, for_you: g.data[0].y[g.data[0].y.length - 1]};
+}"""
+
+
+def _text(page, element_id: str) -> str:
+    return page.locator(f"#{element_id}").inner_text().strip()
+
+
+def _run_and_wait(page, button: str) -> float:
+    """Press ``button`` and wait for the run it starts to show; the seconds it took."""
+    before = _text(page, "status")
+    t0 = time.perf_counter()
+    page.locator(f"#{button}").click()
+    page.wait_for_function(
+        f"() => document.getElementById('status').innerText.trim() !== {before!r}"
+        " && !document.querySelector('[data-dash-is-loading]')",
+        timeout=WAIT_MS,
+    )
+    return time.perf_counter() - t0
+
+
+def test_lab_in_headless_chromium(lab, bees, tmp_path):
+    sync_playwright = _browser_or_skip()
+    problems: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(lab.url)
+            page.wait_for_function(
+                "() => (document.getElementById('status') || {}).innerText"
+                " && document.querySelector('#as_set-reach .js-plotly-plot')",
+                timeout=WAIT_MS,
+            )
+            page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')", timeout=WAIT_MS)
+
+            # the scenario as set and social-only, as simulate() gives them
+            first = simulate(bees, seed=bees.seed)
+            social = simulate(bees.variant("social"), seed=bees.seed)
+            assert _text(page, "as_set-views") == f"{first.summary['views']:,}"
+            assert _text(page, "social-views") == f"{social.summary['views']:,}"
+            assert "help" in page.locator("#param-video-appeal .help").get_attribute("class")
+            assert "Latent quality" in page.locator("#param-video-appeal label").get_attribute("title")
+            before = page.evaluate(_REACH)
+
+            # watch the push: the report's animation of this run, with its play button and time slider
+            page.locator("#animate").click()
+            page.wait_for_function(
+                "() => { const g = document.querySelector('#push-animation .js-plotly-plot');"
+                " return g && g._fullLayout && g._fullLayout.sliders && g._fullLayout.sliders.length; }",
+                timeout=WAIT_MS,
+            )
+            assert page.locator("#push-animation .updatemenu-button").count() == 2
+            assert not _text(page, "animate-msg")
+
+            # move the appeal slider down by 0.10 with the keyboard, then Run
+            thumb = page.locator("#param-video-appeal [role=slider]")
+            thumb.focus()
+            for _ in range(10):
+                thumb.press("ArrowLeft")
+            page.wait_for_function(
+                "() => document.querySelector('#param-video-appeal [role=slider]')"
+                ".getAttribute('aria-valuenow') === '0.81'",
+                timeout=WAIT_MS,
+            )
+            took = _run_and_wait(page, "run")
+            page.wait_for_function(  # the replay of the previous run is put away
+                "() => document.getElementById('push-animation').style.display === 'none'", timeout=WAIT_MS
+            )
+            moved = simulate(bees.derive({"video": {"appeal": 0.81}}), seed=bees.seed)
+            assert moved.summary["views"] != first.summary["views"]
+            assert _text(page, "as_set-views") == f"{moved.summary['views']:,}"
+            after = page.evaluate(_REACH)
+            assert after != before and after["for_you"] == moved.summary["views_by_source"]["for_you"]
+            shot = tmp_path / "lab.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 20_000
+            if keep := os.environ.get("VIRALSIM_SCREENSHOT"):
+                shutil.copy(shot, keep)
+
+            # another seed, then Reset: the scenario's own values and numbers come back
+            page.locator("#seed").fill("2")
+            _run_and_wait(page, "run")
+            seed2 = simulate(bees.derive({"video": {"appeal": 0.81}}), seed=2)
+            assert _text(page, "as_set-views") == f"{seed2.summary['views']:,}"
+            _run_and_wait(page, "reset")
+            assert _text(page, "as_set-views") == f"{first.summary['views']:,}"
+            assert page.locator("#param-video-appeal [role=slider]").get_attribute("aria-valuenow") == "0.91"
+            assert page.locator("#seed").input_value() == str(bees.seed)
+
+            # a run the checks refuse says why in one line, and keeps the last numbers
+            page.locator("#param-creator-followers input").fill("5000000")
+            page.locator("#run").click()
+            page.wait_for_function("() => document.getElementById('run-msg').innerText.length > 0", timeout=WAIT_MS)
+            assert "creator.followers" in _text(page, "run-msg")
+            assert _text(page, "as_set-views") == f"{first.summary['views']:,}"
+
+            # a file that does not exist: one line; another bundled scenario: its controls and numbers
+            page.locator("#path").fill(str(tmp_path / "missing.toml"))
+            page.locator("#open").click()
+            page.wait_for_function("() => document.getElementById('load-msg').innerText.length > 0", timeout=WAIT_MS)
+            assert "missing.toml" in _text(page, "load-msg")
+            page.locator("#scenario").click()
+            page.get_by_role("option", name="tiny").click()
+            page.wait_for_function(
+                "() => document.getElementById('status').innerText.includes('tiny')"
+                " && !document.getElementById('run-msg').innerText",
+                timeout=WAIT_MS,
+            )
+            tiny = load_scenario(SCENARIOS_DIR / "tiny.toml")
+            assert _text(page, "as_set-views") == f"{simulate(tiny, seed=tiny.seed).summary['views']:,}"
+            assert page.locator("#param-creator-followers input").input_value() == str(tiny.creator.followers)
+
+            # compare 3 paired runs: medians with their intervals, and bands
+            page.locator("#runs").fill("3")
+            _run_and_wait(page, "run")
+            assert "3 paired runs" in _text(page, "status")
+            median, interval = band_numbers(run_many(tiny, {}, tiny.seed, 3), "base")[0]
+            assert _text(page, "as_set-views") == f"{median}\n5 %–95 %: {interval}"
+            title = page.evaluate("() => document.querySelector('#as_set-reach .js-plotly-plot').layout.title.text")
+            assert title == "Reach over 3 runs (median, 5 %-95 %)"
+        finally:
+            browser.close()
+    assert not problems, problems
+    local = ("http://127.0.0.1:", "data:", "blob:", "about:")
+    assert requests and all(u.startswith(local) for u in requests), [u for u in requests if not u.startswith(local)]
+    print(f"bees_bike re-run shown in {took:.2f} s")
