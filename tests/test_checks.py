@@ -118,3 +118,22 @@ def test_the_check_mark_is_not_part_of_the_value() -> None:
     assert loaded.is_checked() and not fresh.is_checked()
     assert loaded == fresh
     assert loaded.model_dump() == fresh.model_dump()
+
+
+def test_a_run_may_plan_on_a_share_of_the_physical_memory_only(monkeypatch, tiny) -> None:
+    """A run estimated just under the physical memory would be killed by the kernel: it is refused instead."""
+    import os
+    import resource
+
+    from viralsim import machine
+    from viralsim.engines.checks import check
+    from viralsim.engines.cohort import memory
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert machine.machine_memory() == int(machine.USABLE_FRACTION * physical)
+    monkeypatch.setattr(memory, "memory_estimate", lambda sc, record="summary": 0.9 * physical)
+    found = check(tiny)
+    assert len(found) == 1 and "would need ~" in found[0][1] and "a run may use" in found[0][1]
+    monkeypatch.setattr(memory, "memory_estimate", lambda sc, record="summary": 0.8 * physical)
+    assert check(tiny) == []

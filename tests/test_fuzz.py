@@ -629,7 +629,7 @@ def test_memory_problem_points_at_the_field_behind_it(
     assert loc == where
     assert msg.startswith(fragment), msg
     advice = ': use population.representation = "implicit" (users exist only once reached)'
-    assert msg.endswith("of memory (this machine has 1 GiB)" + (advice if "materialised" in msg else "")), msg
+    assert msg.endswith("of memory (a run may use 1 GiB here)" + (advice if "materialised" in msg else "")), msg
     assert check(sc, memory_limit=memory_estimate(sc)) == [p for p in check(sc) if "memory" not in p[1]]
 
 
@@ -715,7 +715,7 @@ def test_refusing_allocates_nothing() -> None:
     assert len(info.value.problems) == 1
     assert re.fullmatch(
         r"absurd\.toml:\d+: social_graph\.mean_following: a small_world graph of 300000000 users and ~3e\+14 edges"
-        r" would need ~[\d.]+ PiB of memory \(this machine has [\d.]+ [GMT]iB\)",
+        r" would need ~[\d.]+ PiB of memory \(a run may use [\d.]+ [GMT]iB here\)",
         info.value.problems[0],
     ), info.value.problems[0]
 
@@ -734,7 +734,7 @@ def test_run_under_a_memory_limit_refuses_with_the_reason(tmp_path: Path) -> Non
     assert (done.returncode, done.stdout) == (1, ""), done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert "population.users: a materialised population of 80000000 users would need ~" in done.stderr
-    assert '(this machine has 2 GiB): use population.representation = "implicit"' in done.stderr
+    assert '(a run may use 2 GiB here): use population.representation = "implicit"' in done.stderr
 
 
 # -- unwritable --out and --plot, full disks ------------------------------------------------------
@@ -948,4 +948,4 @@ def test_edge_list_too_large_for_memory_is_refused_unread(tmp_path: Path, monkey
     assert len(lines) == 1 and lines[0].startswith(
         f"{tmp_path / 'edges.txt'}: an edge list of 2.82 KiB would need ~90.2 KiB"
     ), lines
-    assert lines[0].endswith("to load (this machine has 9.77 KiB)")
+    assert lines[0].endswith("to load (a run may use 9.77 KiB here)")

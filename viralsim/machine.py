@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["DEFAULT_MEMORY", "format_bytes", "machine_memory"]
+__all__ = ["DEFAULT_MEMORY", "USABLE_FRACTION", "format_bytes", "machine_memory"]
 
 #: Used when the machine's memory cannot be found out.
 DEFAULT_MEMORY = 16 * 2**30
+#: The share of the physical memory a run may plan to use: the rest is the system's, the
+#: interpreter's and the estimates' error (a run estimated at 22.2 GiB was killed by the
+#: kernel on a 23.5 GiB machine instead of being refused in one line).
+USABLE_FRACTION = 0.85
 
 
 def machine_memory() -> int:
     """Memory a run may use on this machine, in bytes.
 
-    The physical memory, lowered to the address-space limit (``ulimit -v``) when
-    one is set; :data:`DEFAULT_MEMORY` where neither can be found out.
+    :data:`USABLE_FRACTION` of the physical memory, lowered to the address-space
+    limit (``ulimit -v``) when one is set; :data:`DEFAULT_MEMORY` where neither can
+    be found out.
     """
     found: list[int] = []
     try:
-        found.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        found.append(int(USABLE_FRACTION * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")))
     except (AttributeError, ValueError, OSError):  # not a POSIX system
         pass
     try:

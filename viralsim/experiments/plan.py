@@ -66,7 +66,7 @@ def check_size(variants: int, points: int, runs: int) -> None:
         of = f" ({' x '.join([*shape, f'{runs} run' + 's' * (runs != 1)])})" if shape else ""
         raise ValueError(
             f"{total} runs{of} would need ~{format_bytes(need)} of memory for their results "
-            f"(this machine has {format_bytes(limit)}): use fewer runs or grid points, or split the work"
+            f"(a run may use {format_bytes(limit)} here): use fewer runs or grid points, or split the work"
         )
 
 

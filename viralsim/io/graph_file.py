@@ -49,7 +49,7 @@ def read_edge_list(path: str | Path, n: int) -> CSRGraph:
     if size * BYTES_PER_FILE_BYTE > limit:
         raise GraphFileError(
             f"{path}: an edge list of {format_bytes(size)} would need ~{format_bytes(size * BYTES_PER_FILE_BYTE)}"
-            f" to load (this machine has {format_bytes(limit)})"
+            f" to load (a run may use {format_bytes(limit)} here)"
         )
     try:
         text = path.read_text(encoding="utf-8")

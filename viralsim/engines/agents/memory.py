@@ -67,7 +67,7 @@ def problems(sc: Scenario, *, record: str = "summary", memory_limit: int) -> lis
             (
                 ("population", "users"),
                 f"the agents engine would need ~{format_bytes(need)} of memory for {n} users"
-                f" (this machine has {format_bytes(memory_limit)})",
+                f" (a run may use {format_bytes(memory_limit)} here)",
             )
         )
     if sc.cross_post is not None:

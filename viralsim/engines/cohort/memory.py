@@ -126,10 +126,10 @@ def memory_problem(sc: Scenario, limit: int, record: str = "summary") -> Problem
     else:
         where, what = ("population", "users"), f"a materialised population of {users} users"
         return where, (
-            f"{what} would need ~{format_bytes(need)} of memory (this machine has {format_bytes(limit)}):"
+            f"{what} would need ~{format_bytes(need)} of memory (a run may use {format_bytes(limit)} here):"
             ' use population.representation = "implicit" (users exist only once reached)'
         )
-    return where, f"{what} would need ~{format_bytes(need)} of memory (this machine has {format_bytes(limit)})"
+    return where, f"{what} would need ~{format_bytes(need)} of memory (a run may use {format_bytes(limit)} here)"
 
 
 def materialised_problem(sc: Scenario) -> Problem | None:
