@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
 from click.testing import CliRunner
 from paths import BEES, SCENARIOS_DIR
 
@@ -30,16 +31,6 @@ from viralsim.lab.bands import band_numbers
 from viralsim.lab.params import PARAMS, help_text, override, values_of
 from viralsim.lab.runs import LabError, resolve, run_many, run_pair
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 WAIT_MS = 30_000
 
 
@@ -150,21 +141,6 @@ def test_nothing_else_imports_the_lab():
 # --- the live page in headless Chromium ----------------------------------------------------------
 
 
-def _browser_or_skip():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    missing = [
-        w for w, ok in (("playwright", sync_playwright is not None), (CHROMIUM, Path(CHROMIUM).exists())) if not ok
-    ]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test needs {', '.join(missing)} in CI (.ci/run installs chromium)")
-        pytest.skip(f"{', '.join(missing)} not installed (apt-get install chromium; pip install playwright)")
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def lab():
     pytest.importorskip("dash")
@@ -202,7 +178,7 @@ def _run_and_wait(page, button: str) -> float:
 
 
 def test_lab_in_headless_chromium(lab, bees, tmp_path):
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     problems: list[str] = []
     requests: list[str] = []
     with sync_playwright() as p:

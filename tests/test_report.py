@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
 from click.testing import CliRunner
 from paths import TINY
 
@@ -27,16 +28,6 @@ from viralsim.report.comparison import run_numbers
 from viralsim.report.words import scenario_in_words
 from viralsim.scenario import apply_variant
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 RUNS = 4  # enough for medians and intervals to exist; the report's numbers are checked against simulate()
 
 
@@ -198,21 +189,6 @@ def test_cli_writes_report(tmp_path):
 # --- in a real browser ----------------------------------------------------------------------------
 
 
-def _browser_or_skip():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    missing = [
-        w for w, ok in (("playwright", sync_playwright is not None), (CHROMIUM, Path(CHROMIUM).exists())) if not ok
-    ]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test needs {', '.join(missing)} in CI (.ci/run installs chromium)")
-        pytest.skip(f"{', '.join(missing)} not installed (apt-get install chromium; pip install playwright)")
-    return sync_playwright
-
-
 _STATE = """() => {
   const g = document.getElementById('push-animation');
   return {active: g._fullLayout.sliders[0].active, title: g._fullLayout.title.text,
@@ -221,7 +197,7 @@ _STATE = """() => {
 
 
 def test_report_in_headless_chromium(report_file, tmp_path):
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     problems: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
