@@ -18,10 +18,24 @@ from viralsim.views import SOURCES
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COMPARE_METRICS", "CURVES", "QUANTILES", "EnsembleResult", "bands", "paired_differences", "summary_table"]
+__all__ = [
+    "COMPARE_METRICS",
+    "CURVES",
+    "QUANTILES",
+    "QUANTILE_METHOD",
+    "EnsembleResult",
+    "bands",
+    "paired_differences",
+    "quantiles",
+    "summary_table",
+]
 
 #: Quantiles of the reach-curve bands (and the column names ``q05`` ... ``q95``).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: The one quantile method of tables, paired differences and bands: numpy's default (Hyndman and Fan's
+#: type 7, as in pandas and R), linear between order statistics, so its 50 % is the usual median (the mean
+#: of the middle two of an even count) and a band's 5 % at a time equals the table's 5 % of the same values.
+QUANTILE_METHOD = "linear"
 #: What ``compare`` puts side by side.
 COMPARE_METRICS = ("views", "shares", "share_to_view", "algorithmic_share", "stages_reached", "structural_virality")
 #: The reach curves kept per run: the total and one per source.
@@ -43,13 +57,23 @@ def bands(rows: Sequence[Mapping[str, Any]], plan: Plan) -> pd.DataFrame:
         grid = np.asarray(members[0]["curve_time_h"], dtype=np.float64)
         for name in CURVES:
             curves = np.stack([np.asarray(m[f"curve_{name}"]) for m in members]).astype(np.float64)
-            q = np.quantile(curves, QUANTILES, axis=0)
+            q = quantiles(curves, QUANTILES)
             frame = {"variant": label, "point": point, "source": name, "time_h": grid}
             frame.update({_qname(p): q[i] for i, p in enumerate(QUANTILES)})
             frame["mean"] = curves.mean(axis=0)
             frames.append(pd.DataFrame(frame))
     cols = ["variant", "point", "source", "time_h", *map(_qname, QUANTILES), "mean"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def quantiles(x: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """Quantiles ``probs`` of ``x`` along its first axis (one row per probability), by :data:`QUANTILE_METHOD`.
+
+    Every quantile of an ensemble (tables, paired differences, reach-curve bands) is taken here, so that a
+    band's 5 % at the horizon and the table's 5 % of the runs' views are the same number. No NaN handling:
+    callers drop missing values first.
+    """
+    return np.quantile(np.asarray(x, dtype=np.float64), list(probs), axis=0, method=QUANTILE_METHOD)
 
 
 def _qname(q: float) -> str:
@@ -88,14 +112,11 @@ class EnsembleResult:
 
 
 def _interval(x: np.ndarray) -> tuple[float, float, float]:
-    """5 %, 50 % and 95 % quantiles; whole-number data get whole-number ends (empirical quantiles)."""
+    """5 %, 50 % and 95 % quantiles of ``x`` (NaN-free) by :func:`quantiles`; all NaN when ``x`` is empty."""
     if not len(x):
         return math.nan, math.nan, math.nan
-    if np.all(x == np.round(x)):
-        lo, hi = np.quantile(x, [0.05, 0.95], method="inverted_cdf")
-    else:
-        lo, hi = np.quantile(x, [0.05, 0.95])
-    return float(lo), float(np.median(x)), float(hi)
+    lo, med, hi = quantiles(x, (0.05, 0.5, 0.95))
+    return float(lo), float(med), float(hi)
 
 
 def summary_table(runs: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] = ("variant",)) -> pd.DataFrame:
