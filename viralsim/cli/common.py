@@ -1,5 +1,11 @@
 """What every command shares: the ``main`` group, one-line failures, loading a scenario, the bundled folder.
 
+A command's scenario argument is a file or the name of a bundled scenario
+(:func:`find_scenario`): a path that exists wins, then a bundled name
+(``bees_bike`` or ``bees_bike.toml``); a missing file's line suggests a close
+bundled name. The bundled scenarios are installed with the package
+(``viralsim/scenarios/*.toml``; the repository's ``scenarios/`` links there).
+
 Exit codes: 0 ok; 1 bad input or a failed run (one clear line per problem on
 stderr, never a traceback unless ``VIRALSIM_DEBUG=1``); 2 usage errors (click's
 own). :func:`one_line` is the one place that maps what a command's work raises
@@ -27,16 +33,20 @@ if TYPE_CHECKING:
 __all__ = [
     "SEED",
     "VARIANTS",
+    "bundled_scenarios",
     "check_plot_path",
     "fail",
+    "find_scenario",
     "internal_error",
     "load",
     "main",
+    "missing_hint",
     "one_line",
     "peak_memory_mib",
     "save_figure_or_fail",
     "scenarios_dir",
     "variant_or_fail",
+    "with_hint",
 ]
 
 #: A root seed: 0 .. 2**63 - 1 (stored in 64-bit integer columns; viralsim.scenario.root.MAX_SEED).
@@ -93,13 +103,54 @@ def one_line(file: str, *clean: type[Exception]) -> Iterator[None]:
 
 
 def load(path: str) -> Scenario:
-    """The checked scenario in ``path``, or its problems (FILE:LINE: field: message) and exit 1."""
+    """The checked scenario in ``path`` (a file, or a bundled scenario's name), or its problems and exit 1.
+
+    Problems are one line each (FILE:LINE: field: message); a missing file's
+    line names a close bundled scenario (:func:`missing_hint`).
+    """
     from viralsim.io.scenario_file import ScenarioError, load_scenario
 
     try:
-        return load_scenario(path)
+        return load_scenario(find_scenario(path))
     except ScenarioError as err:
-        fail(err.problems)
+        fail(with_hint(path, err.problems))
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Bundled scenario name -> its file, sorted by name (the ``.toml`` files of :func:`scenarios_dir`)."""
+    folder = scenarios_dir()
+    return {} if folder is None else {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def find_scenario(arg: str) -> str:
+    """The file a scenario argument names: ``arg`` itself if it exists, else the bundled scenario it names.
+
+    A bundled name is a bare name (``bees_bike``) or a bare file name
+    (``bees_bike.toml``), with no folder. Anything else is returned unchanged
+    (loading it then says why it cannot be read).
+    """
+    path = Path(arg)
+    if path.exists() or path.parent != Path("."):
+        return arg
+    found = bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name)
+    return arg if found is None else str(found)
+
+
+def missing_hint(arg: str) -> str:
+    """`` (did you mean NAME? ...)`` when ``arg`` is no file and is close to a bundled name; else ``""``."""
+    import difflib
+
+    if Path(arg).exists():
+        return ""
+    stem = Path(arg).stem if Path(arg).suffix == ".toml" else Path(arg).name
+    close = difflib.get_close_matches(stem, list(bundled_scenarios()), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}? viralsim scenarios lists the bundled ones)" if close else ""
+
+
+def with_hint(arg: str, problems: list[str]) -> list[str]:
+    """``problems`` with :func:`missing_hint` added to the first line when ``arg`` is a missing file."""
+    hint = missing_hint(arg) if problems else ""
+    return [problems[0] + hint, *problems[1:]] if hint else problems
 
 
 def variant_or_fail(file: str, sc: Scenario, name: str | None, option: str = "--variant") -> Scenario:
@@ -111,9 +162,8 @@ def variant_or_fail(file: str, sc: Scenario, name: str | None, option: str = "--
 
 
 def scenarios_dir() -> Path | None:
-    """The folder of bundled scenarios ($VIRALSIM_SCENARIOS, the checkout's, or ./scenarios)."""
-    candidates = [os.environ.get("VIRALSIM_SCENARIOS"), Path(__file__).resolve().parents[2] / "scenarios"]
-    candidates.append(Path.cwd() / "scenarios")
+    """The folder of bundled scenarios: $VIRALSIM_SCENARIOS when set, else the one installed with the package."""
+    candidates = [os.environ.get("VIRALSIM_SCENARIOS"), Path(__file__).resolve().parents[1] / "scenarios"]
     for c in candidates:
         if c and Path(c).is_dir():
             return Path(c)

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from viralsim.cli.common import fail, load, main, scenarios_dir
+from viralsim.cli.common import (
+    bundled_scenarios,
+    fail,
+    find_scenario,
+    load,
+    main,
+    missing_hint,
+    scenarios_dir,
+    with_hint,
+)
 
 __all__ = ["explain", "lab", "list_scenarios", "new", "schema", "validate"]
 
@@ -15,18 +24,19 @@ __all__ = ["explain", "lab", "list_scenarios", "new", "schema", "validate"]
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
-    """Check scenario FILES and the files they name; print one line per problem (FILE:LINE: field: message)."""
+    """Check scenario FILES (or bundled names) and the files they name; one line per problem (FILE:LINE: field: msg)."""
     from viralsim.io.graph_file import graph_file_problems
     from viralsim.io.scenario_file import ScenarioError, load_scenario
 
     problems: list[str] = []
     for f in files:
+        path = find_scenario(f)
         try:
-            sc = load_scenario(f)
+            sc = load_scenario(path)
         except ScenarioError as err:
-            problems.extend(err.problems)
+            problems.extend(with_hint(f, err.problems))
             continue
-        in_files = graph_file_problems(sc, f)  # edge lists: read, as a run would
+        in_files = graph_file_problems(sc, path)  # edge lists: read, as a run would
         if in_files:
             problems.extend(in_files)
             continue
@@ -69,10 +79,9 @@ def new(name: str, like: str | None) -> None:
         fail(f"{path}: exists already; not overwritten")
     base = None
     if like is not None:
-        folder = scenarios_dir()
-        found = Path(like) if like.endswith(".toml") else (folder / f"{like}.toml" if folder else None)
-        if found is None or not found.is_file():
-            fail(f"--like {like}: no such bundled scenario (see viralsim scenarios)")
+        found = Path(find_scenario(like))
+        if not found.is_file():
+            fail(f"--like {like}: no such bundled scenario{missing_hint(like) or ' (see viralsim scenarios)'}")
         base = load(str(found))
     try:
         with open(path, "x", encoding="utf-8") as fh:
@@ -84,13 +93,13 @@ def new(name: str, like: str | None) -> None:
 
 @main.command("scenarios")
 def list_scenarios() -> None:
-    """List the bundled scenarios with their descriptions."""
+    """List the bundled scenarios (each runnable by name: viralsim run NAME) with their descriptions."""
     import tomllib
 
-    folder = scenarios_dir()
-    if folder is None:
-        fail("no scenarios folder found (set VIRALSIM_SCENARIOS)")
-    for path in sorted(folder.glob("*.toml")):
+    known = bundled_scenarios()
+    if not known:
+        fail("no bundled scenarios found (reinstall viralsim, or set VIRALSIM_SCENARIOS to a folder of .toml files)")
+    for path in known.values():
         try:
             with open(path, "rb") as fh:
                 desc = tomllib.load(fh).get("description", "")
