@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -35,7 +35,7 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: The one quantile method of tables, paired differences and bands: numpy's default (Hyndman and Fan's
 #: type 7, as in pandas and R), linear between order statistics, so its 50 % is the usual median (the mean
 #: of the middle two of an even count) and a band's 5 % at a time equals the table's 5 % of the same values.
-QUANTILE_METHOD = "linear"
+QUANTILE_METHOD: Final = "linear"
 #: What ``compare`` puts side by side.
 COMPARE_METRICS = ("views", "shares", "share_to_view", "algorithmic_share", "stages_reached", "structural_virality")
 #: The reach curves kept per run: the total and one per source.
