@@ -16,6 +16,7 @@ neither engine.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import simpy
@@ -25,7 +26,7 @@ from viralsim.model.kpi import GateResult
 from viralsim.records import StageRecord
 from viralsim.scenario import KPI_NAMES, Push
 
-__all__ = ["TrafficPool", "push", "stage_row"]
+__all__ = ["TrafficPool", "evaluation_views", "push", "stage_row"]
 
 
 class TrafficPool(Protocol):
@@ -122,6 +123,12 @@ def push(env: simpy.Environment, pool: TrafficPool, cfg: Push) -> Proc:
         if (yield from pool.after_stage(env, stage)):
             return
     pool.stop("all_stages_passed", env.now)
+
+
+def evaluation_views(cfg: Push, delivered: int) -> int:
+    """Views of a stage after which it is evaluated: ``evaluate_after_fraction`` of the users delivered to."""
+    # round first: 0.55 * 100 is 55.000000000000007 in floating point, not 56 views
+    return int(math.ceil(round(cfg.evaluate_after_fraction * delivered, 9)))
 
 
 def stage_row(

@@ -11,7 +11,6 @@ beyond that wait nor touches the sessions' hot loop.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ import simpy
 
 from viralsim.engines.agents.world import FOR_YOU, World
 from viralsim.engines.moderation import Proc
+from viralsim.engines.push import evaluation_views
 from viralsim.model.behaviour import ACTION_COLUMNS
 from viralsim.model.kpi import GateResult, evaluate_counts
 from viralsim.records import StageRecord
@@ -87,8 +87,7 @@ class VideoPool:
         w, v = self.world, self.v
         cfg = w.scenario.platform.push
         window = last_h + cfg.eval_window_h
-        # round first: 0.55 * 100 is 55.000000000000007 in floating point, not 56 views
-        need = int(math.ceil(round(cfg.evaluate_after_fraction * delivered, 9)))
+        need = evaluation_views(cfg, delivered)
         if need < 1:
             ev = env.event()  # never fires: the window decides
         elif w.gate[v][stage][0] >= need:

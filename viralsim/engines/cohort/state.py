@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from viralsim.engines.push import evaluation_views
 from viralsim.model.behaviour import ACTION_COLUMNS, viewing
 from viralsim.model.graph import ContactGraph
 from viralsim.model.idset import first_occurrences
@@ -229,8 +230,7 @@ class RunState:
         window = last_delivery_h + push.eval_window_h
         parts = [g.batch.time_h for g in self.stage_batches.get(stage, [])]
         times = np.concatenate(parts) if parts else np.empty(0)
-        # round first: 0.55 * 100 is 55.000000000000007 in floating point, not 56 views
-        k = int(np.ceil(round(push.evaluate_after_fraction * delivered, 9)))
+        k = evaluation_views(push, delivered)
         if k < 1 or len(times) < k:
             return window
         return float(min(np.partition(times, k - 1)[k - 1], window))
