@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -57,7 +58,7 @@ class Outputs:
 
 
 def ensemble_options(default_runs: int) -> Any:
-    """Options shared by run --runs, compare and sweep."""
+    """Options shared by compare and sweep: ``--runs``, ``--seed``, and the six that make the command's ``out``."""
     options = [
         click.option(
             "--runs",
@@ -105,9 +106,23 @@ def ensemble_options(default_runs: int) -> Any:
     ]
 
     def wrap(f: Any) -> Any:
+        @functools.wraps(f)
+        def command(
+            *args: Any,
+            out_dir: str | None,
+            as_json: bool,
+            plot_path: str | None,
+            processes: int | None,
+            workers: int | None,
+            scheduler: str | None,
+            **kwargs: Any,
+        ) -> Any:
+            # the command gets where its experiment goes as one Outputs, not six arguments
+            return f(*args, out=Outputs(out_dir, as_json, plot_path, processes, workers, scheduler), **kwargs)
+
         for opt in reversed(options):
-            f = opt(f)
-        return f
+            command = opt(command)
+        return command
 
     return wrap
 
@@ -270,12 +285,7 @@ def compare(
     metrics: str | None,
     runs: int,
     seed: int | None,
-    out_dir: str | None,
-    as_json: bool,
-    plot_path: str | None,
-    processes: int | None,
-    workers: int | None,
-    scheduler: str | None,
+    out: Outputs,
 ) -> None:
     """Run the base scenario FILE and its variants on the same seeds; show them side by side."""
     from viralsim.experiments.plan import BASE, compare_plan
@@ -289,14 +299,13 @@ def compare(
             f"(use some of: {', '.join(numeric_metrics())})"
         )
     sc = load(file)
-    check_plot_path(plot_path)
+    check_plot_path(out.plot_path)
     names = list(sc.variants) if variants is None else [v.strip() for v in variants.split(",") if v.strip()]
     if not names:
         fail(f"{file}: nothing to compare: the scenario has no [variants] (add one, or use run --runs)")
     if BASE in names:
         fail(f"{file}: --variants: {BASE!r} is the scenario itself, not a variant")
     plan = plan_or_fail(file, lambda: compare_plan(sc, names, runs, seed))
-    out = Outputs(out_dir, as_json, plot_path, processes, workers, scheduler)
     run_plan(file, plan, out, f"{sc.name}: {len(plan.variants)} variants × {runs} runs", "reach", shown)
 
 
@@ -320,24 +329,18 @@ def sweep(
     metric: str,
     runs: int,
     seed: int | None,
-    out_dir: str | None,
-    as_json: bool,
-    plot_path: str | None,
-    processes: int | None,
-    workers: int | None,
-    scheduler: str | None,
+    out: Outputs,
 ) -> None:
     """Run the scenario FILE over a grid of parameter values (every combination of the --param values)."""
     from viralsim.experiments.plan import sweep_plan
     from viralsim.io.params import ParamError, parse_params
 
     sc = load(file)
-    check_plot_path(plot_path)
+    check_plot_path(out.plot_path)
     if metric not in numeric_metrics():
         fail(f"--metric {metric}: unknown metric (use one of: {', '.join(numeric_metrics())})")
     base = variant_or_fail(file, sc, variant)
     with one_line(file, ParamError):
         grid = parse_params(params, base)
     plan = plan_or_fail(file, lambda: sweep_plan(sc, grid, runs, seed, variant))
-    out = Outputs(out_dir, as_json, plot_path, processes, workers, scheduler)
     run_plan(file, plan, out, f"{sc.name}: {len(plan.points)} points × {runs} runs", "sweep", [metric])
