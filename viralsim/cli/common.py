@@ -26,8 +26,7 @@ import click
 from viralsim._version import __version__
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
+    from viralsim.plots import Figure
     from viralsim.scenario import Scenario
 
 __all__ = [

@@ -12,11 +12,11 @@ No IO, no printing, no global randomness.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from viralsim.engines.checks import ensure_checked
 from viralsim.engines.contracts import Record, RunSpec
 from viralsim.engines.registry import ENGINES, engine_for
+from viralsim.model.graph import GraphInput
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
 
@@ -29,7 +29,7 @@ def simulate(
     variant: str | None = None,
     *,
     run: int = 0,
-    graph: Any = None,
+    graph: GraphInput = None,
     record: Record = "full",
 ) -> RunResult:
     """Simulate one video on one platform (and its cross-post, if the scenario has one).

@@ -20,6 +20,8 @@ module; matplotlib is imported on first use with the Agg backend, so no
 display is needed.
 """
 
+from typing import TYPE_CHECKING
+
 from viralsim.plots._base import save_figure
 from viralsim.plots.marketplace import plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
 from viralsim.plots.outcomes import plot_ccdf, plot_sweep
@@ -27,6 +29,9 @@ from viralsim.plots.push import plot_funnel
 from viralsim.plots.reach import plot_reach, plot_reach_bands, plot_sources
 from viralsim.plots.results import KINDS, draw, kinds_for
 from viralsim.plots.tree import plot_tree
+
+if TYPE_CHECKING:  # the figures' type, for callers' annotations (matplotlib stays a plotting import)
+    from matplotlib.figure import Figure as Figure
 
 __all__ = [
     "KINDS",
