@@ -46,18 +46,18 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import run as whole  # benchmarks/run.py: the whole-process timing, the checkout's revision, the README's blocks
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 README = HERE / "README.md"
 START, END = "<!-- before-after:start -->", "<!-- before-after:end -->"
+TIMEOUT_S = 3600.0  # a child that has not ended by then is killed (a hang, not a measurement)
 SIDES = ("old", "new")
 VOLATILE = {"peak_memory_mib", "times_s", "median_s", "warmup_s"}  # output keys that measure the process
 
@@ -120,18 +120,10 @@ def cases(repeat: int, scale_repeat: int) -> list[Case]:
 def run_child(cmd: list[str], folder: Path) -> tuple[float, float, int, str]:
     """Run ``cmd`` in ``folder`` with that checkout first on the path: (wall s, CPU s, peak RSS KiB, stdout)."""
     env = {**os.environ, "PYTHONPATH": str(folder)}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if code != 0:
-            tail = err.read().decode("utf-8", "replace").strip()[-800:]
-            raise SystemExit(f"{' '.join(cmd)} in {folder}: exit {code}\n{tail}")
-        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out.read().decode("utf-8", "replace")
+    wall, cpu, rss, code, out, err = whole.run_child(cmd, TIMEOUT_S, cwd=folder, env=env)
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} in {folder}: exit {code}\n{err.strip()[-800:]}")
+    return wall, cpu, rss, out
 
 
 def view_numbers(data: Any, path: str = "", inside: bool = False) -> dict[str, Any]:
@@ -241,29 +233,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def revision(folder: Path) -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "viralsim"], cwd=folder, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown revision"
-    return head + (" + uncommitted changes" if dirty else "")
-
-
 def load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def write_readme(text: str) -> None:
-    body = README.read_text(encoding="utf-8")
-    if START not in body or END not in body:
-        body = body.rstrip("\n") + f"\n\n## Before and after the engine redesign\n\n{START}\n{END}\n"
-    head, rest = body.split(START, 1)
-    README.write_text(f"{head}{START}\n{text}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         ).stdout.strip()
         if not where.startswith(str(folder)):
             raise SystemExit(f"{side}: viralsim imports from {where}, not from {folder}")
-        print(f"{side}: {folder} ({revision(folder)}), viralsim from {where}", flush=True)
+        print(f"{side}: {folder} ({whole.revision(folder)}), viralsim from {where}", flush=True)
     print(f"load average at start: {load_start}", flush=True)
 
     for case in todo:
@@ -315,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd += f" --only {args.only}"
     text = "\n".join(
         [
-            f"Measured {started}: old = {revision(folders['old'])}, new = {revision(folders['new'])};"
+            f"Measured {started}: old = {whole.revision(folders['old'])}, new = {whole.revision(folders['new'])};"
             f" {os.cpu_count()} cores shared with other work, load average {load_start} at the start"
             f" and {load_end} at the end. Command: `{cmd}`.",
             "",
@@ -328,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         print(f"\nDIFFERENT RESULTS between old and new (or between repeats): {', '.join(bad)}")
     if args.write_readme:
-        write_readme(text)
+        whole.write_readme(text, START, END, "Before and after the engine redesign")
         print(f"\nwrote the table into {README.relative_to(ROOT)}")
     if args.json:
         raw = [{**summary(c), "wall_s": c.wall_s, "cpu_s": c.cpu_s, "rss_kib": c.rss_kib, "args": c.args} for c in todo]

@@ -84,11 +84,13 @@ class Bench:
         return max(self.rss_kib) / 1024.0 if self.rss_kib else None
 
 
-def run_child(cmd: list[str], timeout_s: float) -> tuple[float, float, int, int, str, str]:
-    """Run ``cmd`` to completion: (wall s, user+sys CPU s, peak RSS KiB, exit code, stdout, stderr)."""
+def run_child(
+    cmd: list[str], timeout_s: float, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> tuple[float, float, int, int, str, str]:
+    """Run ``cmd`` to completion in ``cwd``: (wall s, user+sys CPU s, peak RSS KiB, exit code, stdout, stderr)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         killer = threading.Timer(timeout_s, lambda: os.kill(proc.pid, signal.SIGKILL))
         killer.start()
         try:
@@ -301,14 +303,14 @@ def machine() -> str:
     )
 
 
-def revision() -> str:
+def revision(folder: Path = ROOT) -> str:
     """The checkout's commit, and whether viralsim/ has uncommitted changes."""
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "viralsim"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "--", "viralsim"], cwd=folder, capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown revision"
@@ -347,13 +349,14 @@ def report(benches: list[Bench], started: str, mach: str, args: argparse.Namespa
     return "\n".join(lines)
 
 
-def write_readme(text: str) -> None:
-    body = README.read_text() if README.exists() else f"# viralsim benchmarks\n\n{START}\n{END}\n"
-    if START not in body or END not in body:
-        body = body.rstrip() + f"\n\n## Results\n\n{START}\n{END}\n"
-    head, rest = body.split(START, 1)
-    _, tail = rest.split(END, 1)
-    README.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+def write_readme(text: str, start: str = START, end: str = END, heading: str = "Results") -> None:
+    """Replace the README's part between the ``start`` and ``end`` markers (added under ``heading`` if missing)."""
+    body = README.read_text() if README.exists() else "# viralsim benchmarks\n"
+    if start not in body or end not in body:
+        body = body.rstrip() + f"\n\n## {heading}\n\n{start}\n{end}\n"
+    head, rest = body.split(start, 1)
+    _, tail = rest.split(end, 1)
+    README.write_text(f"{head}{start}\n{text}\n{end}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
