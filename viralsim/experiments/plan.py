@@ -24,7 +24,7 @@ from typing import Any
 from viralsim._version import __version__
 from viralsim.engines.checks import ensure_checked
 from viralsim.machine import format_bytes, machine_memory
-from viralsim.scenario import Scenario
+from viralsim.scenario import Scenario, merge_tables
 from viralsim.scenario.root import MAX_SEED
 
 __all__ = [
@@ -118,7 +118,7 @@ class Plan:
             sc = self.scenario.variant(None if label == BASE else label)
             override: dict[str, Any] = {}
             for path, value in self.points[point].items():
-                _merge(override, dotted_override(path, value))
+                override = merge_tables(override, dotted_override(path, value))
             if override:
                 sc = sc.derive(override)  # kept on sc: a point --param checked is not checked again
             self._cache[key] = ensure_checked(sc)  # once per scenario: a loaded one is trusted
@@ -138,20 +138,14 @@ class Plan:
         return {
             "kind": self.kind,
             "scenario": self.scenario.name,
-            "seed": self.seed,
-            "runs": self.runs,
-            "variants": list(self.variants),
-            "params": list(self.params),
-            "points": [dict(p) for p in self.points],
-            "version": __version__,
+            **self._asked(),
             "fingerprint": self.fingerprint(),
             "provenance": {"scenario": self.scenario.model_dump(mode="json"), "version": __version__},
         }
 
-    def fingerprint(self) -> str:
-        """A hash of everything that decides the results (to refuse resuming a different command)."""
-        data = {
-            "scenario": self.scenario.model_dump(mode="json"),
+    def _asked(self) -> dict[str, Any]:
+        """The runs asked for, as JSON-ready data (in the manifest and the fingerprint alike)."""
+        return {
             "seed": self.seed,
             "runs": self.runs,
             "variants": list(self.variants),
@@ -159,15 +153,11 @@ class Plan:
             "points": [dict(p) for p in self.points],
             "version": __version__,
         }
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the results (to refuse resuming a different command)."""
+        data = {"scenario": self.scenario.model_dump(mode="json"), **self._asked()}
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
-    for k, v in other.items():
-        if isinstance(v, dict) and isinstance(into.get(k), dict):
-            _merge(into[k], v)
-        else:
-            into[k] = v
 
 
 def _seed(scenario: Scenario, seed: int | None) -> int:
