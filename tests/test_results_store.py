@@ -189,11 +189,15 @@ def test_a_second_command_on_a_folder_in_use_is_refused_in_one_line(tmp_path):
     first = _popen(cmd)
     try:
         _wait_for_chunks(first, out, at_least=1)
+        # the first command (and its workers) paused while it holds the lock: on a fast machine it
+        # could otherwise finish its 300 runs before the second one has started
+        os.killpg(first.pid, signal.SIGSTOP)
         second = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert first.poll() is None, "the first command ended before the second could be refused"
         assert second.returncode == 1, second.stderr
         assert second.stderr.strip() == f"{out} is in use by another viralsim command (pid {first.pid})"
-        first.send_signal(signal.SIGINT)  # Ctrl-C: the lock goes with the first command
+        first.send_signal(signal.SIGINT)  # Ctrl-C (delivered when it goes on): the lock goes with the first command
+        os.killpg(first.pid, signal.SIGCONT)
         first.communicate(timeout=120)
         assert first.returncode == 1
     finally:
