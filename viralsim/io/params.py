@@ -7,6 +7,10 @@ applied to the scenario and validated before anything runs; a problem is one lin
 ``--param video.appeal=0.3,1.5: must be <= 1, got 1.5``. A field whose values would
 all give the same runs (``seed``, labels, the growth rule under explicit cohorts) is
 refused with the reason.
+
+``--param FIELD=LO:HI`` of ``viralsim fit`` and ``viralsim sensitivity`` is a range for a
+continuous draw (:func:`parse_priors`): the same field checks, both ends applied and
+validated; a whole-number field (both ends written as integers) draws whole numbers.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from pydantic import BaseModel, ValidationError
 
 from viralsim.engines.checks import check, first_problem
 from viralsim.experiments.plan import dotted_override
+from viralsim.inference.abc import Prior
 from viralsim.io.graph_file import is_int
 from viralsim.scenario import Scenario, merge_tables
 
-__all__ = ["ParamError", "parse_param", "parse_params"]
+__all__ = ["ParamError", "parse_param", "parse_params", "parse_priors"]
 
 _EXAMPLE = "e.g. video.appeal=0.3,0.5,0.7 or platform.push.thresholds.completion=0.2:0.6:9"
 
@@ -61,6 +66,43 @@ def parse_param(text: str, scenario: Scenario) -> tuple[str, list[Any]]:
     for v in values:
         _check_value(path, spec, v, scenario)
     return path, values
+
+
+def parse_priors(texts: typing.Sequence[str], scenario: Scenario) -> list[Prior]:
+    """Every ``--param FIELD=LO:HI`` of ``fit``/``sensitivity``: a uniform range, both ends valid for ``scenario``."""
+    out: list[Prior] = []
+    for text in texts:
+        if "=" not in text:
+            raise ParamError(f"--param {text!r}: expected FIELD=LO:HI, e.g. video.appeal=0.3:0.99")
+        path, spec = (part.strip() for part in text.split("=", 1))
+        if not path:
+            raise ParamError(f"--param {text!r}: no field name before '=', e.g. video.appeal=0.3:0.99")
+        if any(p.path == path for p in out):
+            raise ParamError(f"--param {path}: given twice")
+        _check_field(path)
+        _check_effect(path, scenario)
+        ends = [e.strip() for e in spec.split(":")]
+        try:
+            if len(ends) != 2:
+                raise ValueError
+            lo, hi = float(ends[0]), float(ends[1])
+        except ValueError:
+            raise ParamError(f"--param {path}={spec}: expected a range LO:HI of two numbers, e.g. 0.3:0.99") from None
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ParamError(f"--param {path}={spec}: LO must be below HI, both finite")
+        integer = is_int(ends[0]) and is_int(ends[1]) and isinstance(_current(scenario, path), int)
+        for end in (lo, hi):
+            _check_value(path, spec, round(end) if integer else end, scenario)
+        out.append(Prior(path, lo, hi, integer))
+    return out
+
+
+def _current(scenario: Scenario, path: str) -> Any:
+    """The scenario's value of a dotted field (None when unset)."""
+    node: Any = scenario
+    for part in path.split("."):
+        node = getattr(node, part, None)
+    return node
 
 
 def _check_field(path: str) -> None:
