@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 __all__ = [
     "DaskExecutor",
@@ -240,6 +240,11 @@ class DaskExecutor(_Bounded):
         self._check_workers()
         self.workers = max(1, sum(self._client.nthreads().values()))
         self._executor = self._client.get_executor(pure=False)  # concurrent.futures-style futures
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` (for samplers that drive Dask themselves, e.g. pyabc's in ``fit``)."""
+        return self._client
 
     def _check_workers(self) -> None:
         from viralsim._version import __version__

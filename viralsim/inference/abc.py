@@ -113,6 +113,8 @@ class Fit:
         The observation fitted.
     seed
         The seed of the fit.
+    simulations
+        Simulations run in all (the populations' and the prior sample that calibrates the distance).
     """
 
     priors: tuple[Prior, ...]
@@ -120,11 +122,7 @@ class Fit:
     populations: pd.DataFrame
     observed: Observed
     seed: int
-
-    @property
-    def simulations(self) -> int:
-        """Simulations run in all populations."""
-        return int(self.populations["simulations"].sum())
+    simulations: int
 
     def summary(self) -> pd.DataFrame:
         """Per field: the posterior median, its 90 % interval (5 %, 95 %) and the prior's bounds."""
@@ -296,7 +294,7 @@ def _result(history: Any, priors: Sequence[Prior], observed: Observed, seed: int
             "simulations": pops["samples"].astype(int).to_numpy(),
         }
     )
-    return Fit(tuple(priors), samples, table, observed, seed)
+    return Fit(tuple(priors), samples, table, observed, seed, int(history.total_nr_simulations))
 
 
 @contextmanager

@@ -31,7 +31,15 @@ from viralsim.result import RunResult
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RUN_KEYS", "OutputError", "check_writable", "json_keys_markdown", "summary_json", "write_run"]
+__all__ = [
+    "RUN_KEYS",
+    "OutputError",
+    "check_writable",
+    "json_keys_markdown",
+    "summary_json",
+    "write_run",
+    "write_tables",
+]
 
 #: The keys of ``viralsim run --json`` besides the summary's fields, and what each holds.
 RUN_KEYS = {
@@ -206,6 +214,42 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
     except BaseException as err:  # also an interrupt: leave nothing of this run behind
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+        for f in written:
+            f.unlink(missing_ok=True)
+        _remove_folders(created)
+        if isinstance(err, OSError):
+            raise _cannot_write(out, err) from None
+        raise
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_tables(
+    out_dir: str | Path, tables: Mapping[str, pd.DataFrame], provenance: Mapping[str, Any], summary: Mapping[str, Any]
+) -> list[Path]:
+    """Write each table as NAME.parquet and NAME.csv and ``summary`` as summary.json, with provenance; atomically.
+
+    As :func:`write_run`: all files are written to a temporary folder inside ``out_dir`` and
+    moved in; on any failure none of them is left (:class:`OutputError` names the reason).
+    """
+    out = Path(out_dir)
+    created = _make_folder(out)
+    text = json.dumps(_jsonable(provenance), sort_keys=True)
+    tmp: Path | None = None
+    written: list[Path] = []
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".viralsim-", dir=out))
+        for name, df in tables.items():
+            _parquet(df, tmp / f"{name}.parquet", text)
+            _csv(df, tmp / f"{name}.csv", text)
+        data = {**_jsonable(summary), "provenance": json.loads(text)}
+        (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
+            written.append(out / f.name)
+        return written
+    except BaseException as err:
         for f in written:
             f.unlink(missing_ok=True)
         _remove_folders(created)
