@@ -56,7 +56,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("engines", ("viralsim.engines.cohort.*", "viralsim.engines.agents.*")),
     ("dispatch", ("viralsim.engines",)),
-    ("experiments and analysis", ("viralsim.experiments.*", "viralsim.analysis.*")),
+    ("experiments and analysis", ("viralsim.experiments.*", "viralsim.analysis.*", "viralsim.inference.*")),
     ("io", ("viralsim.io.*",)),
     ("plots", ("viralsim.plots.*",)),
     ("report", ("viralsim.report.*",)),

@@ -39,6 +39,7 @@ EXPECTED = {
     "03_what_kpis_matter": 3,
     "04_cascade_shapes": 4,
     "05_a_day_on_the_platform": 4,
+    "06_what_moves_the_views": 3,
 }
 
 pytestmark = pytest.mark.timeout(600)

@@ -258,7 +258,10 @@ def sensitivity(
     except ExecutorError as err:
         fail(str(err))
     try:
-        with one_line(file, ExecutorError), progress_bar(f"{sc.name}: {method}", sys.stderr.isatty() and not as_json) as bar:
+        with (
+            one_line(file, ExecutorError),
+            progress_bar(f"{sc.name}: {method}", sys.stderr.isatty() and not as_json) as bar,
+        ):
             table = run_sensitivity(sc, priors, metric, method=method, n=n, runs=runs, seed=seed,
                                     executor=executor, progress=bar)  # fmt: skip
     except KeyboardInterrupt:
@@ -284,7 +287,9 @@ def sensitivity(
                 f"total {r['ST']:7.3f} ± {r['ST_conf']:.3f}"
             )
         else:
-            click.echo(f"  {r['param']:<{width}}  mu* {r['mu_star']:10.4g} ± {r['mu_star_conf']:.3g}   sigma {r['sigma']:.4g}")
+            click.echo(
+                f"  {r['param']:<{width}}  mu* {r['mu_star']:10.4g} ± {r['mu_star_conf']:.3g}   sigma {r['sigma']:.4g}"
+            )
 
 
 @main.command()
@@ -295,9 +300,7 @@ def sensitivity(
 @click.option("--every", "every_h", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Hours between rows.")  # fmt: skip
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="The CSV to write.")
-def observe(
-    file: str, params: tuple[str, ...], seed: int | None, run_index: int, every_h: float, output: str
-) -> None:
+def observe(file: str, params: tuple[str, ...], seed: int | None, run_index: int, every_h: float, output: str) -> None:
     """Write the analytics one run of scenario FILE would show (an observed CSV for `viralsim fit`)."""
     from viralsim._version import __version__
     from viralsim.engines import simulate
@@ -327,4 +330,6 @@ def observe(
     provenance = {"scenario": sc.name, "params": values, "seed": result.seed, "run": run_index, "version": __version__}
     with one_line(output):
         write_observed(obs, output, provenance)
-    click.echo(f"{output}: {len(obs.hours)} hours, {int(obs.views[-1]):,} views ({sc.name}, seed {result.seed}, run {run_index})")
+    click.echo(
+        f"{output}: {len(obs.hours)} hours, {int(obs.views[-1]):,} views ({sc.name}, seed {result.seed}, run {run_index})"
+    )

@@ -115,7 +115,9 @@ def sensitivity(
     y = _outputs(plan, metric, executor, progress)
     bad = int(np.isnan(y).sum())
     if bad:
-        raise ValueError(f"--metric {metric}: undefined (null) at {bad} of {len(y)} points: pick a metric every run has")
+        raise ValueError(
+            f"--metric {metric}: undefined (null) at {bad} of {len(y)} points: pick a metric every run has"
+        )
     problem = _problem(priors)
     if method == "sobol":
         from SALib.analyze import sobol

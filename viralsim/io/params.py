@@ -10,7 +10,7 @@ refused with the reason.
 
 ``--param FIELD=LO:HI`` of ``viralsim fit`` and ``viralsim sensitivity`` is a range for a
 continuous draw (:func:`parse_priors`): the same field checks, both ends applied and
-validated; a whole-number field (both ends written as integers) draws whole numbers.
+validated; a whole-number field draws whole numbers.
 """
 
 from __future__ import annotations
@@ -90,7 +90,10 @@ def parse_priors(texts: typing.Sequence[str], scenario: Scenario) -> list[Prior]
             raise ParamError(f"--param {path}={spec}: expected a range LO:HI of two numbers, e.g. 0.3:0.99") from None
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ParamError(f"--param {path}={spec}: LO must be below HI, both finite")
-        integer = is_int(ends[0]) and is_int(ends[1]) and isinstance(_current(scenario, path), int)
+        now = _current(scenario, path)
+        integer = (isinstance(now, int) and not isinstance(now, bool)) or (
+            now is None and is_int(ends[0]) and is_int(ends[1])
+        )
         for end in (lo, hi):
             _check_value(path, spec, round(end) if integer else end, scenario)
         out.append(Prior(path, lo, hi, integer))

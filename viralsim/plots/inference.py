@@ -77,7 +77,7 @@ def plot_predictive(bands: pd.DataFrame, observed: Observed, title: str = "") ->
     count_axis(ax)
     ax.set_xlim(0, max(float(hour.max()), float(np.max(observed.hours))))
     ax.set_ylim(bottom=0)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
     ax.set_title(title or "Posterior-predictive reach against the observed curve")
     return fig
 
