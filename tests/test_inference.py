@@ -21,7 +21,7 @@ from paths import SCENARIOS_DIR
 
 from viralsim import load_scenario, simulate
 from viralsim.cli import main
-from viralsim.inference import Prior, fit, observed_from_run, sensitivity
+from viralsim.inference import fit, observed_from_run, sensitivity
 from viralsim.inference.summary import observed_statistics, simulated_statistics, statistic_names
 from viralsim.io.observed import ObservedError, read_observed, write_observed
 from viralsim.io.params import ParamError, parse_priors

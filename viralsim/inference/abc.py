@@ -87,7 +87,7 @@ class Model:
         self.names = statistic_names(observed)
 
     def __call__(self, pars: Mapping[str, float]) -> dict[str, float]:
-        run = int(np.random.randint(RUN_RANGE))  # pyabc's global stream: seeded by fit()
+        run = int(np.random.randint(RUN_RANGE))  # noqa: NPY002 - pyabc's global stream: seeded by fit()
         values = [float(pars[f"p{i}"]) for i in range(len(self.priors))]
         try:
             sc = ensure_checked(self.scenario.derive(override(self.priors, values)), "summary")
@@ -217,7 +217,7 @@ def fit(
     model = Model(scenario, priors, observed, seed)
     url = f"sqlite:///{Path(db).resolve()}"
     with _quiet_pyabc():
-        np.random.seed(seed)  # noqa: TID251 - pyabc samples from numpy's global generator; fit() owns it here
+        np.random.seed(seed)  # noqa: NPY002, TID251 - pyabc samples from numpy's global generator; fit() owns it here
         abc = pyabc.ABCSMC(
             model, prior, distance, population_size=particles, sampler=sampler, eps=pyabc.QuantileEpsilon(alpha=0.5)
         )
