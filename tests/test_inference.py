@@ -232,6 +232,7 @@ def test_sensitivity_cli_prints_indices_and_draws_bars(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~20 x 600 simulations: a few minutes on idle cores, far more on a loaded machine
 def test_fit_recovers_known_parameters(sc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """20 synthetic observations with true values drawn from the prior: the 90 % intervals cover them.
 
