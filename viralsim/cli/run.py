@@ -18,6 +18,7 @@ from viralsim.cli.common import (
     save_figure_or_fail,
     variant_or_fail,
 )
+from viralsim.cli.progress import wrote
 
 if TYPE_CHECKING:
     from viralsim.scenario import Scenario
@@ -59,6 +60,7 @@ __all__ = ["run", "warn_followers"]
 )
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="With --runs: start a local Dask cluster.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="With --runs: use an existing Dask cluster.")
+@click.option("--quiet", is_flag=True, help="No progress and no list of written files on stderr (errors still).")
 def run(
     file: str,
     seed: int | None,
@@ -70,6 +72,7 @@ def run(
     processes: int | None,
     workers: int | None,
     scheduler: str | None,
+    quiet: bool,
 ) -> None:
     """Simulate one run of the scenario FILE and print its summary (--runs N: an ensemble)."""
     sc = load(file)
@@ -78,7 +81,9 @@ def run(
     if runs > 1:
         from viralsim.cli.experiments import Outputs, ensemble_run
 
-        ensemble_run(file, sc, runs, seed, variant, Outputs(out_dir, as_json, plot_path, processes, workers, scheduler))
+        ensemble_run(
+            file, sc, runs, seed, variant, Outputs(out_dir, as_json, plot_path, processes, workers, scheduler, quiet)
+        )
         return
     from viralsim.engines import simulate
     from viralsim.io.graph_file import GraphFileError, load_graph
@@ -94,11 +99,13 @@ def run(
         result = simulate(sc, seed=seed, variant=variant, graph=graph, record="full" if out_dir else "summary")
     if out_dir is not None:
         with one_line(file, OutputError):
-            write_run(result, out_dir)
+            written = write_run(result, out_dir)
+        wrote(out_dir, [p.name for p in written], quiet=quiet)
     if plot_path is not None:
         from viralsim.plots import plot_reach
 
         save_figure_or_fail(plot_reach(result), plot_path)
+        wrote(plot_path, quiet=quiet)
     peak = peak_memory_mib()
     if as_json:
         click.echo(json.dumps({**summary_json(result), "peak_memory_mib": peak}))
