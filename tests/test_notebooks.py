@@ -27,7 +27,7 @@ from jupyter_client.manager import KernelManager  # noqa: E402
 
 from viralsim import load_scenario, simulate  # noqa: E402
 from viralsim.analysis.marketplace import rank_correlations  # noqa: E402
-from viralsim.ensemble import run_ensemble, sweep  # noqa: E402
+from viralsim.ensemble import compare, run_ensemble, sweep  # noqa: E402
 from viralsim.executors import InProcess  # noqa: E402
 from viralsim.scenario import apply_variant  # noqa: E402
 
@@ -170,11 +170,17 @@ def test_04_virality_numbers(run_notebook) -> None:
     text = _text(run_notebook("04_cascade_shapes"))
     assert "star of 10:  structural virality 1.800, formula 2(n-1)/n = 1.800" in text
     assert "chain of 10: structural virality 3.667, formula (n+1)/3 = 3.667" in text
-    tiny = load_scenario(TINY)
-    world = apply_variant(tiny, {"platform": {"push": {"mode": "social"}}, "behaviour": {"p_share": 0.5}})
-    s = simulate(world, seed=1).summary
-    assert f"{s['views']:,} views, {s['shares']:,} shares, {s['cascade_depth']} share generations" in text
-    assert s["structural_virality"] > 2.5  # the story: a sharing cascade is far from a star
+    chain = load_scenario(SCENARIOS_DIR / "viral_chain.toml")
+    runs = compare(chain, runs=20, seed=chain.seed, executor=InProcess()).runs
+    base = runs[runs["variant"] == "base"]
+    views, sv = base["views"].median(), base["structural_virality"].median()
+    assert re.search(rf"^ +viral_chain: +{views:,.0f} views, .* structural virality {sv:.2f}$", text, re.M)
+    bees = run_ensemble(load_scenario(BEES), runs=10, seed=1, executor=InProcess()).runs
+    bees_sv = bees["structural_virality"].median()
+    assert re.search(rf"^ +bees_bike: .* structural virality {bees_sv:.2f}$", text, re.M)
+    assert sv > 5 * bees_sv  # the story: a sharing chain is far from the push's star
+    early = simulate(apply_variant(chain, {"horizon_h": 48}), seed=chain.seed).summary
+    assert f"first 48 h: {early['views']:,} views, {early['shares']:,} shares, {early['cascade_depth']} share" in text
 
 
 def test_05_marketplace_numbers(run_notebook) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from viralsim.cli.common import (
     save_figure_or_fail,
     variant_or_fail,
 )
+from viralsim.cli.progress import progress, wrote
 
 if TYPE_CHECKING:
     from viralsim.experiments.plan import Plan
@@ -55,6 +55,7 @@ class Outputs:
     processes: int | None
     workers: int | None
     scheduler: str | None
+    quiet: bool = False  # no progress and no "wrote" lines on stderr
 
 
 def ensemble_options(default_runs: int) -> Any:
@@ -103,6 +104,9 @@ def ensemble_options(default_runs: int) -> Any:
             metavar="tcp://HOST:PORT",
             help="Run on an existing Dask cluster (viralsim must be installed on its workers).",
         ),
+        click.option(
+            "--quiet", is_flag=True, help="No progress and no list of written files on stderr (errors still)."
+        ),
     ]
 
     def wrap(f: Any) -> Any:
@@ -115,10 +119,11 @@ def ensemble_options(default_runs: int) -> Any:
             processes: int | None,
             workers: int | None,
             scheduler: str | None,
+            quiet: bool,
             **kwargs: Any,
         ) -> Any:
-            # the command gets where its experiment goes as one Outputs, not six arguments
-            return f(*args, out=Outputs(out_dir, as_json, plot_path, processes, workers, scheduler), **kwargs)
+            # the command gets where its experiment goes as one Outputs, not seven arguments
+            return f(*args, out=Outputs(out_dir, as_json, plot_path, processes, workers, scheduler, quiet), **kwargs)
 
         for opt in reversed(options):
             command = opt(command)
@@ -157,6 +162,7 @@ def run_plan(file: str, plan: Plan, out: Outputs, what: str, plot_kind: str, met
             else:
                 fig = plots.plot_reach_bands(result.bands)
         save_figure_or_fail(fig, out.plot_path)
+        wrote(out.plot_path, quiet=out.quiet)
     if out.as_json:
         _ensemble_json(result, metrics, out.out_dir)
         return result
@@ -177,7 +183,6 @@ def execute(file: str, plan: Plan, out: Outputs, what: str) -> EnsembleResult:
     An ``edge_list`` graph is read once here (from the first scenario of the plan) and
     sent with every chunk.
     """
-    from viralsim.console import progress_bar
     from viralsim.experiments.executors import ExecutorError, make_executor
     from viralsim.experiments.run import execute as execute_plan
     from viralsim.io.graph_file import GraphFileError, load_graph
@@ -205,13 +210,14 @@ def execute(file: str, plan: Plan, out: Outputs, what: str) -> EnsembleResult:
         if store is not None:
             store.close()
         fail(str(err))
-    enabled = sys.stderr.isatty() and not out.as_json
+    label = f"{'run' if plan.kind == 'ensemble' else plan.kind} {plan.scenario.name}"
     try:
         with one_line(file, OutputError, ExecutorError):
-            with progress_bar(what, enabled) as update:
+            with progress(label, what, as_json=out.as_json, quiet=out.quiet) as update:
                 result = execute_plan(plan, executor, sink=store, progress=update, graph=graph)
             if store is not None:
-                store.finish(result)
+                written = store.finish(result)
+                wrote(str(out.out_dir), [p.name for p in written], quiet=out.quiet)
     except KeyboardInterrupt:
         executor.abort()  # finished chunks are saved; running ones would only delay the exit
         if store is None:
