@@ -168,9 +168,7 @@ def print_ensemble(result: Any, metrics: list[str], console: Console | None = No
     row = table.iloc[0]
     named = plan.variants[0] != "base" or plan.scenario.base_label is not None
     label = plan.scenario.name + (f" [{plan.label(plan.variants[0])}]" if named else "")
-    t = Table(
-        title=escape(f"{label} — {plan.runs} runs, seed {plan.seed}: median [5 % – 95 %]"), header_style="bold"
-    )
+    t = Table(title=escape(f"{label} — {plan.runs} runs, seed {plan.seed}: median [5 % – 95 %]"), header_style="bold")
     t.add_column("metric", style="bold")
     t.add_column("median [90 % interval]", justify="right")
     for m in metrics:

@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import cast
 
 import numpy as np
 
@@ -140,7 +141,7 @@ def metric_panels(ens: EnsembleResult, metrics: Sequence[str]) -> list[Panel]:
             group = ens.runs[ens.runs["variant"] == v]
             for i, c in enumerate(columns):
                 for q in stats:
-                    stats[q][i, j] = float(table.loc[v, f"{c}_{q}"]) if v in table.index else math.nan
+                    stats[q][i, j] = cast(float, table.loc[v, f"{c}_{q}"]) if v in table.index else math.nan
                 runs[i, j] = int(np.count_nonzero(np.isfinite(group[c].to_numpy(dtype=np.float64))))
         unit = _unit(columns[0])
         title, axis = _title_axis(m, unit, currency)

@@ -259,7 +259,8 @@ def variant_label_problems(sc: Scenario) -> list[Problem]:
         at = where if LABEL_KEY in table else ("variants", name)
         if label in seen:
             other = ".".join(map(str, seen[label][:2]))
-            out.append((at, f"display name {label!r} is already used by {other} (each must be told apart in tables and charts)"))
+            why = "each must be told apart in tables and charts"
+            out.append((at, f"display name {label!r} is already used by {other} ({why})"))
         seen.setdefault(label, at)
     if sc.base_label is None and "base" in seen:
         out.append((seen["base"], "display name 'base' is the base scenario's (set base_label to rename the base)"))
