@@ -68,6 +68,11 @@ def plot_metric_panels(panels: Sequence[Panel], title: str) -> Figure:
     return fig
 
 
+def _label(x: float) -> str:
+    """A median as its label shows it: three significant digits (12.5, 0.0262), thousands as 15.3k."""
+    return fmt_num(x) if abs(x) >= 1000 else f"{x:.3g}"
+
+
 def _draw(ax: Axes, panel: Panel) -> None:
     n_items, n_var = panel.median.shape
     width = 0.8 / n_var
@@ -104,7 +109,7 @@ def _draw(ax: Axes, panel: Panel) -> None:
             ax.errorbar(x[ok], med[ok], yerr=err[:, ok], fmt="none", ecolor="#111827", capsize=4, lw=1.3)
         for xi, m, h in zip(x[ok], med[ok], hi[ok], strict=True):
             ax.annotate(
-                fmt_num(float(m)),
+                _label(float(m)),
                 (xi, h),
                 xytext=(0, 3),
                 textcoords="offset points",
