@@ -102,7 +102,7 @@ def test_run_runs_prints_a_table_and_plots(tmp_path):
     png = tmp_path / "bands.png"
     code, stdout, stderr = _run("run", TINY, "--runs", "8", "--plot", str(png))
     assert code == 0, stderr
-    assert "8 runs" in stdout and "median" in stdout and "stop reasons:" in stdout
+    assert "8 runs" in stdout and "median" in stdout and "why the push stopped:" in stdout
     assert png.stat().st_size > 10_000
     code, stdout, _ = _run("run", TINY, "--runs", "8", "--json", "--variant", "social")
     data = json.loads(stdout)

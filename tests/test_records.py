@@ -144,7 +144,7 @@ def test_console_labels_and_formats_come_from_the_metadata() -> None:
     assert _fmt("share_to_view", 0.000042) == "0.0042 %"
     assert _fmt("views", 1234.0) == "1,234" and _fmt("stages_reached", 6.5) == "6.5"
     assert _fmt("time_to_100k_views_h", math.nan) == "–" and _fmt("cost_per_engaged_view", None) == "–"  # type: ignore[arg-type]
-    assert metric_label("views_for_you") == "views for you" and _fmt("views_for_you", 10.0) == "10"
+    assert metric_label("views_for_you") == "views from For You" and _fmt("views_for_you", 10.0) == "10"
 
 
 def _readme_keys() -> tuple[str, list[str]]:

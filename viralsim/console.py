@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from viralsim.records import Meta, StageRecord, Summary, format_value, metas
+from viralsim.records.words import metric_words, source_label, stop_in_words
 from viralsim.result import RunResult
 
 __all__ = ["metric_label", "print_compare", "print_ensemble", "print_run", "print_sweep", "progress_bar"]
@@ -38,6 +39,17 @@ def _population(s: Summary, peak_memory_mib: float | None) -> str:
     return text
 
 
+def _run_name(result: RunResult) -> str:
+    """``scenario [display name]`` for a variant or a labelled base; the scenario's name alone otherwise."""
+    named = result.variant is not None or result.scenario.base_label is not None
+    return result.scenario.name + (f" [{result.label}]" if named else "")
+
+
+def _by_source(views: dict[str, int]) -> str:
+    """``For You 696,754 · Following 52 · shares 66``: views by source, in words."""
+    return " · ".join(f"{source_label(k, short=True)} {v:,}" for k, v in views.items())
+
+
 def print_run(result: RunResult, console: Console | None = None, *, peak_memory_mib: float | None = None) -> None:
     """Print the summary and the stage-by-stage push of ``result`` (and the process's peak memory)."""
     con = console or Console()
@@ -47,7 +59,7 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
         _print_marketplace(result, con, peak_memory_mib)
         return
     s = result.summary
-    name = escape(result.scenario.name + (f" [{result.variant}]" if result.variant else ""))
+    name = escape(_run_name(result))
     top = Table(title=f"{name} — seed {result.seed}", show_header=False, box=None, pad_edge=False)
     top.add_column(style="bold")
     top.add_column()
@@ -55,13 +67,13 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
     rows = [
         ("views", f"{s['views']:,}  (unique viewers {s['unique_viewers']:,} of {s['population']:,})"),
         ("population", _population(s, peak_memory_mib)),
-        ("by source", f"For You {src['for_you']:,} · Following {src['following']:,} · shares {src['share']:,}"),
+        ("by source", _by_source(src)),
         ("algorithmic share", _pct(s["algorithmic_share"], 2)),
         ("likes / comments", f"{s['likes']:,} / {s['comments']:,}"),
         ("shares", f"{s['shares']:,}  (share-to-view {_pct(s['share_to_view'], 4)})"),
         ("follows", f"{s['follows']:,}"),
         ("stages reached", f"{s['stages_reached']} (passed {s['stages_passed']})"),
-        ("stop reason", str(s["stop_reason"])),
+        ("stop reason", stop_in_words(s["stop_reason"], s["stages_reached"] or None)),
         ("structural virality", f"{s['structural_virality']:.3f}  (cascade depth {s['cascade_depth']})"),
     ]
     m = result.moderation
@@ -120,7 +132,18 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
 def metric_label(metric: str) -> str:
     """How a table names a per-run metric: the :class:`~viralsim.records.Summary` field's label."""
     meta = metas(Summary).get(metric)
-    return metric.replace("_", " ") if meta is None else meta.label
+    if meta is not None:
+        return meta.label
+    return metric_words(metric) or metric.replace("_", " ")
+
+
+def _plan_label(metric: str, plan: Any) -> str:
+    """:func:`metric_label`, with the currency of a cost (``creator.fee_currency``) where the scenario names one."""
+    meta = metas(Summary).get(metric)
+    currency = plan.scenario.creator.fee_currency
+    if meta is not None and meta.unit == "currency" and currency:
+        return f"{meta.label} ({currency})"
+    return metric_label(metric)
 
 
 def _fmt(metric: str, x: float) -> str:
@@ -143,15 +166,26 @@ def print_ensemble(result: Any, metrics: list[str], console: Console | None = No
     plan = result.plan
     table = result.table(metrics)
     row = table.iloc[0]
-    label = plan.scenario.name + ("" if plan.variants[0] == "base" else f" [{plan.variants[0]}]")
-    t = Table(title=f"{label} — {plan.runs} runs, seed {plan.seed}: median [5 % – 95 %]", header_style="bold")
+    named = plan.variants[0] != "base" or plan.scenario.base_label is not None
+    label = plan.scenario.name + (f" [{plan.label(plan.variants[0])}]" if named else "")
+    t = Table(title=escape(f"{label} — {plan.runs} runs, seed {plan.seed}: median [5 % – 95 %]"), header_style="bold")
     t.add_column("metric", style="bold")
     t.add_column("median [90 % interval]", justify="right")
     for m in metrics:
-        t.add_row(metric_label(m), _interval(m, row))
+        t.add_row(escape(_plan_label(m, plan)), _interval(m, row))
     con.print(t)
-    reasons = result.runs["stop_reason"].fillna("none").value_counts()
-    con.print("stop reasons: " + ", ".join(f"{k} ×{v}" for k, v in reasons.items()))
+    con.print(escape(stop_reasons_line(result.runs)))
+
+
+def stop_reasons_line(runs: Any) -> str:
+    """``why the push stopped: the completion rate fell below its threshold ×180, ...``: each run's reason, in words.
+
+    Reasons are counted by their code (``--json`` and the saved tables keep the codes); runs
+    without a reason (no push) count as ``–``.
+    """
+    reasons = runs["stop_reason"].value_counts(dropna=False)
+    words = (f"{stop_in_words(None if not isinstance(k, str) else k)} ×{v}" for k, v in reasons.items())
+    return "why the push stopped: " + "; ".join(words)
 
 
 def print_compare(result: Any, metrics: list[str], console: Console | None = None) -> None:
@@ -167,18 +201,22 @@ def print_compare(result: Any, metrics: list[str], console: Console | None = Non
     )
     t.add_column("metric", style="bold")
     for label in table["variant"]:
-        t.add_column(str(label), justify="right")
+        t.add_column(escape(plan.label(str(label))), justify="right")
     for m in metrics:
-        t.add_row(metric_label(m), *(_interval(m, r) for _, r in table.iterrows()))
+        t.add_row(escape(_plan_label(m, plan)), *(_interval(m, r) for _, r in table.iterrows()))
     con.print(t)
+    for label in plan.variants:
+        runs = result.runs[result.runs["variant"] == label]
+        line = stop_reasons_line(runs).replace("why the push stopped", f"why the push stopped ({plan.label(label)})")
+        con.print(escape(line))
     diff = result.differences(metrics)
     if len(diff):
         d = Table(title="paired difference: variant − base on the same seeds, median [5 % – 95 %]", header_style="bold")
         d.add_column("metric", style="bold")
         for label in diff["variant"]:
-            d.add_column(f"{label} − base", justify="right")
+            d.add_column(escape(f"{plan.label(str(label))} − {plan.label('base')}"), justify="right")
         for m in metrics:
-            d.add_row(metric_label(m), *(_interval(m, r) for _, r in diff.iterrows()))
+            d.add_row(escape(_plan_label(m, plan)), *(_interval(m, r) for _, r in diff.iterrows()))
         con.print(d)
 
 
@@ -259,7 +297,7 @@ def _print_marketplace(result: RunResult, con: Console, peak_memory_mib: float |
         for why, k in zip(SESSION_END, ended, strict=True)
     )
     src = s["views_by_source"]
-    name = escape(result.scenario.name + (f" [{result.variant}]" if result.variant else ""))
+    name = escape(_run_name(result))
     top = Table(title=f"{name} — seed {result.seed} — {log.mode} platform", show_header=False, box=None)
     top.add_column(style="bold")
     top.add_column()

@@ -269,7 +269,7 @@ def _first_sentence(text: str) -> str:
 
 def list_tables() -> list[str]:
     """One line per table of a scenario file (its dotted name and what it holds)."""
-    lines = [f"{'(top level)':<30}  name, description, horizon_h, seed, engine, variants"]
+    lines = [f"{'(top level)':<30}  name, description, horizon_h, seed, engine, base_label, variants"]
     for path, model, name in _walk(Scenario):
         info = model.model_fields[name]
         if _model_in(info.annotation) is None or path == "variants" or path.startswith("cross_post.platform."):
@@ -374,11 +374,12 @@ def starter_toml(name: str, like: Scenario | None = None, like_name: str | None 
         f"name = {_toml(name)}",
         f"description = {_toml(base.description or 'A new scenario (say here what it shows).')}",
     ]
-    for field in ("horizon_h", "seed", "engine"):
+    for field in ("horizon_h", "seed", "engine", "base_label"):
+        value = getattr(base, field)
         out += [
             "",
             *_comment(Scenario.model_fields[field].description or ""),
-            f"{field} = {_toml(getattr(base, field))}",
+            f"{field} = {_toml(value)}" if value is not None else f"# {field} =   (unset)",
         ]
     tables = list(_STARTER_TABLES)
     if base.engine == "agents":

@@ -112,6 +112,11 @@ class RunResult:
         g.add_edges_from(("root" if p < 0 else int(p), i) for i, p in enumerate(par.tolist()))
         return g
 
+    @property
+    def label(self) -> str:
+        """The display name of what ran: the variant's ``label`` or the base's ``base_label``, else its key."""
+        return self.scenario.base_label or self.variant or "base"
+
     def provenance(self) -> dict[str, Any]:
         """Resolved scenario, seed, run, variant and version, for every output."""
         return {

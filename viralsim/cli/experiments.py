@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from viralsim.experiments.stats import EnsembleResult
     from viralsim.scenario import Scenario
 
-__all__ = ["Outputs", "compare", "ensemble_run", "numeric_metrics", "quiet_dask", "run_plan", "sweep"]
+__all__ = ["Outputs", "chart_metrics", "compare", "ensemble_run", "numeric_metrics", "quiet_dask", "run_plan", "sweep"]
 
 #: What ``run --runs N`` shows.
 ENSEMBLE_METRICS = [
@@ -134,10 +134,22 @@ def ensemble_options(default_runs: int) -> Any:
 
 def numeric_metrics() -> list[str]:
     """Per-run metrics a table or a sweep can summarise."""
-    from viralsim.records import numeric_columns
-    from viralsim.views import SOURCES
+    from viralsim.experiments.panels import ensemble_metrics
 
-    return [*numeric_columns()] + [f"views_{s}" for s in SOURCES] + ["moderation_delay_h", "moderation_queue_delay_h"]
+    return list(ensemble_metrics())
+
+
+def chart_metrics(option: str, given: tuple[str, ...] | str | None) -> list[str]:
+    """The metrics of a comparison chart (``--metric`` repeated or ``A,B``), or one line listing the valid names."""
+    from viralsim.experiments.panels import UnknownMetric, panel_columns
+
+    items = [given] if isinstance(given, str) else list(given or ())
+    names = list(dict.fromkeys(m.strip() for item in items for m in item.split(",") if m.strip()))
+    try:
+        panel_columns(names)
+    except UnknownMetric as err:
+        fail(f"{option}: {err}")
+    return names
 
 
 def plan_or_fail(file: str, build: Callable[[], Plan]) -> Plan:
@@ -150,17 +162,34 @@ def plan_or_fail(file: str, build: Callable[[], Plan]) -> Plan:
         fail(f"{file}: {err}")
 
 
-def run_plan(file: str, plan: Plan, out: Outputs, what: str, plot_kind: str, metrics: list[str]) -> EnsembleResult:
-    """Execute ``plan`` (:func:`execute`), then the figure, then the JSON object or the table of its kind."""
+def run_plan(
+    file: str,
+    plan: Plan,
+    out: Outputs,
+    what: str,
+    plot_kind: str,
+    metrics: list[str],
+    panels: list[str] | None = None,
+) -> EnsembleResult:
+    """Execute ``plan`` (:func:`execute`), then the figure, then the JSON object or the table of its kind.
+
+    ``panels`` (metric names) makes the figure a comparison chart of those metrics,
+    one panel each (``plots.plot_metric_panels``), instead of the plan kind's own.
+    """
     result = execute(file, plan, out, what)
     if out.plot_path is not None:
         from viralsim import plots
 
         with one_line(out.plot_path):
-            if plot_kind == "sweep":
+            if panels:
+                from viralsim.experiments.panels import metric_panels, panels_title
+
+                fig = plots.plot_metric_panels(metric_panels(result, panels), panels_title(result))
+            elif plot_kind == "sweep":
                 fig = plots.plot_sweep(result.runs, list(result.plan.params), metric=metrics[0])
-            else:
-                fig = plots.plot_reach_bands(result.bands)
+            else:  # the legend names variants by their display names
+                labels = result.plan.labels()
+                fig = plots.plot_reach_bands(result.bands.assign(variant=result.bands["variant"].map(labels)))
         save_figure_or_fail(fig, out.plot_path)
         wrote(out.plot_path, quiet=out.quiet)
     if out.as_json:
@@ -257,9 +286,12 @@ def _ensemble_json(result: EnsembleResult, metrics: list[str], out_dir: str | No
     from viralsim.io.outputs import _jsonable
 
     data = {k: v for k, v in result.manifest().items() if k != "provenance"}
-    data["table"] = result.table(metrics).to_dict(orient="records")
+    labels = result.plan.labels()
+    data["labels"] = labels  # variant -> display name (the rows keep the variant's key)
+    data["table"] = [{**r, "label": labels.get(str(r["variant"]))} for r in result.table(metrics).to_dict("records")]
     if result.plan.kind == "compare":
-        data["differences"] = result.differences(metrics).to_dict(orient="records")
+        diffs = result.differences(metrics).to_dict(orient="records")
+        data["differences"] = [{**r, "label": labels.get(str(r["variant"]))} for r in diffs]
     data["out"] = out_dir
     click.echo(json.dumps(_jsonable(data)))
 
@@ -284,16 +316,26 @@ def ensemble_run(file: str, sc: Scenario, runs: int, seed: int | None, variant: 
     help="Metrics to show, comma-separated (default: views, shares, share_to_view, algorithmic_share, "
     "stages_reached, structural_virality).",
 )
+@click.option(
+    "--metric",
+    "chart",
+    multiple=True,
+    metavar="NAME",
+    help="With --plot: draw these summary metrics side by side, one panel each, instead of the reach curves "
+    "(repeat, or A,B; e.g. engaged_views, cost_per_engaged_view, views_by_source); the table shows them too.",
+)
 @ensemble_options(default_runs=100)
 def compare(
     file: str,
     variants: str | None,
     metrics: str | None,
+    chart: tuple[str, ...],
     runs: int,
     seed: int | None,
     out: Outputs,
 ) -> None:
     """Run the base scenario FILE and its variants on the same seeds; show them side by side."""
+    from viralsim.experiments.panels import panel_columns
     from viralsim.experiments.plan import BASE, compare_plan
     from viralsim.experiments.stats import COMPARE_METRICS
 
@@ -304,6 +346,10 @@ def compare(
             f"--metrics {metrics}: unknown metric {bad[0] if bad else '(none)'!r} "
             f"(use some of: {', '.join(numeric_metrics())})"
         )
+    drawn = chart_metrics("--metric", chart)
+    if drawn and out.plot_path is None:
+        fail("--metric: names what --plot FILE draws: give --plot FILE too (the table takes --metrics A,B)")
+    shown += [c for c in panel_columns(drawn) if c not in shown]  # the chart's numbers are in the table too
     sc = load(file)
     check_plot_path(out.plot_path)
     names = list(sc.variants) if variants is None else [v.strip() for v in variants.split(",") if v.strip()]
@@ -312,7 +358,7 @@ def compare(
     if BASE in names:
         fail(f"{file}: --variants: {BASE!r} is the scenario itself, not a variant")
     plan = plan_or_fail(file, lambda: compare_plan(sc, names, runs, seed))
-    run_plan(file, plan, out, f"{sc.name}: {len(plan.variants)} variants × {runs} runs", "reach", shown)
+    run_plan(file, plan, out, f"{sc.name}: {len(plan.variants)} variants × {runs} runs", "reach", shown, drawn)
 
 
 @main.command()

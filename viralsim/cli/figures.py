@@ -72,13 +72,30 @@ def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: 
     default=None,
     help="Local worker processes for the runs (default: one per core for large work; 1: in this process).",
 )
-def report(file: str, output: str, seed: int | None, runs: int, variants: str | None, processes: int | None) -> None:
+@click.option(
+    "--metrics",
+    default=None,
+    metavar="A,B",
+    help="Add a chart of these summary metrics, the variants side by side, one panel each "
+    "(e.g. engaged_views,cost_per_engaged_view,views_by_source).",
+)
+def report(
+    file: str,
+    output: str,
+    seed: int | None,
+    runs: int,
+    variants: str | None,
+    processes: int | None,
+    metrics: str | None,
+) -> None:
     """Write an interactive HTML report of the scenario FILE: the scenario in words, the animated push, the variants."""
+    from viralsim.cli.experiments import chart_metrics
     from viralsim.experiments.executors import ExecutorError, make_executor
     from viralsim.experiments.plan import BASE
     from viralsim.io.graph_file import GraphFileError, load_graph
     from viralsim.io.outputs import OutputError, check_writable
 
+    charted = chart_metrics("--metrics", metrics)
     sc = load(file)
     if Path(output).suffix.lower() not in {".html", ".htm"}:
         fail(f"{output}: -o: a report is an .html file, got {Path(output).suffix or 'no extension'!r}")
@@ -99,7 +116,9 @@ def report(file: str, output: str, seed: int | None, runs: int, variants: str | 
 
     try:
         with one_line(file, OutputError):
-            page = build_report(sc, seed=seed, runs=runs, variants=names, executor=executor, graph=graph)
+            page = build_report(
+                sc, seed=seed, runs=runs, variants=names, executor=executor, graph=graph, metrics=charted
+            )
             write_report(page, output)
     except KeyboardInterrupt:
         fail("interrupted: no report written")

@@ -124,6 +124,14 @@ class Plan:
             self._cache[key] = ensure_checked(sc)  # once per scenario: a loaded one is trusted
         return sc
 
+    def label(self, variant: str) -> str:
+        """The display name of ``variant`` (:data:`BASE` or a variant's name): see ``Scenario.variant_label``."""
+        return self.scenario.variant_label(None if variant == BASE else variant)
+
+    def labels(self) -> dict[str, str]:
+        """Variant -> display name, in plan order."""
+        return {v: self.label(v) for v in self.variants}
+
     def keys(self) -> list[tuple[str, int, int]]:
         """Every run as ``(variant, point, run)``, in table order."""
         return [(v, p, r) for v in self.variants for p in range(len(self.points)) for r in range(self.runs)]
@@ -155,8 +163,14 @@ class Plan:
         }
 
     def fingerprint(self) -> str:
-        """A hash of everything that decides the results (to refuse resuming a different command)."""
-        data = {"scenario": self.scenario.model_dump(mode="json"), **self._asked()}
+        """A hash of everything that decides the results (to refuse resuming a different command).
+
+        Display names (``base_label``, a variant's ``label``) decide nothing: renaming a variant
+        keeps the fingerprint, and a scenario without them hashes as before they existed.
+        """
+        sc = self.scenario.model_dump(mode="json", exclude={"base_label"})
+        sc["variants"] = {name: self.scenario.override(name) for name in self.scenario.variants}
+        data = {"scenario": sc, **self._asked()}
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

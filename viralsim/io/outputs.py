@@ -51,6 +51,8 @@ RUN_KEYS = {
     "run": "the run index",
     "scenario": "the scenario's name",
     "variant": "the variant (null for the base)",
+    "variant_label": "the display name of the base or the variant (`base_label`, a variant's `label`; default: "
+    "`base` or the variant's name)",
     "version": "the viralsim version",
     "peak_memory_mib": "the process's peak memory (MiB; `viralsim run` only)",
 }
@@ -164,6 +166,7 @@ def summary_json(result: RunResult) -> dict[str, Any]:
     out["run"] = result.run
     out["scenario"] = result.scenario.name
     out["variant"] = result.variant
+    out["variant_label"] = result.label
     out["version"] = result.version
     return _jsonable(out)
 

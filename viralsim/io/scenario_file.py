@@ -198,12 +198,12 @@ def _variant_problems(sc: Scenario, inherited: set[Problem]) -> tuple[list[Scena
     out: list[Problem] = []
     made: list[Scenario] = []
     base = sc.model_dump(exclude={"variants"}, exclude_none=True)
-    for name, override in sc.variants.items():
+    for name in sc.variants:
         where: Key = ("variants", name)
         try:
             variant = sc.variant(name)
         except ValidationError as err:
-            out += _schema_problems(err, merge_tables(base, override), where)
+            out += _schema_problems(err, merge_tables(base, sc.override(name)), where)
             continue
         made.append(variant)
         out += [(where + loc, msg) for loc, msg in check(variant) if (loc, msg) not in inherited]

@@ -7,7 +7,9 @@ stage) and :func:`plot_tree` (the spread tree, drawn with networkx). Many runs:
 :func:`plot_reach_bands` (median reach with 25-75 % and 5-95 % bands, variants
 overlaid), :func:`plot_sources` and :func:`plot_funnel` on ensemble tables,
 :func:`plot_ccdf` (distribution of final views, log-log) and
-:func:`plot_sweep` (outcome against one or two swept parameters).
+:func:`plot_sweep` (outcome against one or two swept parameters),
+:func:`plot_metric_panels` (any summary metrics of the variants side by side, one
+panel per metric: ``compare --plot FILE --metric NAME``).
 
 :func:`draw` picks the figure for a folder opened by
 :func:`viralsim.io.results_dir.load_results` (``viralsim plot RESULTS_DIR
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from viralsim.plots._base import save_figure
 from viralsim.plots.marketplace import plot_feed_narrowing, plot_user_day, plot_views_ccdf, plot_views_vs
+from viralsim.plots.metrics import plot_metric_panels
 from viralsim.plots.outcomes import plot_ccdf, plot_sweep
 from viralsim.plots.push import plot_funnel
 from viralsim.plots.reach import plot_reach, plot_reach_bands, plot_sources
@@ -40,6 +43,7 @@ __all__ = [
     "plot_ccdf",
     "plot_feed_narrowing",
     "plot_funnel",
+    "plot_metric_panels",
     "plot_reach",
     "plot_reach_bands",
     "plot_sources",

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from viralsim.records.words import SOURCE_LABELS
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
 COLOURS = {"for_you": "#e4405f", "following": "#3b82f6", "share": "#10b981"}
-LABELS = {"for_you": "For You (platform push)", "following": "Following feed", "share": "shares"}
+LABELS = SOURCE_LABELS  # where a view came from, as a legend names it (the words the terminal and report use)
 PALETTE = ("#111827", "#e4405f", "#3b82f6", "#10b981", "#f59e0b", "#8b5cf6", "#0891b2", "#a16207", "#db2777")
 PASS_COLOUR, FAIL_COLOUR = "#16a34a", "#dc2626"
 HOURS_LABEL = "hours since Monday 00:00 UTC"

@@ -91,7 +91,7 @@ def differences_in_words(ens: EnsembleResult, base: str = "base") -> list[str]:
         ratio = views / base_views if base_views else math.nan
         rel = "" if math.isnan(ratio) else f" — {fmt_pct(ratio)} of the base's"
         out.append(
-            f"<b>{html.escape(label)}</b>: a median of {fmt_count(views)} views instead of "
+            f"<b>{html.escape(ens.plan.label(label))}</b>: a median of {fmt_count(views)} views instead of "
             f"{fmt_count(base_views)}{rel}; run by run (same seeds), the difference is "
             f"{_signed(row['views_median'])} views (90 % of runs between {_signed(row['views_q05'])} and "
             f"{_signed(row['views_q95'])}). {fmt_pct(pushed)} of its views come from the push."
@@ -175,10 +175,10 @@ def compare_figure(ens: EnsembleResult, upload_h: float) -> go.Figure:
                 x=x,
                 y=med,
                 mode="lines",
-                name=label,
+                name=ens.plan.label(label),
                 line={"color": colour, "width": 2.5},
                 legendgroup=label,
-                hovertemplate=f"{label}: %{{y:,.0f}} views at %{{x:.0f}} h<extra></extra>",
+                hovertemplate=f"{ens.plan.label(label)}: %{{y:,.0f}} views at %{{x:.0f}} h<extra></extra>",
             ),
             row=1,
             col=1,
@@ -186,7 +186,7 @@ def compare_figure(ens: EnsembleResult, upload_h: float) -> go.Figure:
         med_v, lo_v, hi_v = (float(_num(table, label, c)) for c in ("views_median", "views_q05", "views_q95"))
         fig.add_trace(
             go.Bar(
-                x=[label],
+                x=[ens.plan.label(label)],
                 y=[max(med_v, 0.5)],
                 marker={"color": colour},
                 showlegend=False,
@@ -201,7 +201,7 @@ def compare_figure(ens: EnsembleResult, upload_h: float) -> go.Figure:
                 textposition="inside",
                 insidetextanchor="end",
                 textfont={"color": "white"},
-                hovertemplate=f"{label}: median {fmt_count(med_v)} views [{fmt_count(lo_v)} – "
+                hovertemplate=f"{ens.plan.label(label)}: median {fmt_count(med_v)} views [{fmt_count(lo_v)} – "
                 f"{fmt_count(hi_v)}]<extra></extra>",
             ),
             row=1,

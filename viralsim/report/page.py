@@ -15,13 +15,14 @@ import html
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from viralsim._version import __version__
 from viralsim.engines import simulate
 from viralsim.experiments.executors import Executor
+from viralsim.experiments.panels import metric_panels, panel_columns, panels_title
 from viralsim.experiments.plan import BASE
 from viralsim.experiments.run import compare
 from viralsim.experiments.stats import EnsembleResult
@@ -35,6 +36,7 @@ from viralsim.report.comparison import (
     ensemble_numbers,
     run_numbers,
 )
+from viralsim.report.metrics import metrics_figure
 from viralsim.report.words import scenario_in_words, variant_in_words
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
@@ -117,6 +119,7 @@ def build_report(
     executor: Executor | None = None,
     graph: GraphInput = None,
     frames: int = 90,
+    metrics: Sequence[str] = (),
 ) -> str:
     """The HTML report of ``scenario`` as one self-contained page.
 
@@ -137,13 +140,19 @@ def build_report(
         An explicit social graph (``edge_list`` scenarios), as for :func:`simulate`.
     frames : int
         Frames of the animation.
+    metrics : sequence of str
+        Summary metrics to chart side by side for every variant, one panel each
+        (``engaged_views``, ``cost_per_engaged_view``, ``views_by_source``, ...: the names of
+        :func:`viralsim.experiments.panels.panel_metrics`); none: no such chart.
 
     Returns
     -------
     str
         The page (UTF-8 text). Raises ``KeyError`` for an unknown variant and
-        ``ValueError`` for ``runs < 1`` or a variant named ``"base"``.
+        ``ValueError`` for ``runs < 1``, a variant named ``"base"`` or an unknown metric
+        (:class:`~viralsim.experiments.panels.UnknownMetric`).
     """
+    panel_columns(metrics)  # an unknown metric is refused before any run
     seed = scenario.seed if seed is None else seed
     names = list(scenario.variants) if variants is None else list(dict.fromkeys(variants))
     for name in names:
@@ -154,6 +163,7 @@ def build_report(
     one = run_numbers(result)
     many = ensemble_numbers(ens)
     labels = list(ens.plan.variants)
+    shown = ens.plan.labels()  # variant -> display name
 
     anim = push_animation(result, frames=frames)
     cmp_fig = compare_figure(ens, scenario.video.upload_h)
@@ -162,6 +172,8 @@ def build_report(
         "seed": seed,
         "runs": runs,
         "variants": labels,
+        "labels": shown,
+        "metrics": list(metrics),
         "run": _jsonable({m: result.summary.get(m) for m, _ in KEY_METRICS}),
         "frames": len(anim.frames),
         "provenance": _jsonable(result.provenance()),
@@ -177,12 +189,12 @@ def build_report(
         f"<h1>{_e(scenario.name)}</h1>",
         f'<p class="desc">{_e(scenario.description)}</p>' if scenario.description else "",
         f'<p class="meta">viralsim {_e(__version__)} · seed {seed} · {runs} paired runs per variant · '
-        f"{len(labels)} variant{'s' if len(labels) != 1 else ''} compared ({_e(', '.join(labels))})</p>",
+        f"{len(labels)} variant{'s' if len(labels) != 1 else ''} compared ({_e(', '.join(shown.values()))})</p>",
         "</header>",
         '<section class="words" id="scenario"><h2>The scenario in words</h2>',
         *(f"<p>{_e(p)}</p>" for p in scenario_in_words(scenario)),
         "</section>",
-        _numbers_section(result, one, many, labels, runs),
+        _numbers_section(result, one, many, shown, runs),
         '<section id="animation"><h2>The staged push, hour by hour</h2>',
         '<p class="hint">Press <b>▶ Play</b> to replay the run from the upload, or drag the slider. Top: '
         "views so far, by where they came from. Bottom left: each cohort of the push lights up while its "
@@ -196,6 +208,7 @@ def build_report(
         _figure_html(anim, "push-animation", first=True),
         "</section>",
         _variants_section(scenario, ens, cmp_fig, names, runs),
+        _metrics_section(ens, metrics),
         '<section id="provenance"><h2>Provenance</h2>',
         '<p class="hint">Everything needed to reproduce this page: <code>viralsim report</code> with the '
         "same scenario, seed and runs gives the same numbers.</p>",
@@ -213,14 +226,16 @@ def _json_in_html(data: Any) -> str:
 
 
 def _numbers_section(
-    result: RunResult, one: dict[str, str], many: dict[str, dict[str, str]], labels: list[str], runs: int
+    result: RunResult, one: dict[str, str], many: dict[str, dict[str, str]], labels: dict[str, str], runs: int
 ) -> str:
     cards = "".join(
         f'<div class="card{" wide" if m == "stop_reason" else ""}" data-metric="{m}"><div class="v">{_e(one[m])}</div>'
         f'<div class="k">{_e(label)}</div></div>'
         for m, label in KEY_METRICS
     )
-    head = "".join(f"<th>{_e(lab)}<br><small>median [5 % – 95 %], {runs} runs</small></th>" for lab in labels)
+    head = "".join(
+        f"<th>{_e(shown)}<br><small>median [5 % – 95 %], {runs} runs</small></th>" for shown in labels.values()
+    )
     rows = []
     for m, label in KEY_METRICS:
         cells = "".join(f'<td class="num">{_e(many.get(lab, {}).get(m, "–"))}</td>' for lab in labels)
@@ -246,7 +261,7 @@ def _variants_section(sc: Scenario, ens: EnsembleResult, fig: go.Figure, names: 
             "to compare what-ifs on the same random draws.</p>"
             f"{_figure_html(fig, 'variants-chart', first=False)}</section>"
         )
-    what = "".join(f"<li><b>{_e(n)}</b>: {_e(variant_in_words(sc, n))}</li>" for n in names)
+    what = "".join(f"<li><b>{_e(sc.variant_label(n))}</b>: {_e(variant_in_words(sc, n))}</li>" for n in names)
     diffs = "".join(f"<li>{d}</li>" for d in differences_in_words(ens))
     return (
         '<section id="variants"><h2>The variants compared</h2>'
@@ -255,6 +270,19 @@ def _variants_section(sc: Scenario, ens: EnsembleResult, fig: go.Figure, names: 
         "so a difference comes from the variant, not from luck):</p>"
         f'<ul class="diffs">{diffs}</ul>'
         f"{_figure_html(fig, 'variants-chart', first=False)}</section>"
+    )
+
+
+def _metrics_section(ens: EnsembleResult, metrics: Sequence[str]) -> str:
+    if not metrics:
+        return ""
+    fig = metrics_figure(metric_panels(ens, metrics), panels_title(ens))
+    return (
+        '<section id="metrics"><h2>The metrics compared</h2>'
+        '<p class="hint">Each panel is one summary metric over the paired runs: for each variant the median '
+        "(bar or point) and the range of the middle 90 % of runs (whiskers), the same numbers as the tables. "
+        "A panel whose values span orders of magnitude has a log axis and shows points, not bars.</p>"
+        f"{_figure_html(fig, 'metrics-chart', first=False)}</section>"
     )
 
 

@@ -2,7 +2,9 @@
 
 Everything here turns scenario fields and summary metrics into text a teacher
 can read out: no figures, no file IO. Numbers are formatted for people
-(``2,400,000 users``, ``0.0053 %``, ``Monday 18:00``).
+(``2,400,000 users``, ``0.0053 %``, ``Monday 18:00``). The words of a run's codes
+(stop reasons, sources, KPIs) are :mod:`viralsim.records.words`, shared with the
+terminal; ``kpi_label`` and ``stop_in_words`` are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from viralsim.records.words import kpi_label, stop_in_words
+from viralsim.records.words import list_in_words as _list
 from viralsim.scenario import KPI_NAMES, Scenario, Thresholds
 
 __all__ = ["clock", "fmt_count", "fmt_pct", "kpi_label", "scenario_in_words", "stop_in_words", "variant_in_words"]
@@ -27,28 +31,11 @@ KPI_WORDS = {
     "profile_click": "make the viewer open the creator's profile",
 }
 
-#: Short names of the KPIs in charts and tables.
-KPI_LABELS = {
-    "completion": "completion rate",
-    "watch_fraction": "mean watch fraction",
-    "like": "like rate",
-    "comment": "comment rate",
-    "share": "share rate",
-    "follow": "follow rate",
-    "profile_click": "profile-click rate",
-    "score": "composite score",
-}
-
 MODE_WORDS = {
     "content": "the platform's push and the Following feed only (shares are not delivered)",
     "social": "no algorithmic push: the Following feed and shares only",
     "hybrid": "the platform's push, the Following feed and shares",
 }
-
-
-def kpi_label(kpi: str) -> str:
-    """``"like"`` -> ``"like rate"``."""
-    return KPI_LABELS.get(kpi, kpi.replace("_", " "))
 
 
 def fmt_count(x: float | None) -> str:
@@ -77,12 +64,6 @@ def clock(t_h: float) -> str:
     minutes = int(round(t_h * 60))
     day, rest = divmod(minutes, 24 * 60)
     return f"{DAYS[day % 7]} {rest // 60:02d}:{rest % 60:02d}"
-
-
-def _list(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _tastes(concentration: float) -> str:
@@ -246,7 +227,7 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]
 def variant_in_words(sc: Scenario, name: str) -> str:
     """One sentence on what variant ``name`` of ``sc`` changes (its overrides, in words where known)."""
     parts = []
-    for key, value in _flatten(sc.variants[name]):
+    for key, value in _flatten(sc.override(name)):
         if key == "platform.push.mode" and value in MODE_WORDS:
             parts.append(f"{MODE_WORDS[value]} (platform.push.mode = {value!r})")
         elif isinstance(value, Mapping):
@@ -255,21 +236,3 @@ def variant_in_words(sc: Scenario, name: str) -> str:
         else:
             parts.append(f"{key} = {value!r}")
     return "; ".join(parts) if parts else "the same as the base scenario"
-
-
-def stop_in_words(reason: str | None, stage: int | None = None) -> str:
-    """``"kpi_below_threshold:completion"`` -> ``"the completion rate fell below its threshold (stage 7)"``."""
-    if reason is None:
-        return "–"
-    at = f" (stage {stage})" if stage else ""
-    if reason.startswith("kpi_below_threshold:"):
-        kpis = [kpi_label(k) for k in reason.split(":", 1)[1].split(",") if k]
-        return f"the {_list(kpis)} fell below {'its threshold' if len(kpis) == 1 else 'their thresholds'}{at}"
-    return {
-        "removed_by_moderation": "removed by moderation before any view",
-        "no_push_social_mode": "no algorithmic push (social mode)",
-        "population_exhausted": f"every user has been reached{at}",
-        "removed_at_stage_review": f"removed by the human review{at}",
-        "all_stages_passed": "every stage passed: the push ran out of cohorts",
-        "horizon": "still going when the simulation ended",
-    }.get(reason, reason.replace("_", " "))

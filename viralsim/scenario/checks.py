@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from viralsim.scenario.root import Scenario
+from viralsim.scenario.root import LABEL_KEY, MAX_LABEL, Scenario
 
 __all__ = [
     "FOLLOWERS_WARNING_SHARE",
@@ -32,6 +32,7 @@ __all__ = [
     "recognition_problems",
     "scenario_problems",
     "social_graph_problems",
+    "variant_label_problems",
     "video_problems",
     "written_problems",
 ]
@@ -236,6 +237,41 @@ def _table(data: Mapping[str, Any], *path: str) -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
+def variant_label_problems(sc: Scenario) -> list[Problem]:
+    """Display names (a variant's ``label``, ``base_label``): text of 1-40 characters on one line, all different.
+
+    Two variants shown under one name could not be told apart in a table or a legend.
+    """
+    out: list[Problem] = []
+    seen: dict[str, Location] = {}
+    if sc.base_label is not None:
+        if not sc.base_label.isprintable():
+            out.append((("base_label",), f"must be one line of printable text, got {sc.base_label!r}"))
+        seen[sc.base_label] = ("base_label",)
+    for name, table in sc.variants.items():
+        where: Location = ("variants", name, LABEL_KEY)
+        label = table.get(LABEL_KEY, name)
+        if LABEL_KEY in table:
+            if not isinstance(label, str):
+                out.append((where, f"expected a display name (text), got {type(label).__name__} {label!r}"))
+                continue
+            if not 1 <= len(label) <= MAX_LABEL:
+                out.append((where, f"must have 1 to {MAX_LABEL} characters, got {len(label)}"))
+                continue
+            if not label.isprintable():
+                out.append((where, f"must be one line of printable text, got {label!r}"))
+                continue
+        at = where if LABEL_KEY in table else ("variants", name)
+        if label in seen:
+            other = ".".join(map(str, seen[label][:2]))
+            why = "each must be told apart in tables and charts"
+            out.append((at, f"display name {label!r} is already used by {other} ({why})"))
+        seen.setdefault(label, at)
+    if sc.base_label is None and "base" in seen:
+        out.append((seen["base"], "display name 'base' is the base scenario's (set base_label to rename the base)"))
+    return out
+
+
 #: The table checks of every scenario, in the order their problems are reported.
 TABLE_CHECKS = (
     video_problems,
@@ -247,6 +283,7 @@ TABLE_CHECKS = (
     social_graph_problems,
     behaviour_problems,
     cross_post_problems,
+    variant_label_problems,
 )
 
 

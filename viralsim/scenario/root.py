@@ -22,10 +22,16 @@ from viralsim.scenario.platform import Platform
 from viralsim.scenario.tables import Creator, Population, PositiveFloat, SocialGraph, _Strict
 from viralsim.scenario.video import Behaviour, Video
 
-__all__ = ["MAX_SEED", "CrossPost", "Scenario", "apply_variant", "merge_tables"]
+__all__ = ["BASE_NAME", "LABEL_KEY", "MAX_LABEL", "MAX_SEED", "CrossPost", "Scenario", "apply_variant", "merge_tables"]
 
 #: Largest root seed: seeds are stored in 64-bit integer columns (runs.parquet, views tables).
 MAX_SEED = 2**63 - 1
+#: The key of a ``[variants.NAME]`` table that gives the variant a display name (not a field it overrides).
+LABEL_KEY = "label"
+#: How the base scenario is named among its variants when ``base_label`` is not set.
+BASE_NAME = "base"
+#: Longest display name of the base or a variant (characters): it heads a table column and a chart's legend.
+MAX_LABEL = 40
 
 
 class _Checks:
@@ -125,10 +131,17 @@ class Scenario(_Strict):
         description='Many creators and videos competing for the same users (engine = "agents"); unset: the'
         " scenario's one video.",
     )
+    base_label: Annotated[str, Field(min_length=1, max_length=MAX_LABEL)] | None = Field(
+        None,
+        description='Display name of the base scenario among its variants (e.g. "micro-influencer"; 1-40'
+        ' characters), shown in tables, charts, the report and --json beside the key "base". Unset: "base".'
+        " Changes no result.",
+    )
     variants: dict[str, dict[str, Any]] = Field(
         {},
         description="Named variants: tables that override any fields of the base scenario (compared with the same"
-        " random numbers by viralsim compare).",
+        ' random numbers by viralsim compare). A variant\'s own key label = "..." gives it a display name (1-40'
+        " characters, shown in tables, charts and the report; default: its NAME); it overrides nothing.",
     )
 
     _checks: _Checks = PrivateAttr(default_factory=lambda: _Checks())
@@ -144,10 +157,31 @@ class Scenario(_Strict):
         """The scenario with variant ``name`` applied (``None``: the base itself)."""
         if name is None:
             return self
+        override = self.override(name)
+        if LABEL_KEY in self.variants[name] or self.base_label is not None:
+            # the variant's scenario carries its own display name (its base_label), so a run of it names itself
+            override = {**override, "base_label": self.variant_label(name)}
+        return self.derive(override)
+
+    def override(self, name: str) -> dict[str, Any]:
+        """The fields variant ``name`` overrides: its table without its display name (:data:`LABEL_KEY`)."""
         if name not in self.variants:
             known = ", ".join(sorted(self.variants)) or "none"
             raise KeyError(f"unknown variant {name!r} (known: {known})")
-        return self.derive(self.variants[name])
+        return {k: v for k, v in self.variants[name].items() if k != LABEL_KEY}
+
+    def variant_label(self, name: str | None) -> str:
+        """The display name of variant ``name`` (``None`` or ``"base"``: the base scenario).
+
+        A variant's ``label`` key, else its name; the base's ``base_label``, else ``"base"``.
+        A display name changes no result: runs, tables and files keep the variant's key.
+        The scenario :meth:`variant` makes carries the variant's display name as its
+        ``base_label`` (when the base or the variant has one).
+        """
+        if name is None or (name == BASE_NAME and name not in self.variants):
+            return self.base_label or BASE_NAME
+        label = self.variants.get(name, {}).get(LABEL_KEY)
+        return label if isinstance(label, str) and label else name
 
     def derive(self, override: dict[str, Any]) -> Scenario:
         """:func:`apply_variant` of ``override``, made once per scenario object and kept.
