@@ -9,7 +9,7 @@ Layout of ``DIR``::
     chunks/*.parquet  one file per finished chunk while the work runs (atomic renames)
     runs.parquet      one row per run: variant, point, swept params, run, seed, summary
     runs.csv          the same, with a "# provenance:" first line
-    bands.parquet     reach-curve quantile bands: variant, point, source, time_h, q05..q95, mean
+    bands.parquet     reach-curve quantile bands: variant, point, source, time_h, after_upload_h, q05..q95, mean
     curves.parquet    every run's row with its reach curves (what the other tables are built from)
 
 Each chunk is written to a hidden temporary file and renamed into ``chunks/``, so a
