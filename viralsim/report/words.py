@@ -72,11 +72,12 @@ def fmt_pct(fraction: float | None, *, trim: bool = False) -> str:
     return f"{text}\u00a0%"  # a no-break space: a line never starts with "%"
 
 
-def clock(t_h: float) -> str:
-    """Hours since Monday 00:00 UTC -> ``"Tuesday 18:00"`` (later weeks wrap)."""
+def clock(t_h: float, short: bool = False) -> str:
+    """Hours since Monday 00:00 UTC -> ``"Tuesday 18:00"`` (``short``: ``"Tue 18:00"``; later weeks wrap)."""
     minutes = int(round(t_h * 60))
     day, rest = divmod(minutes, 24 * 60)
-    return f"{DAYS[day % 7]} {rest // 60:02d}:{rest % 60:02d}"
+    name = DAYS[day % 7][:3] if short else DAYS[day % 7]
+    return f"{name} {rest // 60:02d}:{rest % 60:02d}"
 
 
 def _list(items: list[str]) -> str:
