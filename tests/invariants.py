@@ -230,6 +230,11 @@ def check_marketplace_invariants(r: RunResult) -> None:
     assert np.array_equal(vid["likes"], np.bincount(v["video"][v["liked"]], minlength=n_v))
     assert np.all(vid["views_for_you"] + vid["views_following"] + vid["views_share"] == vid["views"])
     assert np.all(t >= vid["upload_h"][v["video"]])
+    for row in r.stages:  # each stage row counts hours after its own video's upload
+        up = float(vid["upload_h"][row["video"]])
+        assert 0.0 <= row["start_h"] <= row["evaluated_h"] <= sc.horizon_h - up
+        seen = (v["video"] == row["video"]) & (v["stage"] == row["stage"]) & (t <= up + row["evaluated_h"])
+        assert row["views_evaluated"] == int(np.count_nonzero(seen))
     assert np.all(vid["creator"] >= 0) and np.all(vid["creator"] < sc.population.users)
     assert not np.any(v["user"] == vid["creator"][v["video"]]), "a creator watched their own video"
     # sessions: every view lies in a session of its user; watched counts add up to the views

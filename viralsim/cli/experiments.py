@@ -152,10 +152,11 @@ def run_plan(file: str, plan: Plan, out: Outputs, what: str, plot_kind: str, met
         from viralsim import plots
 
         with one_line(out.plot_path):
+            name, runs = result.plan.scenario.name, result.plan.runs  # the figure's title names them
             if plot_kind == "sweep":
-                fig = plots.plot_sweep(result.runs, list(result.plan.params), metric=metrics[0])
+                fig = plots.plot_sweep(result.runs, list(result.plan.params), metric=metrics[0], scenario=name)
             else:
-                fig = plots.plot_reach_bands(result.bands)
+                fig = plots.plot_reach_bands(result.bands, scenario=name, runs=runs)
         save_figure_or_fail(fig, out.plot_path)
     if out.as_json:
         _ensemble_json(result, metrics, out.out_dir)
