@@ -149,6 +149,13 @@ def ensemble_title(scenario: str | None, variants: Sequence[str], runs: int | No
     return f"{head} [{names}]{count}: {what}"
 
 
+def wrap(title: str, width: int = 90) -> str:
+    """A long title on several lines (a figure 8-9 inches wide holds about 90 characters at the title's size)."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width) for line in title.split("\n"))
+
+
 def metric_label(metric: str, per_run: bool = True) -> str:
     """An axis label for a per-run metric from its field metadata (label and unit), not its column name."""
     from viralsim.records import Summary, metas

@@ -20,6 +20,7 @@ from viralsim.plots._base import (
     pyplot,
     select_series,
     series_styles,
+    wrap,
 )
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def plot_ccdf(
     ax.legend(loc="best", fontsize=9, frameon=True)
     names = list(dict.fromkeys(v for v, _p, _l, _c in series))
     text = title or ensemble_title(scenario, names, n_max, f"distribution of {metric_label(column)} (CCDF)")
-    ax.set_title(text + (f"\n({note})" if note else ""))
+    ax.set_title(wrap(text + (f"\n({note})" if note else "")))
     return fig
 
 
@@ -217,7 +218,7 @@ def plot_sweep(
         ax.grid(alpha=0.3)
         ax.set_xlabel(param_label(p))
         ax.set_ylabel(metric_label(metric))
-        ax.set_title(title or f"{default}{what} against {p}")
+        ax.set_title(wrap(title or f"{default}{what} against {p}"))
         return fig
     from matplotlib.colors import LogNorm, Normalize
 

@@ -20,6 +20,7 @@ from viralsim.plots._base import (
     pyplot,
     select_series,
     series_styles,
+    wrap,
 )
 from viralsim.result import RunResult
 from viralsim.views import SOURCES
@@ -110,12 +111,15 @@ def _stop_marker(
     parts += [f"{fmt_num(by[s])} {LABELS[s]}" for s in ("following", "share") if by[s] >= 0.5]
     text = (
         f"push stopped at {stop:.1f} h ({why}) with {fmt_num(at)} views;\n"
-        f"after it: +{fmt_num(after)} ({fmt_pct(after / max(float(total[-1]), 1.0))}): " + ", ".join(parts)
+        f"after it: +{fmt_num(after)} ({fmt_pct(after / max(float(total[-1]), 1.0))}):\n" + ",\n".join(parts)
     )
+    right = stop > 0.5 * float(t[-1])  # past the middle: the note goes to the left of the line
     ax.annotate(
         text,
         xy=(stop, at),
-        xytext=(8, -28),
+        xytext=(-10 if right else 10, -34),
+        ha="right" if right else "left",
+        va="top",
         textcoords="offset points",
         fontsize=8,
         color="#7f1d1d",
@@ -253,7 +257,7 @@ def plot_reach_bands(
     axl.set_xlabel(HOURS_LABEL if after else "hours since t = 0 (the simulation clock)")
     names = list(dict.fromkeys(v for v, _p, _l, _c in series))
     text = title or ensemble_title(scenario, names, runs, "cumulative views (line: median, bands: quantiles over runs)")
-    ax.set_title(text + (f"\n({note})" if note else ""))
+    ax.set_title(wrap(text + (f"\n({note})" if note else "")))
     return fig
 
 
