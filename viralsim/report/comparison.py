@@ -148,7 +148,7 @@ def compare_figure(ens: EnsembleResult, upload_h: float | None = None) -> go.Fig
         horizontal_spacing=0.1,
         subplot_titles=[
             "<b>Views over time</b>: median and 90 % band (log scale)",
-            "<b>Final views</b>: each run (dot), median (◆) and 90 % interval",
+            "<b>Final views</b> per run (◆ median, 90 %)",
         ],
     )
     ymax, zeros = 10.0, 0
@@ -214,10 +214,10 @@ def compare_figure(ens: EnsembleResult, upload_h: float | None = None) -> go.Fig
         finals = runs.loc[runs["variant"] == label, "views"].to_numpy(float)
         shown = finals[finals > 0]
         zeros += int(len(finals) - len(shown))
-        jitter = (np.random.default_rng(i).random(len(shown)) - 0.5) * 0.5  # fixed: the page is reproducible
+        jitter = (np.random.default_rng(i).random(len(shown)) - 0.5) * 0.3  # fixed: the page is reproducible
         fig.add_trace(
             go.Scatter(
-                x=(i + jitter).tolist(),
+                x=(i - 0.18 + jitter).tolist(),  # the runs left of the tick, the median right of it
                 y=shown.tolist(),
                 mode="markers",
                 marker={"color": _rgba(colour, 0.45), "size": 6, "symbol": SYMBOLS[i % len(SYMBOLS)]},
@@ -231,7 +231,7 @@ def compare_figure(ens: EnsembleResult, upload_h: float | None = None) -> go.Fig
         med_v, lo_v, hi_v = (float(_num(table, label, c)) for c in ("views_median", "views_q05", "views_q95"))
         fig.add_trace(
             go.Scatter(
-                x=[i],
+                x=[i + 0.12],
                 y=[med_v if med_v > 0 else None],
                 mode="markers+text",
                 marker={"color": colour, "size": 15, "symbol": "diamond", "line": {"color": "white", "width": 1}},
