@@ -132,7 +132,7 @@ else:
     print(f"The push stopped at stage {last['stage']}, a cohort of {last['cohort_size']:,} people.")
     print(f"Only {last['delivered']:,} of them had been sent the video when the platform checked:")
     print(f"its {kpi} rate was {last[kpi]:.2%}, below the threshold of {last['threshold_' + kpi]:.2%}.")
-    print(f"The stop came {s['stop_h'] - bees.video.upload_h:.0f} hours after the upload.")
+    print(f"The stop came {s['stop_h']:.0f} hours after the upload.")  # stop_h counts from the upload
 
 # %% [markdown]
 # ## Views over time

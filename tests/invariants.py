@@ -101,6 +101,15 @@ def check_invariants(r: RunResult) -> None:
     assert s["cascade_views"] == len(child)
     assert s["structural_virality"] >= 0.0
 
+    # one time origin: the summary's hours count from the upload (the views log is on the simulation clock)
+    up = sc.video.upload_h
+    if n:
+        assert np.all(t >= up), "a view before the upload"
+        hist = np.bincount(np.floor(t - up).astype(np.int64))
+        assert s["peak_rate_h"] == float(np.argmax(hist)) and s["peak_rate_views_per_h"] == int(hist.max())
+    if s["stop_h"] is not None:
+        assert 0.0 <= s["stop_h"] <= sc.horizon_h - up
+
     # the push: stages in order, consistent decisions
     sizes = sc.platform.push.cohort_sizes()
     stage = v["stage"]
@@ -116,11 +125,11 @@ def check_invariants(r: RunResult) -> None:
         assert row["cohort_size"] == sizes[i - 1]
         assert row["passed"] == (row["failed"] == ""), "passed <=> no failed KPI"
         assert row["views_evaluated"] <= row["delivered"] <= row["cohort_size"]
-        assert row["start_h"] <= row["evaluated_h"] <= sc.horizon_h
+        assert 0 <= row["start_h"] <= row["evaluated_h"] <= sc.horizon_h - sc.video.upload_h
         if i < len(rows):
             assert row["passed"], "the push went on after a failed stage"
         # the gate saw exactly the stage's views up to its evaluation, and its rates are theirs
-        seen = (stage == i) & (t <= row["evaluated_h"])
+        seen = (stage == i) & (t <= sc.video.upload_h + row["evaluated_h"])  # rows count hours after the upload
         assert row["views_evaluated"] == int(np.count_nonzero(seen))
         if row["views_evaluated"]:
             assert abs(row["completion"] - np.mean(v["completed"][seen])) < 1e-12
@@ -221,6 +230,11 @@ def check_marketplace_invariants(r: RunResult) -> None:
     assert np.array_equal(vid["likes"], np.bincount(v["video"][v["liked"]], minlength=n_v))
     assert np.all(vid["views_for_you"] + vid["views_following"] + vid["views_share"] == vid["views"])
     assert np.all(t >= vid["upload_h"][v["video"]])
+    for row in r.stages:  # each stage row counts hours after its own video's upload
+        up = float(vid["upload_h"][row["video"]])
+        assert 0.0 <= row["start_h"] <= row["evaluated_h"] <= sc.horizon_h - up
+        seen = (v["video"] == row["video"]) & (v["stage"] == row["stage"]) & (t <= up + row["evaluated_h"])
+        assert row["views_evaluated"] == int(np.count_nonzero(seen))
     assert np.all(vid["creator"] >= 0) and np.all(vid["creator"] < sc.population.users)
     assert not np.any(v["user"] == vid["creator"][v["video"]]), "a creator watched their own video"
     # sessions: every view lies in a session of its user; watched counts add up to the views

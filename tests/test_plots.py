@@ -353,15 +353,19 @@ def test_kinds_of_many_run_folders(many: dict[str, Path]) -> None:
 def test_reach_bands_overlay_variants(many: dict[str, Path]) -> None:
     fig = draw(load_results(many["compare"]), "reach")
     lin, log = fig.axes
-    assert len(lin.lines) == 3 + 1 and len(log.lines) == 3 + 1  # a median per variant, the upload line
+    assert len(lin.lines) == 3 and len(log.lines) == 3  # a median per variant; the time axis starts at the upload
+    assert len({str(ln.get_linestyle()) for ln in lin.lines}) == 3, "each variant has its own line style"
+    assert len({ln.get_marker() for ln in lin.lines}) == 3, "and its own markers"
+    assert lin.get_xlim()[0] == 0.0
     assert len(lin.collections) == 3 * 2  # 5-95 % and 25-75 % bands per variant
     labels = legend(lin)
     assert [x.split(":")[0] for x in labels[:3]] == ["base", "social", "strict"]
     assert labels[3:] == ["25–75 % of runs", "5–95 % of runs"]
     assert log.get_yscale() == "log" and lin.get_ylabel() == "cumulative views"
-    assert "tiny, 30 runs per variant" in titles(fig) and "upload" in log.get_xlabel()
+    assert "tiny [base, social, strict] — 30 runs per variant" in titles(fig)
+    assert log.get_xlabel() == "hours after upload"
     one = draw(load_results(many["compare"]), "reach", variant="social")
-    assert [x.split(":")[0] for x in legend(one.axes[0])[:1]] == ["social"] and len(one.axes[0].lines) == 2
+    assert [x.split(":")[0] for x in legend(one.axes[0])[:1]] == ["social"] and len(one.axes[0].lines) == 1
 
 
 def test_reach_bands_of_a_sweep_label_the_points(many: dict[str, Path]) -> None:
@@ -400,8 +404,8 @@ def test_ccdf(many: dict[str, Path]) -> None:
     fig = draw(res, "ccdf")
     (ax,) = fig.axes
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    steps = [ln for ln in ax.lines if ln.get_linestyle() == "-"]
-    assert len(steps) == 3
+    steps = [ln for ln in ax.lines if ln.get_marker() not in (None, "", "None")]  # the medians are plain lines
+    assert len(steps) == 3 and len({str(ln.get_linestyle()) for ln in steps}) == 3  # a style per variant
     x, y = steps[0].get_data()
     base = np.sort(res.runs[res.runs["variant"] == "base"]["views"].to_numpy())
     assert np.asarray(x)[0] == base[base > 0][0] and np.asarray(y)[0] == 1.0
@@ -416,7 +420,7 @@ def test_sweep_one_parameter(many: dict[str, Path]) -> None:
     res = load_results(many["sweep1"])
     fig = draw(res, "sweep")
     (ax,) = fig.axes
-    assert ax.get_xlabel() == "video.appeal" and ax.get_ylabel() == "final views per run"
+    assert ax.get_xlabel() == "latent quality (video.appeal)" and ax.get_ylabel() == "final views per run"
     (line,) = ax.lines
     x, y = line.get_data()
     assert list(x) == [0.5, 0.6, 0.7, 0.8]
@@ -444,7 +448,9 @@ def test_sweep_two_parameters_heat_map(many: dict[str, Path]) -> None:
     assert len(panels) == 2  # one heat-map per variant
     assert [ax.get_title() for ax in panels] == ["base", "social"]
     assert all(len(ax.texts) == 2 * 3 for ax in panels)  # every cell annotated
-    assert panels[0].get_xlabel() == "platform.push.thresholds.completion" and panels[0].get_ylabel() == "video.appeal"
+    x_label, y_label = panels[0].get_xlabel(), panels[0].get_ylabel()
+    assert x_label == "least completion rate (platform.push.thresholds.completion)"
+    assert y_label == "latent quality (video.appeal)"
     cbar = [ax for ax in fig.axes if not ax.images and ax.get_ylabel()]
     assert cbar and cbar[0].get_ylabel() == "median final likes per run"
     med = res.runs[res.runs["variant"] == "base"].groupby(["video.appeal", "platform.push.thresholds.completion"])

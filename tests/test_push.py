@@ -36,6 +36,7 @@ class ScriptedPool:
     ) -> None:
         self.cfg = cfg
         self.video: int | None = 7  # carried by every stage row
+        self.upload_h = 0.0  # stage rows count hours from it
         self.left = population
         self.completion = completion
         self.delay_h = delay_h
@@ -106,6 +107,27 @@ def run(pool: ScriptedPool, until: float = 1000.0) -> ScriptedPool:
     env.process(push(env, typed, pool.cfg))
     env.run(until=until)
     return pool
+
+
+def test_stage_rows_count_hours_after_the_upload() -> None:
+    # the push of a video uploaded at 3 h on the simulation clock: its rows read as if it started at 0,
+    # while the stop the pool is told of stays on the clock (the summary converts it)
+    pool = ScriptedPool(config(), 10_000, {1: 0.5, 2: 0.5, 3: 0.5})
+    pool.upload_h = 3.0
+    env = simpy.Environment()
+
+    def later() -> Any:
+        yield env.timeout(3.0)
+        yield from push(env, pool, pool.cfg)
+
+    env.process(later())
+    env.run(until=1000.0)
+    plain = run(ScriptedPool(config(), 10_000, {1: 0.5, 2: 0.5, 3: 0.5}))
+    assert [(r["start_h"], r["evaluated_h"]) for r in pool.rows] == [
+        (r["start_h"], r["evaluated_h"]) for r in plain.rows
+    ]
+    assert pool.rows[0]["start_h"] == 0.0 and pool.rows[0]["evaluated_h"] == 0.5
+    assert pool.stop_h == 3.0 + plain.rows[-1]["evaluated_h"]
 
 
 def config(**kw: Any) -> Push:

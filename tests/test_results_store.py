@@ -126,6 +126,22 @@ def test_an_edited_edge_list_is_refused_like_a_changed_scenario(tmp_path):
     assert "graph/edges.txt" in _one_line_error(*_cli(*cmd))
 
 
+def test_a_folder_of_an_older_results_format_is_refused(tmp_path):
+    # before the results format 2, stop_h and peak_rate_h counted hours since t = 0: the same command's
+    # old folder must not be resumed into (its rows would mean something else) nor read as complete
+    out = tmp_path / "res"
+    code, _, stderr = _run_tiny(out)
+    assert code == 0, stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["results_format"] == 2
+    old = {k: v for k, v in manifest.items() if k != "results_format"}
+    old["fingerprint"] = "0123456789abcdef"  # its fingerprint did not include the format
+    for complete in (True, False):
+        (out / "manifest.json").write_text(json.dumps(dict(old, complete=complete)))
+        line = _one_line_error(*_run_tiny(out))
+        assert line.startswith(str(out)) and "results format 1" in line and "after the upload" in line
+
+
 # --- defect 2: no symbolic link inside a results folder is followed -----------------------------------
 
 

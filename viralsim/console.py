@@ -12,10 +12,18 @@ from rich.table import Table
 from rich.text import Text
 
 from viralsim.records import Meta, StageRecord, Summary, format_value, metas
-from viralsim.records.words import metric_words, source_label, stop_in_words
+from viralsim.records.words import clock, metric_words, source_label, stop_in_words
 from viralsim.result import RunResult
 
-__all__ = ["metric_label", "print_compare", "print_ensemble", "print_run", "print_sweep", "progress_bar"]
+__all__ = [
+    "metric_label",
+    "print_compare",
+    "print_ensemble",
+    "print_run",
+    "print_sweep",
+    "progress_bar",
+    "stage_totals",
+]
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -53,8 +61,8 @@ def _by_source(views: dict[str, int]) -> str:
 def print_run(result: RunResult, console: Console | None = None, *, peak_memory_mib: float | None = None) -> None:
     """Print the summary and the stage-by-stage push of ``result`` (and the process's peak memory)."""
     con = console or Console()
-    if not con.is_terminal and con.width < 110:
-        con = Console(width=110)
+    if not con.is_terminal and con.width < 130:  # piped: wide enough for the stage table's columns
+        con = Console(width=130)
     if result.agents is not None and result.scenario.marketplace is not None:
         _print_marketplace(result, con, peak_memory_mib)
         return
@@ -86,6 +94,7 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
     if "stage_review_decision" in m:
         rows.append(("stage review", f"after stage {m['stage_review_after']} → {m['stage_review_decision']}"))
     rows.append(("recognised topic", str(s.get("recognised_topic"))))
+    rows += _time_rows(result)
     for k, v in rows:
         top.add_row(k, v)
     con.print(top)
@@ -97,10 +106,16 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
         for k in ("completion", "watch_fraction", "like", "comment", "share", "follow", "profile_click")
         if any(getattr(th.thresholds_for(r["stage"]), k) is not None for r in result.stages)
     ] or ["completion"]
-    st = Table(title="the staged push (KPIs per view at each stage's evaluation)", header_style="bold")
-    shown = ("stage", "cohort_size", "delivered", "cohort_interest", "evaluated_h", "views_evaluated", *kpis, "score")
-    for col in (*(metas(StageRecord)[k].label for k in shown), "decision"):
-        st.add_column(col, justify="right")
+    st = Table(
+        title="the staged push (eval h: hours after the upload; KPIs per view at each stage's evaluation)",
+        header_style="bold",
+    )
+    up = result.scenario.video.upload_h
+    names = metas(StageRecord)
+    head = [names[k].label for k in ("stage", "cohort_size", "delivered", "cohort_interest")]
+    head += ["eval h", "clock", "views at eval", *(names[k].label for k in kpis)]
+    for col in (*head, names["score"].label, "decision"):
+        st.add_column(col, justify="right", no_wrap=True)
     for r in result.stages:
         verdict = "[green]pass[/]" if r["passed"] else "[red]stop[/]"
         if r.get("stopped_mid_stage"):
@@ -112,18 +127,57 @@ def print_run(result: RunResult, console: Console | None = None, *, peak_memory_
             f"{r['delivered']:,}",
             f"{r.get('cohort_interest', 0.0):.3f}",
             f"{r['evaluated_h']:.1f}",
+            clock(up + r["evaluated_h"], short=True),
             f"{r['views_evaluated']:,}",
             *cells,
             f"{r['score']:.2f}",
             verdict,
         )
+    total = stage_totals(result.stages)
+    st.add_section()
+    st.add_row(
+        "total",
+        f"{total['cohort_size']:,}",
+        f"{total['delivered']:,}",
+        *[""] * 3,
+        f"{total['views_evaluated']:,}",
+        *[""] * (len(kpis) + 2),
+        style="bold",
+    )
     con.print(st)
+    con.print(
+        f"views at evaluation: a stage's views when its KPIs were judged; the video's views in all "
+        f"({s['views']:,}) also count those that came later and from followers and shares"
+    )
     limits = ", ".join(f"{k} ≥ {_pct(getattr(th.thresholds, k), 2)}" for k in kpis if getattr(th.thresholds, k))
     if limits:
         con.print(f"thresholds: {limits} (green: met, red: missed)")
     con.print(
         "interest: the cohort's mean interest in the recognised topic (0-1): how deep into the ranking the stage went"
     )
+
+
+def stage_totals(stages: Any) -> dict[str, int]:
+    """The stage table's total row: cohorts, deliveries and views at evaluation summed over the stages."""
+    return {k: int(sum(r[k] for r in stages)) for k in ("cohort_size", "delivered", "views_evaluated")}
+
+
+def _time_rows(result: RunResult) -> list[tuple[str, str]]:
+    """The upload's clock time, and when the push stopped and views peaked in hours after it (clock beside)."""
+    s, up = result.summary, result.scenario.video.upload_h
+    rows = [("upload", f"{clock(up, short=True)} (the times below count hours after it)")]
+    if s["stop_h"] is not None and s["stop_reason"] not in (None, "horizon"):
+        rows.append(("push stopped", f"{s['stop_h']:.1f} h after upload ({clock(up + s['stop_h'], short=True)})"))
+    if s["peak_rate_h"] is not None:
+        at = s["peak_rate_h"]
+        rows.append(
+            (
+                "peak hour",
+                f"{at:.0f}–{at + 1:.0f} h after upload ({clock(up + at, short=True)}): "
+                f"{s['peak_rate_views_per_h']:,} views",
+            )
+        )
+    return rows
 
 
 # --- ensembles, comparisons, sweeps ---

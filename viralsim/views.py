@@ -216,7 +216,8 @@ def summarise(
     liked, commented, shared or followed from (:data:`ENGAGED_BY`).
     ``unique_viewers`` defaults to the views (an engine that delivers a video to a
     user at most once); ``recognised_topic``, ``representation``,
-    ``users_materialised`` and ``stop_h`` are the engine's; ``engine``, ``videos``,
+    ``users_materialised`` and ``stop_h`` are the engine's (``stop_h`` on the simulation clock, like the view
+    times; the summary holds it, like ``peak_rate_h``, in hours after ``upload_h``); ``engine``, ``videos``,
     ``sessions``, ``views_per_session`` and ``gini_views`` the optional fields of an
     engine that has them (the agent engine). The per-platform fields say "not cross-posted"
     (:meth:`~viralsim.records.Summary.with_platforms` makes the cross-post's).
@@ -248,7 +249,8 @@ def summarise(
         else np.empty(0, dtype=np.int64)
     )
     tree = cascade_stats(n, child, parent)
-    hist = np.bincount(np.floor(t).astype(np.int64)) if n else np.zeros(1, dtype=np.int64)
+    # hour bins counted from the upload: bin k holds the views k to k + 1 hours after it
+    hist = np.bincount(np.floor(t - upload_h).astype(np.int64)) if n else np.zeros(1, dtype=np.int64)
     shares = counts["shared"]
     return Summary(
         views=n,
@@ -281,7 +283,7 @@ def summarise(
         recognised_topic=recognised_topic,
         representation=representation,
         users_materialised=users_materialised,
-        stop_h=stop_h,
+        stop_h=None if stop_h is None else stop_h - upload_h,
         cross_posted=False,
         views_first=n,
         views_second=0,

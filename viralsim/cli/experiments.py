@@ -181,15 +181,16 @@ def run_plan(
         from viralsim import plots
 
         with one_line(out.plot_path):
+            name, runs = result.plan.scenario.name, result.plan.runs  # the figure's title names them
             if panels:
                 from viralsim.experiments.panels import metric_panels, panels_title
 
                 fig = plots.plot_metric_panels(metric_panels(result, panels), panels_title(result))
             elif plot_kind == "sweep":
-                fig = plots.plot_sweep(result.runs, list(result.plan.params), metric=metrics[0])
+                fig = plots.plot_sweep(result.runs, list(result.plan.params), metric=metrics[0], scenario=name)
             else:  # the legend names variants by their display names
-                labels = result.plan.labels()
-                fig = plots.plot_reach_bands(result.bands.assign(variant=result.bands["variant"].map(labels)))
+                bands = result.bands.assign(variant=result.bands["variant"].map(result.plan.labels()))
+                fig = plots.plot_reach_bands(bands, scenario=name, runs=runs)
         save_figure_or_fail(fig, out.plot_path)
         wrote(out.plot_path, quiet=out.quiet)
     if out.as_json:

@@ -34,6 +34,8 @@ class TrafficPool(Protocol):
 
     #: The video's index in a marketplace (its stage rows carry it), ``None`` for a run of one video.
     video: int | None
+    #: When the video was uploaded (hours on the simulation clock): its stage rows count hours from it.
+    upload_h: float
 
     def available(self) -> bool:
         """Whether anyone is left to reach (False: the population is exhausted)."""
@@ -113,8 +115,9 @@ def push(env: simpy.Environment, pool: TrafficPool, cfg: Push) -> Proc:
         else:
             t_eval, gate = env.now, early
         interest = pool.cohort_interest(stage) / max(delivered, 1)
+        up = pool.upload_h  # the rows count hours after the upload
         row = stage_row(
-            cfg, stage, size, delivered, interest, start_h, t_eval, gate, early is not None, video=pool.video
+            cfg, stage, size, delivered, interest, start_h - up, t_eval - up, gate, early is not None, video=pool.video
         )
         pool.record_stage(row)
         if not gate.passed:
@@ -144,7 +147,10 @@ def stage_row(
     *,
     video: int | None = None,
 ) -> StageRecord:
-    """One row of the stage history: the cohort, when it was evaluated, its KPIs against the thresholds."""
+    """One row of the stage history: the cohort, when it was evaluated, its KPIs against the thresholds.
+
+    ``start_h`` and ``evaluated_h`` are hours after the video's upload.
+    """
     thresholds = cfg.thresholds_for(stage)
     return StageRecord(
         video=video,

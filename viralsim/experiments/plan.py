@@ -31,6 +31,7 @@ __all__ = [
     "BASE",
     "BYTES_PER_RUN",
     "BYTES_PER_SCENARIO",
+    "RESULTS_FORMAT",
     "Plan",
     "check_size",
     "compare_plan",
@@ -41,6 +42,10 @@ __all__ = [
 
 #: The label of the scenario itself among its variants.
 BASE = "base"
+#: What the per-run columns mean, in the manifest and the fingerprint: a results folder of another
+#: format is never resumed into (2: ``stop_h``, ``peak_rate_h`` and stage times are hours after the
+#: upload; 1, before it had a number: hours since the simulation's t = 0).
+RESULTS_FORMAT = 2
 #: Memory one run's results hold until the end of the plan: its row (summary columns and a
 #: 241-point reach curve by source), its key and its share of the tables built from the rows
 #: (measured ~18 KiB a run, peak, with scenarios/tiny.toml).
@@ -160,6 +165,7 @@ class Plan:
             "params": list(self.params),
             "points": [dict(p) for p in self.points],
             "version": __version__,
+            "results_format": RESULTS_FORMAT,
         }
 
     def fingerprint(self) -> str:

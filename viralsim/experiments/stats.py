@@ -43,7 +43,11 @@ CURVES = ("total", *SOURCES)
 
 
 def bands(rows: Sequence[Mapping[str, Any]], plan: Plan) -> pd.DataFrame:
-    """Reach-curve quantile bands per (variant, point, source), long format (pandas)."""
+    """Reach-curve quantile bands per (variant, point, source), long format (pandas).
+
+    ``time_h`` is the grid on the simulation clock (the runs' reach curves); ``after_upload_h`` the same
+    grid in hours after that variant's and grid point's upload (``video.upload_h`` may differ between them).
+    """
     import pandas as pd
 
     groups: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
@@ -55,14 +59,15 @@ def bands(rows: Sequence[Mapping[str, Any]], plan: Plan) -> pd.DataFrame:
         if not members:
             continue
         grid = np.asarray(members[0]["curve_time_h"], dtype=np.float64)
+        after = grid - plan.resolved(label, point).video.upload_h
         for name in CURVES:
             curves = np.stack([np.asarray(m[f"curve_{name}"]) for m in members]).astype(np.float64)
             q = quantiles(curves, QUANTILES)
-            frame = {"variant": label, "point": point, "source": name, "time_h": grid}
+            frame = {"variant": label, "point": point, "source": name, "time_h": grid, "after_upload_h": after}
             frame.update({_qname(p): q[i] for i, p in enumerate(QUANTILES)})
             frame["mean"] = curves.mean(axis=0)
             frames.append(pd.DataFrame(frame))
-    cols = ["variant", "point", "source", "time_h", *map(_qname, QUANTILES), "mean"]
+    cols = ["variant", "point", "source", "time_h", "after_upload_h", *map(_qname, QUANTILES), "mean"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 

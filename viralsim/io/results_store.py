@@ -9,7 +9,7 @@ Layout of ``DIR``::
     chunks/*.parquet  one file per finished chunk while the work runs (atomic renames)
     runs.parquet      one row per run: variant, point, swept params, run, seed, summary
     runs.csv          the same, with a "# provenance:" first line
-    bands.parquet     reach-curve quantile bands: variant, point, source, time_h, q05..q95, mean
+    bands.parquet     reach-curve quantile bands: variant, point, source, time_h, after_upload_h, q05..q95, mean
     curves.parquet    every run's row with its reach curves (what the other tables are built from)
 
 Each chunk is written to a hidden temporary file and renamed into ``chunks/``, so a
@@ -197,6 +197,12 @@ class ResultStore:
     def _mismatch(self, old: dict[str, Any]) -> str:
         same = {k: v for k, v in old.items() if k not in ("fingerprint", "inputs", "complete")}
         ours = {k: v for k, v in self.manifest.items() if k not in ("fingerprint", "inputs")}
+        if old.get("results_format", 1) != ours.get("results_format"):  # the same command, another meaning
+            return (
+                f"{self.dir}: holds results of an older viralsim (results format {old.get('results_format', 1)}, "
+                f"whose stop_h and peak_rate_h count hours since t = 0; this one's, {ours.get('results_format')}, "
+                "count hours after the upload); use another --out folder or delete this one"
+            )
         then, now = old.get("inputs") or {}, self.manifest.get("inputs") or {}
         if same == ours and then != now:
             changed = sorted(k for k in set(then) | set(now) if then.get(k) != now.get(k))

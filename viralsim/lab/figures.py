@@ -70,7 +70,7 @@ def reach_figure(result: RunResult) -> go.Figure:
     stop_h = result.summary.get("stop_h")
     if stop_h is not None and sc.platform.push.mode != "social":
         fig.add_vline(
-            x=float(stop_h) - up,
+            x=float(stop_h),  # hours after the upload already
             line={"color": "#6b7280", "dash": "dot", "width": 1},
             annotation={"text": "push stopped", "font": {"size": 11, "color": "#4b5563"}},
             annotation_position="top right",

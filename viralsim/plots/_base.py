@@ -23,7 +23,10 @@ COLOURS = {"for_you": "#e4405f", "following": "#3b82f6", "share": "#10b981"}
 LABELS = SOURCE_LABELS  # where a view came from, as a legend names it (the words the terminal and report use)
 PALETTE = ("#111827", "#e4405f", "#3b82f6", "#10b981", "#f59e0b", "#8b5cf6", "#0891b2", "#a16207", "#db2777")
 PASS_COLOUR, FAIL_COLOUR = "#16a34a", "#dc2626"
-HOURS_LABEL = "hours since Monday 00:00 UTC"
+HOURS_LABEL = "hours after upload"
+#: Line styles and markers of overlaid series: curves that coincide stay visible (each its own dash and marker).
+LINESTYLES = ("-", "--", ":", "-.", (0, (10, 3)), (0, (3, 1.5, 1, 1.5, 1, 1.5)))
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 KPIS = ("completion", "watch_fraction", "like", "comment", "share", "follow", "profile_click", "score")
 MAX_SERIES = 8  # more overlaid curves than this are unreadable: thin the grid points
 TREE_LIMIT = 20_000  # nodes; above this a drawing is a blot and takes minutes
@@ -138,6 +141,73 @@ def select_series(
         label = v if len(all_points) == 1 else (plabel if len(have) == 1 else f"{v}, {plabel}")
         out.append((v, p, label, c))
     return out, note
+
+
+def ensemble_title(scenario: str | None, variants: Sequence[str], runs: int | None, what: str) -> str:
+    """An ensemble figure's title: scenario, the variants drawn and the run count, then what it shows."""
+    head = scenario or "ensemble"
+    names = ", ".join(variants)
+    count = "" if runs is None else f" — {runs} runs" + (" per variant" if len(variants) > 1 else "")
+    return f"{head} [{names}]{count}: {what}"
+
+
+def wrap(title: str, width: int = 90) -> str:
+    """A long title on several lines (a figure 8-9 inches wide holds about 90 characters at the title's size)."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width) for line in title.split("\n"))
+
+
+def metric_label(metric: str, per_run: bool = True) -> str:
+    """An axis label for a per-run metric from its field metadata (label and unit), not its column name."""
+    from viralsim.records import Summary, metas
+
+    meta = metas(Summary).get(metric)
+    source = metric.removeprefix("views_")
+    label = metric.replace("_", " ") if meta is None else meta.label
+    if meta is None and source in LABELS:  # a views-by-source column
+        label = f"views from {LABELS[source]}"
+    unit = "" if meta is None else meta.unit
+    text = (f"final {label} per run" if unit == "views" else f"{label} per run") if per_run else label
+    if unit == "fraction":
+        return f"{text} (fraction, 0–1)"
+    if unit and unit != "views" and unit not in label.replace("(", " ").split():  # a count of views goes without
+        text += f" ({unit})"
+    return text
+
+
+def param_label(dotted: str) -> str:
+    """An axis label for a swept scenario field: the start of its description, then its dotted path."""
+    from pydantic import BaseModel
+
+    from viralsim.scenario import Scenario
+
+    model: Any = Scenario
+    info = None
+    for part in dotted.split("."):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return dotted
+        info = fields[part]
+        nxt = [info.annotation]
+        model = None
+        while nxt:
+            tp = nxt.pop()
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                model = tp
+                break
+            nxt.extend(getattr(tp, "__args__", ()))
+    text = (info.description or "") if info is not None else ""
+    cut = min((i for i in (text.find(c) for c in ("(", "[", ":", ";", ". ", ",")) if i > 0), default=len(text))
+    short = text[:cut].strip().rstrip(".").removesuffix(" in").strip()
+    if not short or len(short) > 72 or not short[0].isalpha():
+        short = dotted.rsplit(".", 1)[-1].replace("_", " ")
+    return f"{short[0].lower() + short[1:]} ({dotted})"
+
+
+def series_styles(i: int) -> tuple[Any, str]:
+    """The line style and marker of the ``i``-th overlaid series."""
+    return LINESTYLES[i % len(LINESTYLES)], MARKERS[i % len(MARKERS)]
 
 
 def pick_series(df: pd.DataFrame, variant: str, point: int) -> pd.DataFrame:

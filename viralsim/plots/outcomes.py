@@ -8,7 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from viralsim.plots._base import check_numeric, count_axis, fmt_num, fmt_thousands, pick_series, pyplot, select_series
+from viralsim.plots._base import (
+    check_numeric,
+    count_axis,
+    ensemble_title,
+    fmt_num,
+    fmt_thousands,
+    metric_label,
+    param_label,
+    pick_series,
+    pyplot,
+    select_series,
+    series_styles,
+    wrap,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,6 +37,7 @@ def plot_ccdf(
     variants: Sequence[str] | None = None,
     point_labels: Mapping[int, str] | None = None,
     title: str | None = None,
+    scenario: str | None = None,
 ) -> Figure:
     """Distribution of a final outcome over runs: log-log CCDF per variant.
 
@@ -37,20 +51,27 @@ def plot_ccdf(
     variants, point_labels
         Variants to draw (default all) and legend labels of grid points.
     title
-        Figure title.
+        Figure title (default: the scenario, the variants drawn, the run count and the metric).
+    scenario
+        The scenario's name, for the default title.
 
     Returns
     -------
     matplotlib.figure.Figure
-        P(X ≥ x) against x, both log scale, one step curve per variant, median dotted.
+        P(X ≥ x) against x, both log scale, one step curve per variant (its own line
+        style and marker; "identical to" the first variant when its runs are), median dotted.
     """
     plt = pyplot()
     check_numeric(runs, column)
     series, note = select_series(runs, variants, None, point_labels)
     fig, ax = plt.subplots(figsize=(8, 5.5), constrained_layout=True)
     lo, n_max = math.inf, 1
-    for v, p, label, c in series:
+    first: tuple[str, np.ndarray] | None = None
+    for i, (v, p, label, c) in enumerate(series):
         x = pick_series(runs, v, p)[column].to_numpy(float)
+        same = first is not None and np.array_equal(first[1], x, equal_nan=True)
+        if first is None:
+            first = (label, x)
         n = len(x)
         pos = np.sort(x[np.isfinite(x) & (x > 0)])
         hidden = n - len(pos)
@@ -58,9 +79,12 @@ def plot_ccdf(
         finite = x[np.isfinite(x)]
         med = float(np.median(finite)) if len(finite) else float("nan")
         lab = f"{label}: median {fmt_thousands(med) if np.isfinite(med) else '–'} ({n} runs{extra})"
+        lab += f" — identical to {first[0]}" if same and first else ""
         if len(pos):
             y = 1.0 - np.arange(len(pos)) / n  # fraction of all runs with at least pos[i]
-            ax.step(pos, y, where="post", color=c, lw=1.8, label=lab)
+            ls, marker = series_styles(i)
+            every = max(1, len(pos) // 12)
+            ax.step(pos, y, where="post", color=c, lw=1.8, ls=ls, marker=marker, ms=4, markevery=every, label=lab)
             ax.axvline(med, color=c, lw=0.8, ls=":") if med > 0 else None
             lo = min(lo, float(pos[0]))
         else:
@@ -76,12 +100,13 @@ def plot_ccdf(
 
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: f"{100 * y:g} %"))
     ax.grid(which="both", alpha=0.25)
-    what = column.replace("_", " ")
-    ax.set_xlabel(f"final {what} per run (log scale; dotted: median)")
+    what = metric_label(column, per_run=False)
+    ax.set_xlabel(f"{metric_label(column)} (log scale; dotted: median)")
     ax.set_ylabel(f"runs with at least x {what} (log)")
     ax.legend(loc="best", fontsize=9, frameon=True)
-    text = title or f"distribution of final {what} over runs (CCDF)"
-    ax.set_title(text + (f"\n({note})" if note else ""))
+    names = list(dict.fromkeys(v for v, _p, _l, _c in series))
+    text = title or ensemble_title(scenario, names, n_max, f"distribution of {metric_label(column)} (CCDF)")
+    ax.set_title(wrap(text + (f"\n({note})" if note else "")))
     return fig
 
 
@@ -101,6 +126,7 @@ def plot_sweep(
     *,
     variants: Sequence[str] | None = None,
     title: str | None = None,
+    scenario: str | None = None,
 ) -> Figure:
     """An outcome against the swept parameters.
 
@@ -115,12 +141,14 @@ def plot_sweep(
     variants
         Variants to draw (default all).
     title
-        Figure title.
+        Figure title (default: the scenario, the variants, the runs per point and what is shown).
+    scenario
+        The scenario's name, for the default title.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One parameter: the median over runs with 25-75 % and 5-95 % bands
+        Axes are labelled from the fields' descriptions and the metric's label. One parameter: the median over runs with 25-75 % and 5-95 % bands
         against the parameter, one line per variant (log y when the medians span
         more than two decades). Two parameters: a heat-map of the median per
         variant, cells annotated, one colour scale for all panels.
@@ -145,7 +173,10 @@ def plot_sweep(
         )
     check_numeric(runs, metric)
     series, _ = select_series(runs.assign(point=0), variants, None, None)
-    what = metric.replace("_", " ")
+    what = metric_label(metric, per_run=False)
+    names = list(dict.fromkeys(v for v, _p, _l, _c in series))
+    per_point = int(runs.groupby(["variant", *params]).size().max()) if len(runs) else 0
+    default = ensemble_title(scenario, names, per_point, "").removesuffix(": ") + " per point: "
     plt = pyplot()
     if len(params) == 1:
         p = params[0]
@@ -161,13 +192,14 @@ def plot_sweep(
                 xs = np.asarray(vals, dtype=float)
                 ax.fill_between(xs, q[0.05], q[0.95], color=c, alpha=0.12, lw=0)
                 ax.fill_between(xs, q[0.25], q[0.75], color=c, alpha=0.28, lw=0)
-                ax.plot(xs, q[0.5], color=c, lw=1.8, marker="o", ms=4, label=f"{label}: median")
+                ls, marker = series_styles(j)
+                ax.plot(xs, q[0.5], color=c, lw=1.8, ls=ls, marker=marker, ms=5, label=f"{label}: median")
                 continue
             # categories (e.g. a mode): no line between them; a bar per category, variants side by side
             xs = np.arange(len(vals), dtype=float) + (j - (len(series) - 1) / 2) * 0.8 / len(series)
             ax.vlines(xs, q[0.05], q[0.95], color=c, alpha=0.35, lw=2)
             ax.vlines(xs, q[0.25], q[0.75], color=c, alpha=0.7, lw=7)
-            ax.plot(xs, q[0.5], color=c, lw=0, marker="o", ms=7, mec="white", label=f"{label}: median")
+            ax.plot(xs, q[0.5], color=c, lw=0, marker=series_styles(j)[1], ms=7, mec="white", label=f"{label}: median")
         pos = [m for m in meds if m > 0]
         if pos and len(pos) == len(meds) and max(pos) / min(pos) > 100:
             ax.set_yscale("log")
@@ -184,9 +216,9 @@ def plot_sweep(
         ax.legend(handles=handles, fontsize=9, frameon=True, loc="best")
         count_axis(ax)
         ax.grid(alpha=0.3)
-        ax.set_xlabel(p)
-        ax.set_ylabel(f"final {what} per run")
-        ax.set_title(title or f"{what} against {p}")
+        ax.set_xlabel(param_label(p))
+        ax.set_ylabel(metric_label(metric))
+        ax.set_title(wrap(title or f"{default}{what} against {p}"))
         return fig
     from matplotlib.colors import LogNorm, Normalize
 
@@ -222,13 +254,13 @@ def plot_sweep(
                 ax.text(j, i, fmt_num(val), ha="center", va="center", fontsize=8, color="white" if dark else "black")
         ax.set_xticks(np.arange(len(xv)), [fmt_num(x) if isinstance(x, float) else str(x) for x in xv])
         ax.set_yticks(np.arange(len(yv)), [fmt_num(y) if isinstance(y, float) else str(y) for y in yv])
-        ax.set_xlabel(px)
-        ax.set_ylabel(py)
+        ax.set_xlabel(param_label(px))
+        ax.set_ylabel(param_label(py))
         ax.set_title(label if len(series) > 1 else "", fontsize=10)
     for ax in axes.ravel()[len(series) :]:
         ax.axis("off")
     assert im is not None, "no grid to draw"  # series is never empty here
-    cbar = fig.colorbar(im, ax=axes.ravel().tolist(), label=f"median final {what} per run", shrink=0.9)
+    cbar = fig.colorbar(im, ax=axes.ravel().tolist(), label=f"median {metric_label(metric)}", shrink=0.9)
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: fmt_num(x)))
@@ -236,5 +268,5 @@ def plot_sweep(
     import textwrap
 
     width = int(fig.get_figwidth() * 9)  # characters that fit across the figure at the title's size
-    fig.suptitle(textwrap.fill(title or f"median {what} over runs per grid point", width))
+    fig.suptitle(textwrap.fill(title or f"{default}median {what} per grid point", width))
     return fig

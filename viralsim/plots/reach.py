@@ -13,11 +13,14 @@ from viralsim.plots._base import (
     LABELS,
     PALETTE,
     count_axis,
+    ensemble_title,
     fmt_num,
     fmt_pct,
     pick_series,
     pyplot,
     select_series,
+    series_styles,
+    wrap,
 )
 from viralsim.result import RunResult
 from viralsim.views import SOURCES
@@ -36,14 +39,22 @@ def reach_figure(
     upload_h: float | None,
     horizon_h: float,
     title: str,
+    stop_h: float | None = None,
+    stop_reason: str | None = None,
 ) -> Figure:
+    """One run's reach by source in hours after the upload (the reach table's ``time_h`` is on the
+    simulation clock, the stage rows' ``start_h`` and ``stop_h`` count from the upload)."""
     plt = pyplot()
     fig, (ax, axl) = plt.subplots(
         2, 1, figsize=(9, 7), sharex=True, constrained_layout=True, gridspec_kw={"height_ratios": [3, 2]}
     )
+    up = upload_h or 0.0
     t = np.asarray(rc["time_h"], dtype=float)
-    total = np.asarray(rc["total"], dtype=float)
-    stacks = [np.asarray(rc[s], dtype=float) for s in SOURCES]
+    keep = t >= up
+    keep[max(int(np.argmax(keep)) - 1, 0)] = True  # the grid point just before the upload: the curve starts at 0
+    t = t[keep] - up
+    total = np.asarray(rc["total"], dtype=float)[keep]
+    stacks = [np.asarray(rc[s], dtype=float)[keep] for s in SOURCES]
     ax.stackplot(
         t,
         *stacks,
@@ -66,15 +77,12 @@ def reach_figure(
         for a in (ax, axl):
             a.axvline(row["start_h"], color="grey", lw=0.8, ls=":")
         colour = "black" if row["passed"] else "#b91c1c"
-        label = f"S{row['stage']}" + ("" if row["passed"] else " stop")
-        axl.text(row["start_h"], top * 1.5, label, ha="left", va="bottom", fontsize=8, color=colour)
+        axl.text(row["start_h"], top * 1.5, f"S{row['stage']}", ha="left", va="bottom", fontsize=8, color=colour)
+    if stop_h is not None and stages and stop_reason not in (None, "horizon"):
+        _stop_marker(ax, axl, t, total, stacks, float(stop_h), stop_reason, top)
     for a in (ax, axl):
-        if upload_h is not None:
-            a.axvline(upload_h, color="black", lw=0.8)
         a.grid(alpha=0.3)
-    if upload_h is not None:
-        ax.text(upload_h, top * 1.02, " upload", fontsize=8, va="bottom")
-    ax.set_xlim(0, horizon_h)
+    ax.set_xlim(0, horizon_h - up)
     ax.set_ylim(0, top * 1.1)
     count_axis(ax, axl)
     axl.set_xlabel(f"{HOURS_LABEL} (dotted lines: push stages S1, S2, ...)")
@@ -83,6 +91,41 @@ def reach_figure(
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=9, frameon=True)
     return fig
+
+
+#: The ``gid`` of the reach plot's line at the push's stop (tests find it by it).
+STOP_GID = "push-stop"
+
+
+def _stop_marker(
+    ax: Any, axl: Any, t: np.ndarray, total: np.ndarray, stacks: list[np.ndarray], stop: float, reason: str, top: float
+) -> None:
+    """A line at the push's stop, and what came after it: the last cohort's late viewers, followers, shares."""
+    at = float(np.interp(stop, t, total))
+    after = float(total[-1]) - at
+    by = {s: float(y[-1]) - float(np.interp(stop, t, y)) for s, y in zip(SOURCES, stacks, strict=True)}
+    why = "every stage passed" if reason == "all_stages_passed" else reason.replace("_", " ")
+    for a in (ax, axl):
+        a.axvline(stop, color="#b91c1c", lw=1.3, ls="--", gid=STOP_GID)
+    parts = [f"{fmt_num(by['for_you'])} late For You views (cohorts already delivered)"]
+    parts += [f"{fmt_num(by[s])} {LABELS[s]}" for s in ("following", "share") if by[s] >= 0.5]
+    text = (
+        f"push stopped at {stop:.1f} h ({why}) with {fmt_num(at)} views;\n"
+        f"after it: +{fmt_num(after)} ({fmt_pct(after / max(float(total[-1]), 1.0))}):\n" + ",\n".join(parts)
+    )
+    right = stop > 0.5 * float(t[-1])  # past the middle: the note goes to the left of the line
+    ax.annotate(
+        text,
+        xy=(stop, at),
+        xytext=(-10 if right else 10, -34),
+        ha="right" if right else "left",
+        va="top",
+        textcoords="offset points",
+        fontsize=8,
+        color="#7f1d1d",
+        arrowprops={"arrowstyle": "-", "color": "#b91c1c", "lw": 0.8},
+        bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#fca5a5", "alpha": 0.9},
+    )
 
 
 def _no_views(ax: Any) -> None:
@@ -99,10 +142,11 @@ def run_title(summary: Mapping[str, Any], name: str, variant: str | None, seed: 
 
 
 def plot_reach(result: RunResult) -> Figure:
-    """Cumulative views by source over time, linear and log scale, push stages marked.
+    """Cumulative views by source in hours after the upload, linear and log scale, push stages marked.
 
     Returns the matplotlib figure (two panels: linear on top, log below so the
-    first small cohorts are visible too).
+    first small cohorts are visible too). A dashed red line marks the push's stop
+    (``summary["stop_h"]``); its note says how many views came after it and from where.
     """
     title = run_title(result.summary, result.scenario.name, result.variant, result.seed)
     return reach_figure(
@@ -111,6 +155,8 @@ def plot_reach(result: RunResult) -> Figure:
         upload_h=result.scenario.video.upload_h,
         horizon_h=result.scenario.horizon_h,
         title=title,
+        stop_h=result.summary["stop_h"],
+        stop_reason=result.summary["stop_reason"],
     )
 
 
@@ -122,6 +168,8 @@ def plot_reach_bands(
     point_labels: Mapping[int, str] | None = None,
     upload_h: float | None = None,
     title: str | None = None,
+    scenario: str | None = None,
+    runs: int | None = None,
 ) -> Figure:
     """Reach over many runs: median cumulative views with 25-75 % and 5-95 % bands.
 
@@ -129,21 +177,28 @@ def plot_reach_bands(
     ----------
     bands
         ``bands.parquet`` as a DataFrame (long format: variant, point, source,
-        time_h in hours, q05, q25, q50, q75, q95, mean); the ``source == "total"`` rows are drawn.
+        time_h in hours on the simulation clock, q05, q25, q50, q75, q95, mean);
+        the ``source == "total"`` rows are drawn.
     variants
         Variants to overlay (default: all, in table order).
     points, point_labels
         Grid points of a sweep to overlay (default: all, thinned to a readable
         number) and their legend labels (e.g. ``{0: "appeal=0.5"}``).
     upload_h
-        Upload time (hours), marked with a vertical line when given.
+        Upload time (hours on the simulation clock), for a table without ``after_upload_h``
+        (written before it had one): the x axis counts hours after the upload either way.
     title
-        Figure title (default: a description of the bands).
+        Figure title (default: the scenario, the variants drawn, the run count and what is shown).
+    scenario, runs
+        The scenario's name and the runs per variant, for the default title.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Two panels sharing the time axis: linear on top, log below.
+        Two panels sharing the time axis: linear on top, log below. Each series has
+        its own line style and markers, so curves that coincide stay visible, and a
+        variant whose median curve equals the first one's says so in the legend
+        ("identical to base").
     """
     plt = pyplot()
     from matplotlib.patches import Patch
@@ -155,11 +210,18 @@ def plot_reach_bands(
     fig, (ax, axl) = plt.subplots(
         2, 1, figsize=(9, 7), sharex=True, constrained_layout=True, gridspec_kw={"height_ratios": [3, 2]}
     )
+    # hours after each series' own upload (a variant or grid point may move it); an older table: after upload_h
+    own = "after_upload_h" in df.columns
+    after = own or upload_h is not None
+    top, right = 1.0, 0.0
+    first: tuple[str, np.ndarray] | None = None
     outer = len(series) <= 3  # the 5-95 % bands of many curves blur into one another
-    top = 1.0
-    for v, p, label, c in series:
+    for i, (v, p, label, c) in enumerate(series):
         s = pick_series(df, v, p).sort_values("time_h")
-        t = s["time_h"].to_numpy(float)
+        t = s["after_upload_h"].to_numpy(float) if own else s["time_h"].to_numpy(float) - (upload_h or 0.0)
+        if after:
+            s, t = s[t >= 0], t[t >= 0]
+        right = max(right, float(t.max(initial=0.0)))
         q = {k: s[k].to_numpy(float) for k in ("q05", "q25", "q50", "q75", "q95")}
         top = max(top, float(np.nanmax(q["q95"])) if len(t) else 1.0)
         for a in (ax, axl):
@@ -167,8 +229,15 @@ def plot_reach_bands(
                 a.fill_between(t, q["q05"], q["q95"], color=c, alpha=0.12, lw=0)
             a.fill_between(t, q["q25"], q["q75"], color=c, alpha=0.28 if outer else 0.15, lw=0)
         final = f"{q['q50'][-1]:,.0f}" if len(t) else "–"
-        ax.plot(t, q["q50"], color=c, lw=1.8, label=f"{label}: median {final} views")
-        axl.plot(t, q["q50"], color=c, lw=1.5)
+        same = first is not None and np.array_equal(first[1], q["q50"])
+        text = f"{label}: median {final} views" + (f" (identical to {first[0]})" if same and first else "")
+        if first is None:
+            first = (label, q["q50"])
+        ls, marker = series_styles(i)
+        every = (i * 4 % 24, 24)  # markers of coinciding curves fall on different points
+        kw = {"color": c, "ls": ls, "marker": marker, "markevery": every, "ms": 5}
+        ax.plot(t, q["q50"], lw=1.8, label=text, **kw)
+        axl.plot(t, q["q50"], lw=1.5, **kw)
     handles, _ = ax.get_legend_handles_labels()
     handles.append(Patch(color="grey", alpha=0.45, lw=0, label="25–75 % of runs"))
     if outer:
@@ -180,22 +249,26 @@ def plot_reach_bands(
     axl.set_ylim(0.8, top * 3)
     ax.set_ylim(0, top * 1.05)
     for a in (ax, axl):
-        if upload_h is not None:
-            a.axvline(upload_h, color="black", lw=0.8, ls="--")
         a.grid(alpha=0.3)
-    ax.set_xlim(float(df["time_h"].min()), float(df["time_h"].max()))
+    ax.set_xlim(0.0, right or 1.0)
     count_axis(ax, axl)
     ax.set_ylabel("cumulative views")
     axl.set_ylabel("cumulative views (log)")
-    axl.set_xlabel(HOURS_LABEL + (" (dashed: upload)" if upload_h is not None else ""))
-    text = title or "cumulative views: median line, quantile bands over runs"
-    ax.set_title(text + (f"\n({note})" if note else ""))
+    axl.set_xlabel(HOURS_LABEL if after else "hours since t = 0 (the simulation clock)")
+    names = list(dict.fromkeys(v for v, _p, _l, _c in series))
+    text = title or ensemble_title(scenario, names, runs, "cumulative views (line: median, bands: quantiles over runs)")
+    ax.set_title(wrap(text + (f"\n({note})" if note else "")))
     return fig
 
 
 # -- views by source ---------------------------------------------------------------------------------
 def plot_sources(
-    reach_or_bands: pd.DataFrame, *, variant: str | None = None, point: int | None = None, title: str | None = None
+    reach_or_bands: pd.DataFrame,
+    *,
+    variant: str | None = None,
+    point: int | None = None,
+    title: str | None = None,
+    upload_h: float | None = None,
 ) -> Figure:
     """Cumulative views by source as a stacked area, and each source's hourly rate.
 
@@ -210,6 +283,9 @@ def plot_sources(
         else the first; the first point). Ignored for a reach table.
     title
         Figure title (default: says what is stacked).
+    upload_h
+        Upload time (hours on the simulation clock, as the tables' ``time_h``): the x axis
+        counts hours after it (without it, hours on the simulation clock).
 
     Returns
     -------
@@ -219,6 +295,7 @@ def plot_sources(
     """
     plt = pyplot()
     df = reach_or_bands
+    after_axis = False
     if "q50" in df.columns:  # bands of many runs: the mean per source of one variant and point
         have = [str(v) for v in dict.fromkeys(df["variant"].astype(str))]
         v = variant if variant is not None else ("base" if "base" in have else have[0])
@@ -228,13 +305,22 @@ def plot_sources(
         sub = pick_series(df, v, p)
         if sub.empty:
             raise ValueError(f"no bands for variant {v!r} at grid point {p}")
-        wide = sub.pivot_table(index="time_h", columns=sub["source"].astype(str), values="mean").sort_index()
+        at = "after_upload_h" if "after_upload_h" in sub.columns else "time_h"
+        wide = sub.pivot_table(index=at, columns=sub["source"].astype(str), values="mean").sort_index()
+        if at == "after_upload_h":  # already hours after this variant's upload
+            wide, upload_h = wide[wide.index >= 0], None
+            after_axis = True
         t = wide.index.to_numpy(float)
         what = f"mean over runs, variant {v}" + (f", point {p}" if df["point"].nunique() > 1 else "")
     else:
         wide = df.set_index("time_h").sort_index()
         t = wide.index.to_numpy(float)
         what = "one run"
+    if upload_h is not None:  # hours after the upload
+        after_axis = True
+        wide = wide[wide.index >= upload_h]
+        wide.index = wide.index - upload_h
+        t = wide.index.to_numpy(float)
     names = [s for s in SOURCES if s in wide.columns] + [
         str(c) for c in wide.columns if c not in SOURCES and c != "total"
     ]
@@ -270,7 +356,7 @@ def plot_sources(
     count_axis(ax, axr)
     ax.set_ylabel("cumulative views (stacked)")
     axr.set_ylabel(f"views per hour (log; {fmt_num(width)} h bins)")
-    axr.set_xlabel(HOURS_LABEL)
+    axr.set_xlabel(HOURS_LABEL if after_axis else "hours since t = 0 (the simulation clock)")
     ax.legend(loc="upper left", fontsize=9, frameon=True)
     ax.set_title(title or f"views by source ({what})")
     return fig

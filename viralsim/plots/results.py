@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from viralsim.plots._base import fmt_num
+from viralsim.plots._base import ensemble_title, fmt_num
 from viralsim.plots.outcomes import plot_ccdf, plot_sweep
 from viralsim.plots.push import plot_funnel
 from viralsim.plots.reach import plot_reach_bands, plot_sources, reach_figure, run_title
@@ -122,9 +122,15 @@ def draw(results: Results, kind: str, *, variant: str | None = None, metric: str
                 upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
                 horizon_h=float(horizon),
                 title=title,
+                stop_h=meta.get("stop_h"),
+                stop_reason=meta.get("stop_reason"),
             )
         if kind == "sources":
-            return plot_sources(results.table("reach"), title=f"{label}: views by source (seed {seed})")
+            return plot_sources(
+                results.table("reach"),
+                title=f"{label}: views by source (seed {seed})",
+                upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
+            )
         if kind == "funnel":
             fig = plot_funnel(results.table("stages"))
         else:
@@ -144,37 +150,34 @@ def draw(results: Results, kind: str, *, variant: str | None = None, metric: str
         if isinstance(pt, Mapping)
     }
     n = meta.get("runs") or int(runs.groupby(["variant", "point"]).size().max())
-    head = f"{name}, {n} runs" + (" per variant" if len(have) > 1 else "") + (" per point" if len(points) > 1 else "")
+    drawn = chosen or have
+    per = " per point" if len(points) > 1 else ""
+    upload_h = _get(meta, "provenance", "scenario", "video", "upload_h")
     if kind == "reach":
         return plot_reach_bands(
             results.table("bands"),
             chosen,
             point_labels=labels,
-            upload_h=_get(meta, "provenance", "scenario", "video", "upload_h"),
-            title=f"{head}: cumulative views (line: median)",
+            upload_h=upload_h,
+            title=ensemble_title(name, drawn, n, f"cumulative views{per} (line: median)"),
         )
     if kind == "sources":
         v = variant or ("base" if "base" in have else have[0])
         at = f", {labels[0]} (the first grid point)" if len(points) > 1 and 0 in labels else ""
         return plot_sources(
-            results.table("bands"), variant=v, point=0, title=f"{name} [{v}]{at}: views by source (mean over {n} runs)"
+            results.table("bands"),
+            variant=v,
+            point=0,
+            title=f"{name} [{v}]{at}: views by source (mean over {n} runs)",
+            upload_h=upload_h,
         )
     if kind == "funnel":
         return plot_funnel(
-            runs, variants=chosen, point_labels=labels, title=f"{head}: share of runs reaching each push stage"
-        )
-    if kind == "ccdf":
-        return plot_ccdf(
             runs,
-            metric,
             variants=chosen,
             point_labels=labels,
-            title=f"{head}: distribution of final {metric.replace('_', ' ')} (CCDF)",
+            title=ensemble_title(name, drawn, n, f"share of runs reaching each push stage{per}"),
         )
-    return plot_sweep(
-        runs,
-        results.params,
-        metric,
-        variants=chosen,
-        title=f"{head}: {metric.replace('_', ' ')} against {', '.join(results.params)}",
-    )
+    if kind == "ccdf":
+        return plot_ccdf(runs, metric, variants=chosen, point_labels=labels, scenario=name)
+    return plot_sweep(runs, results.params, metric, variants=chosen, scenario=name)

@@ -74,8 +74,9 @@ class Summary(Record):
         column=True,
     )
     peak_rate_h: float | None = metric(
-        label="peak hour",
-        description="the hour (since t = 0) with the most views; null without views",
+        label="peak hour after upload",
+        description="the hour after the upload with the most views (the start of that hour-long bin, "
+        "counted from `video.upload_h`); null without views",
         unit="h",
         missing="nan",
         column=True,
@@ -122,8 +123,9 @@ class Summary(Record):
     )
     users_materialised: int = _count("users in memory", "users the run held in memory", unit="users")
     stop_h: float | None = metric(
-        label="stop hour",
-        description="when the push stopped (hours since t = 0)",
+        label="push stop (h after upload)",
+        description="when the push stopped (hours after the upload; the views log's `time_h` is on the "
+        "simulation clock, where the upload is at `video.upload_h`)",
         unit="h",
         missing="nan",
         column=True,
@@ -208,10 +210,20 @@ class StageRecord(Record):
         label="interest", description="the cohort's mean interest in the recognised topic (0-1)", fmt=".3f"
     )
     start_h: float = metric(
-        label="start h", description="when the stage began (hours since t = 0)", unit="h", fmt=".1f"
+        label="start (h after upload)", description="when the stage began (hours after the upload)", unit="h", fmt=".1f"
     )
-    evaluated_h: float = metric(label="eval h", description="when its KPIs were evaluated", unit="h", fmt=".1f")
-    views_evaluated: int = metric(label="views", description="views counted in the evaluation", unit="views", fmt=",d")
+    evaluated_h: float = metric(
+        label="evaluated (h after upload)",
+        description="when its KPIs were evaluated (hours after the upload)",
+        unit="h",
+        fmt=".1f",
+    )
+    views_evaluated: int = metric(
+        label="views at evaluation",
+        description="the stage's views counted when it was evaluated (more may come later)",
+        unit="views",
+        fmt=",d",
+    )
     completion: float = _rate("completion", "views watched to the end, per view")
     watch_fraction: float = _rate("watch_fraction", "mean fraction of the video watched")
     like: float = _rate("like", "likes per view")

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 __all__ = [
+    "DAYS",
     "KPI_LABELS",
+    "clock",
     "SOURCE_LABELS",
     "SOURCE_WORDS",
     "kpi_label",
@@ -109,3 +111,15 @@ def stop_in_words(reason: str | None, stage: int | None = None) -> str:
         return f"the {list_in_words(kpis)} fell below {'its threshold' if len(kpis) == 1 else 'their thresholds'}{at}"
     words = _STOPS.get(reason)
     return reason.replace("_", " ") if words is None else words.format(at=at)
+
+
+#: The simulation clock's days: t = 0 is Monday 00:00.
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def clock(t_h: float, short: bool = False) -> str:
+    """Hours since Monday 00:00 UTC -> ``"Tuesday 18:00"`` (``short``: ``"Tue 18:00"``; later weeks wrap)."""
+    minutes = int(round(t_h * 60))
+    day, rest = divmod(minutes, 24 * 60)
+    name = DAYS[day % 7][:3] if short else DAYS[day % 7]
+    return f"{name} {rest // 60:02d}:{rest % 60:02d}"

@@ -108,15 +108,30 @@ def _signed(x: float) -> str:
     return ("+" if x > 0 else "−" if x < 0 else "±") + fmt_count(abs(float(x)))
 
 
-def compare_figure(ens: EnsembleResult, upload_h: float) -> go.Figure:
+#: Plotly dashes and markers of the variants' median lines: curves that coincide stay visible.
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+
+
+def compare_figure(ens: EnsembleResult, upload_h: float | None = None) -> go.Figure:
     """Reach bands (median and 90 % band of total views over time) and final views per variant.
 
     Parameters
     ----------
     ens : EnsembleResult
         The result of ``compare`` (base and variants, paired).
-    upload_h : float
-        Upload time (hours since Monday 00:00 UTC): the x axis starts there.
+    upload_h : float, optional
+        Upload time (hours on the simulation clock), for bands without ``after_upload_h``;
+        the x axis counts hours after each variant's own upload either way.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Titled with the scenario, the variants and the runs. Left: each variant's median
+        line in its own dash and markers ("identical to base" in its name when its median
+        curve is the base's). Right: every run's final views as a point, the median as a
+        large marker and the 5-95 % interval as a whisker (the table's quantiles) — points,
+        not bars, on the log axis, so a small number never looks like a large share.
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -125,6 +140,7 @@ def compare_figure(ens: EnsembleResult, upload_h: float) -> go.Figure:
     total = bands[bands["source"] == "total"]
     labels = list(ens.plan.variants)
     table = ens.table(["views"]).set_index("variant")
+    runs = ens.runs
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -132,20 +148,27 @@ def compare_figure(ens: EnsembleResult, upload_h: float) -> go.Figure:
         horizontal_spacing=0.1,
         subplot_titles=[
             "<b>Views over time</b>: median and 90 % band (log scale)",
-            "<b>Final views</b>: median and 90 % interval",
+            "<b>Final views</b> per run (◆ median, 90 %)",
         ],
     )
-    ymax = 10.0
+    ymax, zeros = 10.0, 0
+    first: tuple[str, np.ndarray] | None = None
     for i, label in enumerate(labels):
         colour = PALETTE[i % len(PALETTE)]
+        disp = ens.plan.label(label)  # the display name (base_label, a variant's label)
         d = total[total["variant"] == label]
         if d.empty:
             continue
-        keep = d["time_h"].to_numpy() >= upload_h
-        x = np.round(d["time_h"].to_numpy()[keep] - upload_h, 2)
+        after = d["after_upload_h"].to_numpy() if "after_upload_h" in d else d["time_h"].to_numpy() - (upload_h or 0.0)
+        keep = after >= 0
+        x = np.round(after[keep], 2)
         lo, med, hi = (
             np.where(d[q].to_numpy()[keep] > 0, d[q].to_numpy()[keep], np.nan) for q in ("q05", "q50", "q95")
         )
+        same = first is not None and np.array_equal(first[1], d["q50"].to_numpy()[keep])
+        name = f"{disp} (identical to {first[0]})" if same and first else disp
+        if first is None:
+            first = (disp, d["q50"].to_numpy()[keep])
         ymax = max(ymax, float(np.nanmax(d["q95"].to_numpy(), initial=0)))
         fill = _rgba(colour, 0.18)
         fig.add_trace(
@@ -170,50 +193,86 @@ def compare_figure(ens: EnsembleResult, upload_h: float) -> go.Figure:
             row=1,
             col=1,
         )
+        every = np.arange(len(x)) % 24 == (i * 4) % 24  # markers of coinciding lines fall on different points
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=med,
-                mode="lines",
-                name=ens.plan.label(label),
-                line={"color": colour, "width": 2.5},
+                mode="lines+markers",
+                name=name,
+                line={"color": colour, "width": 2.5, "dash": DASHES[i % len(DASHES)]},
+                marker={
+                    "symbol": SYMBOLS[i % len(SYMBOLS)],
+                    "size": np.where(every, 8, 0).tolist(),
+                    "color": colour,
+                },
                 legendgroup=label,
-                hovertemplate=f"{ens.plan.label(label)}: %{{y:,.0f}} views at %{{x:.0f}} h<extra></extra>",
+                hovertemplate=f"{html.escape(disp)}: %{{y:,.0f}} views at %{{x:.0f}} h after upload<extra></extra>",
             ),
             row=1,
             col=1,
         )
+        finals = runs.loc[runs["variant"] == label, "views"].to_numpy(float)
+        shown = finals[finals > 0]
+        zeros += int(len(finals) - len(shown))
+        jitter = (np.random.default_rng(i).random(len(shown)) - 0.5) * 0.3  # fixed: the page is reproducible
+        fig.add_trace(
+            go.Scatter(
+                x=(i - 0.18 + jitter).tolist(),  # the runs left of the tick, the median right of it
+                y=shown.tolist(),
+                mode="markers",
+                marker={"color": _rgba(colour, 0.45), "size": 6, "symbol": SYMBOLS[i % len(SYMBOLS)]},
+                showlegend=False,
+                legendgroup=label,
+                hovertemplate=f"{html.escape(disp)}: one run, %{{y:,.0f}} views<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
         med_v, lo_v, hi_v = (float(_num(table, label, c)) for c in ("views_median", "views_q05", "views_q95"))
         fig.add_trace(
-            go.Bar(
-                x=[ens.plan.label(label)],
-                y=[max(med_v, 0.5)],
-                marker={"color": colour},
-                showlegend=False,
+            go.Scatter(
+                x=[i + 0.12],
+                y=[med_v if med_v > 0 else None],
+                mode="markers+text",
+                marker={"color": colour, "size": 15, "symbol": "diamond", "line": {"color": "white", "width": 1}},
                 error_y={
                     "type": "data",
                     "symmetric": False,
                     "array": [max(0.0, hi_v - med_v)],
-                    "arrayminus": [max(0.0, med_v - max(lo_v, 0.5))],
+                    "arrayminus": [max(0.0, med_v - lo_v)] if lo_v > 0 else [0.0],
                     "color": "#374151",
+                    "thickness": 2,
+                    "width": 10,
                 },
-                text=[fmt_count(med_v)],
-                textposition="inside",
-                insidetextanchor="end",
-                textfont={"color": "white"},
-                hovertemplate=f"{ens.plan.label(label)}: median {fmt_count(med_v)} views [{fmt_count(lo_v)} – "
+                text=[f"  {fmt_count(med_v)}"],
+                textposition="middle right",
+                showlegend=False,
+                legendgroup=label,
+                hovertemplate=f"{html.escape(disp)}: median {fmt_count(med_v)} views [{fmt_count(lo_v)} – "
                 f"{fmt_count(hi_v)}]<extra></extra>",
             ),
             row=1,
             col=2,
         )
     top = float(np.log10(ymax * 2))
-    fig.update_yaxes(type="log", range=[0, top], title_text="views", row=1, col=1)
-    fig.update_yaxes(type="log", range=[0, top], row=1, col=2)
+    fig.update_yaxes(type="log", range=[0, top], title_text="views (cumulative)", row=1, col=1)
+    fig.update_yaxes(type="log", range=[0, top], title_text="final views per run", row=1, col=2)
     fig.update_xaxes(title_text="hours after upload", row=1, col=1)
+    fig.update_xaxes(
+        tickvals=list(range(len(labels))),
+        ticktext=[html.escape(ens.plan.label(v)) for v in labels],
+        range=[-0.6, len(labels) - 0.4],
+        title_text=f"{zeros} run{'s' if zeros != 1 else ''} with no view not shown (log axis)" if zeros else "",
+        row=1,
+        col=2,
+    )
+    n = ens.plan.runs
+    title = f"{ens.plan.scenario.name} [{', '.join(ens.plan.label(v) for v in labels)}] — {n} paired runs per variant"
     fig.update_layout(
-        height=420,
-        margin={"l": 70, "r": 30, "t": 60, "b": 60},
+        title={"text": html.escape(title), "x": 0.01, "font": {"size": 15}},
+        height=450,
+        margin={"l": 70, "r": 30, "t": 90, "b": 60},
         plot_bgcolor="white",
         legend={"orientation": "h", "x": 0, "y": -0.22},
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"},

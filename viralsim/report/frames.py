@@ -52,7 +52,7 @@ _VIEW_COLUMN = {
 
 @dataclass(frozen=True)
 class StageFrames:
-    """What the animation needs of one stage of the push (times in hours)."""
+    """What the animation needs of one stage of the push (times in hours on the views' clock)."""
 
     number: int
     cohort: int
@@ -79,6 +79,7 @@ def stages_of(result: RunResult, kpis: list[str]) -> list[StageFrames]:
     push = sc.platform.push
     v = result.views
     records = {int(r["stage"]): r for r in result.stages}
+    up = sc.video.upload_h  # stage rows count hours after the upload; the frames run on the views' clock
     fy = v["source"] == SOURCES.index("for_you")
     out = []
     for i, size in enumerate(push.cohort_sizes(), start=1):
@@ -99,8 +100,8 @@ def stages_of(result: RunResult, kpis: list[str]) -> list[StageFrames]:
                 StageFrames(
                     i,
                     size,
-                    float(rec["start_h"]),
-                    float(rec["evaluated_h"]),
+                    up + float(rec["start_h"]),
+                    up + float(rec["evaluated_h"]),
                     bool(rec["passed"]),
                     {k: float(rec[k]) for k in kpis},
                     thresholds,
@@ -116,6 +117,9 @@ def stages_of(result: RunResult, kpis: list[str]) -> list[StageFrames]:
 
 
 def frame_times(result: RunResult, stages: list[StageFrames], frames: int) -> np.ndarray:
+    """``frames`` times from the upload to shortly after the last event; the last one is at the last view
+    at the latest, so the animation ends on the run's total views (a slow trickle only stretches its last step).
+    """
     sc = result.scenario
     t0 = float(result.moderation.get("decided_h", sc.video.upload_h) or sc.video.upload_h)
     t0 = min(t0, sc.video.upload_h)
@@ -126,7 +130,10 @@ def frame_times(result: RunResult, stages: list[StageFrames], frames: int) -> np
     ends += [s.evaluated_h for s in stages if np.isfinite(s.evaluated_h)]
     end = max(ends)
     end = min(sc.horizon_h, end + 0.05 * (end - t0))
-    return np.linspace(t0, max(end, t0 + 1.0), frames)
+    grid = np.linspace(t0, max(end, t0 + 1.0), frames)
+    if len(t) and float(t.max()) > grid[-1]:  # the last frame shows every view: the total of the key numbers
+        grid[-1] = float(t.max())
+    return grid
 
 
 def _state_colour(s: StageFrames, t: float) -> str:

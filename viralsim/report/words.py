@@ -13,13 +13,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from viralsim.records.words import kpi_label, stop_in_words
+from viralsim.records.words import clock, kpi_label, stop_in_words
 from viralsim.records.words import list_in_words as _list
 from viralsim.scenario import KPI_NAMES, Scenario, Thresholds
 
 __all__ = ["clock", "fmt_count", "fmt_pct", "kpi_label", "scenario_in_words", "stop_in_words", "variant_in_words"]
 
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 #: What each KPI means, as the sentences use it.
 KPI_WORDS = {
@@ -57,13 +56,6 @@ def fmt_pct(fraction: float | None, *, trim: bool = False) -> str:
     if trim and "." in text and "e" not in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}\u00a0%"  # a no-break space: a line never starts with "%"
-
-
-def clock(t_h: float) -> str:
-    """Hours since Monday 00:00 UTC -> ``"Tuesday 18:00"`` (later weeks wrap)."""
-    minutes = int(round(t_h * 60))
-    day, rest = divmod(minutes, 24 * 60)
-    return f"{DAYS[day % 7]} {rest // 60:02d}:{rest % 60:02d}"
 
 
 def _tastes(concentration: float) -> str:

@@ -33,6 +33,7 @@ class VideoPool:
         self.world = world
         self.v = v
         self.video = v if world.scenario.marketplace is not None else None  # what its stage rows carry
+        self.upload_h = float(world.videos["upload_h"][v])
         self.rng = world.streams["push"]
 
     def available(self) -> bool:

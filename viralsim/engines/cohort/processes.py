@@ -106,6 +106,7 @@ class CohortPool:
         self.env = env
         self.run = run
         self.video: int | None = None  # one video: its stage rows carry no index
+        self.upload_h = run.scenario.video.upload_h
         self._rng = run.streams["push.stage.1"]
 
     def available(self) -> bool:
