@@ -375,11 +375,11 @@ def starter_toml(name: str, like: Scenario | None = None, like_name: str | None 
         f"description = {_toml(base.description or 'A new scenario (say here what it shows).')}",
     ]
     for field in ("horizon_h", "seed", "engine", "base_label"):
-        value = getattr(base, field)
+        setting = getattr(base, field)
         out += [
             "",
             *_comment(Scenario.model_fields[field].description or ""),
-            f"{field} = {_toml(value)}" if value is not None else f"# {field} =   (unset)",
+            f"{field} = {_toml(setting)}" if setting is not None else f"# {field} =   (unset)",
         ]
     tables = list(_STARTER_TABLES)
     if base.engine == "agents":
