@@ -97,12 +97,32 @@ def test_run_many_is_compare(tiny):
 
 def test_resolve_names_and_files(tmp_path):
     assert resolve("bees_bike", SCENARIOS_DIR) == BEES
+    assert resolve("bees_bike.toml", SCENARIOS_DIR) == BEES
     assert resolve(None, SCENARIOS_DIR) == BEES
     assert resolve(str(BEES), None) == BEES
     with pytest.raises(LabError, match="no such bundled scenario"):
         resolve("no_such_scenario", SCENARIOS_DIR)
     with pytest.raises(LabError, match="no such file"):
         resolve(str(tmp_path / "missing.toml"), SCENARIOS_DIR)
+    with pytest.raises(LabError, match="not a scenario file"):
+        resolve(str(tmp_path), SCENARIOS_DIR)
+
+
+def test_resolve_is_the_clis_rule_a_file_before_a_bundled_name(tmp_path, monkeypatch):
+    from viralsim.cli.common import find_scenario
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VIRALSIM_SCENARIOS", str(SCENARIOS_DIR))
+    (tmp_path / "bees_bike").write_text(BEES.read_text())  # a file here named like a bundled scenario
+    for arg in ("bees_bike", "tiny", "tiny.toml", "missing.toml", "sub/bees_bike"):
+        expected = Path(find_scenario(arg))
+        if expected.is_file():
+            assert resolve(arg, SCENARIOS_DIR) == expected, arg
+        else:
+            with pytest.raises(LabError):
+                resolve(arg, SCENARIOS_DIR)
+    assert resolve("bees_bike", SCENARIOS_DIR) == Path("bees_bike")  # the file wins, as in the CLI
+    assert resolve("tiny", SCENARIOS_DIR) == SCENARIOS_DIR / "tiny.toml"
 
 
 @pytest.mark.parametrize("arg", ["no_such_scenario", "missing/file.toml", "bad"])
