@@ -1,11 +1,16 @@
-"""The lab (``viralsim lab``): its controls, its bad-input errors, and the live page in a real browser.
+"""The lab (``viralsim lab``): its controls, its bad-input errors, its live runs, and the page in a real browser.
 
-The browser test starts the lab on a free local port in a thread, opens it in
-Debian's headless Chromium (Python playwright with ``executable_path``; no
-browser is ever downloaded), moves the appeal slider with the keyboard,
-presses Run, and checks that the numbers and the reach plot changed to what
-``viralsim.simulate`` gives for those parameters and seed; Reset brings the
-scenario's own numbers back. The page must log no error and request nothing
+Without a browser: watching a run (``simulate(watch=...)``) changes none of
+its numbers and every progress report is a prefix of the final reach curve;
+the lab's background jobs end on ``simulate``'s and ``compare``'s numbers and
+stop when asked. The browser test starts the lab on a free local port in a
+thread, opens it in Debian's headless Chromium (Python playwright with
+``executable_path``; no browser is ever downloaded), moves the appeal slider
+with the keyboard, presses Run at a watchable pace and records the page as it
+changes: the numbers grow through intermediate frames (the reach so far equal
+to the start of the final curve) and end on what ``viralsim.simulate`` gives
+for those parameters and seed; Stop stops a run; "compare N runs" shows runs
+done as they complete; Reset brings the scenario's own numbers back. The page must log no error and request nothing
 but the lab itself. Outside CI it is skipped when chromium or playwright is
 missing; in CI (``CI`` set) it must run.
 """
@@ -25,11 +30,15 @@ from browser import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
 from click.testing import CliRunner
 from paths import BEES, SCENARIOS_DIR
 
+import numpy as np
+
 from viralsim import load_scenario, simulate
 from viralsim.cli import main
+from viralsim.engines.contracts import Watch
 from viralsim.lab.bands import band_numbers
+from viralsim.lab.live import Jobs, start_many, start_pair
 from viralsim.lab.params import PARAMS, help_text, override, values_of
-from viralsim.lab.runs import LabError, resolve, run_many, run_pair
+from viralsim.lab.runs import LabError, many_plan, resolve, run_many, run_pair, sides
 
 WAIT_MS = 30_000
 
@@ -93,6 +102,75 @@ def test_run_many_is_compare(tiny):
     assert len(numbers) == 6 and numbers[0][1] is not None and numbers[-1][1] is None  # stop reason: no interval
     with pytest.raises(ValueError, match="runs"):
         run_many(tiny, {}, seed=1, runs=0)
+
+
+# --- live runs: watched, in background jobs -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["bees", "tiny"])
+def test_watching_changes_nothing_and_shows_the_final_curve_so_far(name, bees, tiny):
+    sc = {"bees": bees, "tiny": tiny}[name]
+    plain = simulate(sc, record="summary")
+    seen = []
+    watched = simulate(sc, record="summary", watch=Watch(sc.horizon_h / 50, seen.append))
+    assert watched.summary == plain.summary and watched.stages == plain.stages
+    assert all(np.array_equal(watched.reach_curve[k], plain.reach_curve[k]) for k in plain.reach_curve)
+    assert len(seen) == 50 and [p.time_h for p in seen] == sorted(p.time_h for p in seen)
+    views = [sum(p.views_by_source.values()) for p in seen]
+    assert views == sorted(views) and 0 < views[len(views) // 2] and views[-1] <= plain.summary["views"]
+    assert len({*views}) > 5  # the numbers grow through the run
+    for p in seen:
+        n = len(p.reach_curve["time_h"])
+        assert n == int((plain.reach_curve["time_h"] < p.time_h).sum())
+        assert all(np.array_equal(p.reach_curve[k], plain.reach_curve[k][:n]) for k in plain.reach_curve)
+        assert p.shares <= plain.summary["shares"] and p.stages == tuple(plain.stages[: len(p.stages)])
+    assert seen[-1].views_by_source["for_you"] <= plain.summary["views_by_source"]["for_you"]
+    with pytest.raises(ValueError, match="every_h"):
+        Watch(0, seen.append)
+
+
+def test_a_watcher_can_abandon_a_run(tiny):
+    class Enough(Exception):
+        pass
+
+    def see(p):
+        if p.time_h > tiny.horizon_h / 2:
+            raise Enough
+
+    with pytest.raises(Enough):
+        simulate(tiny, watch=Watch(1.0, see))
+
+
+def test_live_pair_ends_on_simulate(bees):
+    as_set, social = sides(bees, {"video": {"appeal": 0.8}})
+    job = start_pair(Jobs(), as_set, social, seed=3)
+    assert job.wait(120) and job.error is None and not job.stopped
+    shown = job.view()
+    for key, sc in (("as_set", as_set), ("social", social)):
+        assert shown.sides[key].result.summary == simulate(sc, seed=3, record="summary").summary
+        assert shown.sides[key].progress is not None  # it reported while it ran
+    assert shown.version > 2 * 10
+
+
+def test_live_pair_stops_when_asked(bees):
+    as_set, social = sides(bees, {})
+    job = start_pair(Jobs(), as_set, social, seed=1, pace_s=60.0)  # a run stretched to a minute
+    deadline = time.monotonic() + 60
+    while job.view().sides["as_set"].progress is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.stop()
+    assert job.wait(30) and job.stopped and job.error is None
+    shown = job.view().sides["as_set"]
+    assert shown.result is None and shown.progress is not None
+    assert shown.progress.time_h < bees.horizon_h
+
+
+def test_live_many_is_compare_run_by_run(tiny):
+    plan = many_plan(tiny, {"video": {"appeal": 0.5}}, seed=4, runs=3)
+    job = start_many(Jobs(), plan)
+    assert job.wait(120) and job.error is None and job.done_runs == 3
+    ens, ref = job.view().ensemble, run_many(tiny, {"video": {"appeal": 0.5}}, seed=4, runs=3)
+    assert ens.runs.equals(ref.runs) and ens.bands.equals(ref.bands)
 
 
 def test_resolve_names_and_files(tmp_path):

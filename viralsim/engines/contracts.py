@@ -83,9 +83,11 @@ def run_watched(
     if watch is None:
         env.run(until=until_h)
         return
-    t = float(env.now)
+    start, t, k = float(env.now), float(env.now), 0
     while t < until_h:
-        t = min(until_h, t + watch.every_h)
+        k += 1
+        t = start + k * watch.every_h
+        t = until_h if t > until_h * (1 - 1e-12) else t  # the last step ends at the horizon exactly
         env.run(until=t)
         watch.see(progress(t))
 

@@ -36,9 +36,10 @@ aside { background: white; border: 1px solid var(--line); border-radius: 10px; p
 .buttons { display: flex; gap: 8px; margin-top: 10px; }
 .buttons button { flex: 1; }
 #status { color: var(--muted); font-size: 12px; margin-top: 8px; }
-#status[data-dash-is-loading="true"] { color: var(--accent); }
-#status[data-dash-is-loading="true"]::before { content: "running … "; font-weight: 600; }
-.side:has([data-dash-is-loading="true"]) { opacity: 0.55; transition: opacity 0.2s; }
+.pace { margin-top: 10px; }
+.pace label { font-weight: 600; font-size: 13px; }
+.pace .radio label { font-weight: 400; }
+button:disabled { opacity: 0.45; cursor: default; }
 .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
 .side { background: white; border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; min-width: 0; }
 .side h2 { font-size: 15px; margin: 2px 0 8px; }
