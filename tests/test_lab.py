@@ -25,12 +25,11 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
 from click.testing import CliRunner
 from paths import BEES, SCENARIOS_DIR
-
-import numpy as np
 
 from viralsim import load_scenario, simulate
 from viralsim.cli import main
@@ -262,17 +261,44 @@ def _text(page, element_id: str) -> str:
     return page.locator(f"#{element_id}").inner_text().strip()
 
 
+_FINISHED = "document.getElementById('status').innerText.trim().startsWith('run ')"
+
+#: Records the page each time the as-set side's views change: the numbers, the status, the reach plot's data.
+_RECORD = """() => {
+  window.__frames = [];
+  const record = () => {
+    const g = document.querySelector('#as_set-reach .js-plotly-plot');
+    window.__frames.push({
+      views: document.getElementById('as_set-views').innerText.trim(),
+      mode: document.getElementById('as_set-mode').innerText.trim(),
+      status: document.getElementById('status').innerText.trim(),
+      title: g && g.layout && g.layout.title ? g.layout.title.text : '',
+      y: g && g.data && g.data.length ? Array.from(g.data[0].y) : [],
+    });
+  };
+  const watch = {childList: true, subtree: true, characterData: true};
+  new MutationObserver(record).observe(document.getElementById('as_set-views'), watch);
+  new MutationObserver(record).observe(document.getElementById('as_set-mode'), watch);
+}"""
+
+
 def _run_and_wait(page, button: str) -> float:
-    """Press ``button`` and wait for the run it starts to show; the seconds it took."""
+    """Press ``button`` and wait for the run it starts to finish showing; the seconds it took."""
     before = _text(page, "status")
     t0 = time.perf_counter()
     page.locator(f"#{button}").click()
     page.wait_for_function(
-        f"() => document.getElementById('status').innerText.trim() !== {before!r}"
-        " && !document.querySelector('[data-dash-is-loading]')",
-        timeout=WAIT_MS,
+        f"() => {_FINISHED} && document.getElementById('status').innerText.trim() !== {before!r}", timeout=WAIT_MS
     )
     return time.perf_counter() - t0
+
+
+def _count(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _pace(page, label: str) -> None:
+    page.locator(f"#pace input[value='{label}']").check()
 
 
 def test_lab_in_headless_chromium(lab, bees, tmp_path):
@@ -289,11 +315,10 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             page.on("request", lambda r: requests.append(r.url))
             page.goto(lab.url)
             page.wait_for_function(
-                "() => (document.getElementById('status') || {}).innerText"
+                f"() => document.getElementById('status') && {_FINISHED}"
                 " && document.querySelector('#as_set-reach .js-plotly-plot')",
                 timeout=WAIT_MS,
             )
-            page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')", timeout=WAIT_MS)
 
             # the scenario as set and social-only, as simulate() gives them
             first = simulate(bees, seed=bees.seed)
@@ -324,7 +349,10 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
                 ".getAttribute('aria-valuenow') === '0.81'",
                 timeout=WAIT_MS,
             )
-            took = _run_and_wait(page, "run")
+            # Run at a watchable pace: the numbers and the reach grow through frames, then end on simulate's
+            _pace(page, "5 s")
+            page.evaluate(_RECORD)
+            _run_and_wait(page, "run")
             page.wait_for_function(  # the replay of the previous run is put away
                 "() => document.getElementById('push-animation').style.display === 'none'", timeout=WAIT_MS
             )
@@ -333,15 +361,52 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             assert _text(page, "as_set-views") == f"{moved.summary['views']:,}"
             after = page.evaluate(_REACH)
             assert after != before and after["for_you"] == moved.summary["views_by_source"]["for_you"]
+            frames = page.evaluate("() => window.__frames")
+            live = [f for f in frames if f["status"].startswith("running") and f["views"][:1].isdigit()]
+            grown = [_count(f["views"]) for f in live]
+            assert len(set(grown)) >= 3, frames  # intermediate frames were shown
+            assert grown == sorted(grown) and max(grown) < moved.summary["views"], grown
+            keep = moved.reach_curve["time_h"] >= bees.video.upload_h
+            final_for_you = moved.reach_curve["for_you"][keep].tolist()
+            partial = [f["y"] for f in live if "so far" in f["title"] and 0 < len(f["y"]) < len(final_for_you)]
+            assert partial and all(y == final_for_you[: len(y)] for y in partial)  # the final curve, so far
             shot = tmp_path / "lab.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 20_000
             if keep := os.environ.get("VIRALSIM_SCREENSHOT"):
                 shutil.copy(shot, keep)
 
+            # Stop: a run stretched to 20 s stops where it is, its numbers short of the end
+            _pace(page, "20 s")
+            page.locator("#run").click()
+            page.wait_for_function(
+                "() => document.getElementById('status').innerText.startsWith('running')"
+                " && /^[1-9]/.test(document.getElementById('as_set-views').innerText)",
+                timeout=WAIT_MS,
+            )
+            assert page.locator("#stop").is_enabled()
+            page.locator("#stop").click()
+            page.wait_for_function(
+                "() => document.getElementById('status').innerText.startsWith('stopped')", timeout=WAIT_MS
+            )
+            page.wait_for_function("() => document.getElementById('stop').disabled", timeout=WAIT_MS)
+            assert 0 < _count(_text(page, "as_set-views")) < moved.summary["views"]
+            _pace(page, "fastest")
+
+            # compare 4 paired runs: the runs done show as they complete, then compare's medians
+            page.locator("#runs").fill("4")
+            page.evaluate(_RECORD)
+            _run_and_wait(page, "run")
+            modes = [f["mode"] for f in page.evaluate("() => window.__frames")]
+            assert any("of 4 runs" in m and not m.endswith("4 of 4 runs)") for m in modes), modes
+            assert _text(page, "as_set-mode").endswith("4 of 4 runs)")
+            median, interval = band_numbers(run_many(bees, {"video": {"appeal": 0.81}}, bees.seed, 4), "base")[0]
+            assert _text(page, "as_set-views") == f"{median}\n5 %–95 %: {interval}"
+            page.locator("#runs").fill("1")
+
             # another seed, then Reset: the scenario's own values and numbers come back
             page.locator("#seed").fill("2")
-            _run_and_wait(page, "run")
+            took = _run_and_wait(page, "run")
             seed2 = simulate(bees.derive({"video": {"appeal": 0.81}}), seed=2)
             assert _text(page, "as_set-views") == f"{seed2.summary['views']:,}"
             _run_and_wait(page, "reset")
@@ -364,7 +429,7 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             page.locator("#scenario").click()
             page.get_by_role("option", name="tiny").click()
             page.wait_for_function(
-                "() => document.getElementById('status').innerText.includes('tiny')"
+                f"() => document.getElementById('status').innerText.includes('tiny') && {_FINISHED}"
                 " && !document.getElementById('run-msg').innerText",
                 timeout=WAIT_MS,
             )

@@ -23,7 +23,7 @@ from dash import ALL, Input, Output, State, dcc, html
 from viralsim.lab.figures import GRAPH_HEIGHT, KEY_LABELS
 from viralsim.lab.live import PACES, Jobs
 from viralsim.lab.params import PARAMS, Param, choices, first_sentence, help_text, values_of
-from viralsim.lab.running import POLL_MS, SIDES, register
+from viralsim.lab.running import POLL_S, SIDES, register
 from viralsim.lab.runs import MAX_RUNS, LabError, bundled, load, resolve, run_full
 from viralsim.lab.style import INDEX
 from viralsim.scenario import Scenario
@@ -175,7 +175,8 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
             dcc.Store(id="current", data={"path": str(path), "loads": 0}),
             dcc.Store(id="shown", data=None),  # what the sides show: scenario file, override, seed
             dcc.Store(id="job", data=None),  # the running (or last) job of this page
-            dcc.Interval(id="tick", interval=POLL_MS, disabled=True),
+            dcc.Store(id="seen", data=None),  # the job and version the sides show
+            dcc.Interval(id="tick", interval=int(POLL_S * 1000), max_intervals=0),  # polls allowed: see running
         ]
     )
 

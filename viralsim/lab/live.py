@@ -77,7 +77,7 @@ class Job:
     started: float = field(default_factory=time.perf_counter)
     seconds: float | None = None
     context: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
     _running: int = field(default=0, repr=False)
@@ -105,11 +105,17 @@ class Job:
                 self.context,
             )
 
+    def news(self, seen: int, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds until the job changed since version ``seen`` (or is over)."""
+        with self._lock:
+            self._lock.wait_for(lambda: self.version > seen or self.finished, timeout)
+
     def _update(self, **changes: Any) -> None:
         with self._lock:
             for key, value in changes.items():
                 setattr(self, key, value)
             self.version += 1
+            self._lock.notify_all()
 
     def _side(self, keys: tuple[str, ...], progress: Progress | None = None, result: RunResult | None = None) -> None:
         with self._lock:
@@ -118,6 +124,7 @@ class Job:
                 side.progress = progress if progress is not None else side.progress
                 side.result = result if result is not None else side.result
             self.version += 1
+            self._lock.notify_all()
 
     def _checkpoint(self, delay: float = 0.0) -> None:
         """Raise :class:`Stopped` when asked to stop (waiting up to ``delay`` seconds first)."""
@@ -144,6 +151,7 @@ class Job:
                     self.finished = True
                     self.seconds = time.perf_counter() - self.started
                     self.version += 1
+                    self._lock.notify_all()
 
     def _start(self, targets: list[tuple[Any, tuple[Any, ...]]]) -> Job:
         self._threads = [

@@ -3,17 +3,21 @@
 :func:`register` adds them to the app. *Start* (Run, or a scenario just
 loaded) checks the controls, refuses a bad run in one line before anything
 runs, stops the page's previous job and starts a new one in the background;
-the page keeps its id (``job``) and turns the poll (``tick``, a
-:class:`dash.dcc.Interval` of :data:`POLL_MS`) on. *Poll* draws the job's
+the page keeps its id (``job``), which starts the poll. *Poll* waits (up to
+:data:`WAIT_S`) for news of the job, at most every :data:`POLL_S`, and draws its
 latest state into both sides (:func:`sides_of`): the reach so far with a "now"
 line, the stages evaluated so far and the numbers so far while a run goes;
 the bands and medians of the runs done so far in "compare N runs"; the
-finished run's own figures once it ends, when the poll turns itself off.
-*Stop* asks the job to stop; what it shows stays, marked stopped.
+finished run's own figures once it ends. Each answer allows the poll's timer
+(``tick``, a :class:`dash.dcc.Interval`) one more tick (``max_intervals``) until
+the job is over: one request at a time, however slow the machine (a free-running
+timer sends the next request before the last one's answer, and Dash drops
+the late answers). *Stop* asks the job to stop; what it shows stays, marked stopped.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +38,12 @@ from viralsim.lab.params import PARAMS, override
 from viralsim.lab.runs import MAX_RUNS, LabError, load, many_plan, sides
 from viralsim.scenario import Scenario
 
-__all__ = ["POLL_MS", "SIDES", "register", "sides_of"]
+__all__ = ["POLL_S", "SIDES", "WAIT_S", "register", "sides_of"]
 
-#: How often the page asks a running job for news (milliseconds).
-POLL_MS = 200
+#: The shortest time between two draws of a running job (seconds).
+POLL_S = 0.2
+#: The longest a poll waits for news of a job before it answers anyway (seconds).
+WAIT_S = 2.0
 #: The two sides of the page: (id prefix, heading).
 SIDES = (("as_set", "As set"), ("social", "Social graph only"))
 #: Per side: mode line, reach figure, stages figure, then the key numbers.
@@ -164,7 +170,8 @@ def register(app: dash.Dash, jobs: Jobs) -> None:
     outputs = [
         Output("status", "children"),
         Output("shown", "data"),
-        Output("tick", "disabled"),
+        Output("tick", "max_intervals"),
+        Output("seen", "data"),
         Output("stop", "disabled"),
     ]
     for prefix, _ in SIDES:
@@ -172,15 +179,21 @@ def register(app: dash.Dash, jobs: Jobs) -> None:
         outputs += [Output(f"{prefix}-funnel", "figure")]
         outputs += [Output(f"{prefix}-{m}", "children") for m, _ in KEY_LABELS]
 
-    @app.callback(*outputs, Input("tick", "n_intervals"), Input("job", "data"))
-    def poll(_tick: Any, ref: Any) -> tuple[Any, ...]:
+    @app.callback(*outputs, Input("tick", "n_intervals"), Input("job", "data"), State("seen", "data"))
+    def poll(ticks: Any, ref: Any, seen: Any) -> tuple[Any, ...]:
         running = jobs.get((ref or {}).get("id"))
         if running is None:
-            return (dash.no_update, dash.no_update, True, True, *[dash.no_update] * (len(outputs) - 4))
+            return (dash.no_update,) * len(outputs)
+        seen = seen or {}
+        if dash.ctx.triggered_id == "tick" and seen.get("id") == running.id:
+            time.sleep(max(0.0, POLL_S - (time.time() - float(seen.get("at", 0.0)))))
+            running.news(int(seen.get("version", -1)), WAIT_S)
         job = running.view()
         over = job.finished
         shown = job.context["shown"] if over and not job.stopped and job.error is None else dash.no_update
-        return (_status(job), shown, over, over, *sides_of(job))
+        allow = int(ticks or 0) + (0 if over else 1)  # one more tick while the job goes on
+        news = {"id": job.id, "version": job.version, "at": time.time()}
+        return (_status(job), shown, allow, news, over, *sides_of(job))
 
     @app.callback(Output("stop", "title"), Input("stop", "n_clicks"), State("job", "data"), prevent_initial_call=True)
     def stop(_clicks: Any, ref: Any) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from viralsim.engines import simulate
-from viralsim.engines.checks import engine_problems, first_problem
+from viralsim.engines.checks import engine_problems, ensure_checked, first_problem
 from viralsim.engines.contracts import Record
 from viralsim.experiments.executors import make_executor
 from viralsim.experiments.plan import Plan, compare_plan
@@ -136,8 +136,8 @@ def sides(sc: Scenario, override: dict[str, Any]) -> tuple[Scenario, Scenario | 
     ValueError
         As :func:`run_pair`.
     """
-    tuned = _tuned(sc, override)
-    return tuned, None if tuned.platform.push.mode == "social" else tuned.derive(SOCIAL)
+    tuned = ensure_checked(_tuned(sc, override))  # refused here, before a run starts in the background
+    return tuned, None if tuned.platform.push.mode == "social" else ensure_checked(tuned.derive(SOCIAL))
 
 
 def run_pair(sc: Scenario, override: dict[str, Any], seed: int) -> Pair:
@@ -175,7 +175,7 @@ def many_plan(sc: Scenario, override: dict[str, Any], seed: int, runs: int) -> P
     """
     if not 1 <= runs <= MAX_RUNS:
         raise ValueError(f"runs: between 1 and {MAX_RUNS}, got {runs}")
-    tuned = _tuned(sc, override)
+    tuned = ensure_checked(_tuned(sc, override))
     data = tuned.model_dump(exclude={"variants"}, exclude_none=True)
     data["variants"] = {"social": SOCIAL}
     return compare_plan(Scenario.model_validate(data), ["social"], runs, seed)
