@@ -65,6 +65,11 @@ def test_every_control_has_its_fields_description():
         "population.users",
     ):
         assert needed in paths
+    tables = {p.path.rsplit(".", 1)[0] for p in PARAMS}
+    for table in ("video", "creator", "population", "social_graph", "platform.recognition", "platform.moderation"):
+        assert table in tables, table
+    for table in ("platform.push", "platform.following", "platform.sharing", "behaviour"):
+        assert table in tables, table
 
 
 def test_override_holds_only_what_changed(bees):

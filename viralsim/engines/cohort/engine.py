@@ -83,6 +83,11 @@ def _progress(state: RunState, t: float) -> Progress:
     removed = state.removed_h
     heads = []
     for b in state.batches:
+        if not len(b) or b.time_h[0] >= t:
+            continue  # nothing of it yet
+        if b.time_h[-1] < t and removed is None:
+            heads.append(b)  # all of it
+            continue
         k = int(np.searchsorted(b.time_h, t, side="left"))
         if removed is not None:
             k = min(k, int(np.searchsorted(b.time_h, removed, side="right")))
