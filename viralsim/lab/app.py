@@ -110,7 +110,6 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
                 [
                     html.Aside(
                         [
-                            *[_param_block(p, values[p.path]) for p in PARAMS],
                             html.Div(
                                 [
                                     html.Div(
@@ -155,6 +154,7 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
                             ),
                             html.Div(id="status"),
                             html.P("", className="msg", id="run-msg"),
+                            html.Div([_param_block(p, values[p.path]) for p in PARAMS], className="params"),
                         ]
                     ),
                     html.Div([_side(prefix, heading) for prefix, heading in SIDES], className="sides"),
