@@ -1,11 +1,16 @@
-"""The lab (``viralsim lab``): its controls, its bad-input errors, and the live page in a real browser.
+"""The lab (``viralsim lab``): its controls, its bad-input errors, its live runs, and the page in a real browser.
 
-The browser test starts the lab on a free local port in a thread, opens it in
-Debian's headless Chromium (Python playwright with ``executable_path``; no
-browser is ever downloaded), moves the appeal slider with the keyboard,
-presses Run, and checks that the numbers and the reach plot changed to what
-``viralsim.simulate`` gives for those parameters and seed; Reset brings the
-scenario's own numbers back. The page must log no error and request nothing
+Without a browser: watching a run (``simulate(watch=...)``) changes none of
+its numbers and every progress report is a prefix of the final reach curve;
+the lab's background jobs end on ``simulate``'s and ``compare``'s numbers and
+stop when asked. The browser test starts the lab on a free local port in a
+thread, opens it in Debian's headless Chromium (Python playwright with
+``executable_path``; no browser is ever downloaded), moves the appeal slider
+with the keyboard, presses Run at a watchable pace and records the page as it
+changes: the numbers grow through intermediate frames (the reach so far equal
+to the start of the final curve) and end on what ``viralsim.simulate`` gives
+for those parameters and seed; Stop stops a run; "compare N runs" shows runs
+done as they complete; Reset brings the scenario's own numbers back. The page must log no error and request nothing
 but the lab itself. Outside CI it is skipped when chromium or playwright is
 missing; in CI (``CI`` set) it must run.
 """
@@ -20,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
 from click.testing import CliRunner
@@ -27,9 +33,11 @@ from paths import BEES, SCENARIOS_DIR
 
 from viralsim import load_scenario, simulate
 from viralsim.cli import main
+from viralsim.engines.contracts import Watch
 from viralsim.lab.bands import band_numbers
+from viralsim.lab.live import Jobs, start_many, start_pair
 from viralsim.lab.params import PARAMS, help_text, override, values_of
-from viralsim.lab.runs import LabError, resolve, run_many, run_pair
+from viralsim.lab.runs import LabError, many_plan, resolve, run_many, run_pair, sides
 
 WAIT_MS = 30_000
 
@@ -57,6 +65,11 @@ def test_every_control_has_its_fields_description():
         "population.users",
     ):
         assert needed in paths
+    tables = {p.path.rsplit(".", 1)[0] for p in PARAMS}
+    for table in ("video", "creator", "population", "social_graph", "platform.recognition", "platform.moderation"):
+        assert table in tables, table
+    for table in ("platform.push", "platform.following", "platform.sharing", "behaviour"):
+        assert table in tables, table
 
 
 def test_override_holds_only_what_changed(bees):
@@ -95,14 +108,103 @@ def test_run_many_is_compare(tiny):
         run_many(tiny, {}, seed=1, runs=0)
 
 
+# --- live runs: watched, in background jobs -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["bees", "tiny"])
+def test_watching_changes_nothing_and_shows_the_final_curve_so_far(name, bees, tiny):
+    sc = {"bees": bees, "tiny": tiny}[name]
+    plain = simulate(sc, record="summary")
+    seen = []
+    watched = simulate(sc, record="summary", watch=Watch(sc.horizon_h / 50, seen.append))
+    assert watched.summary == plain.summary and watched.stages == plain.stages
+    assert all(np.array_equal(watched.reach_curve[k], plain.reach_curve[k]) for k in plain.reach_curve)
+    assert len(seen) == 50 and [p.time_h for p in seen] == sorted(p.time_h for p in seen)
+    views = [sum(p.views_by_source.values()) for p in seen]
+    assert views == sorted(views) and 0 < views[len(views) // 2] and views[-1] <= plain.summary["views"]
+    assert len({*views}) > 5  # the numbers grow through the run
+    for p in seen:
+        n = len(p.reach_curve["time_h"])
+        assert n == int((plain.reach_curve["time_h"] < p.time_h).sum())
+        assert all(np.array_equal(p.reach_curve[k], plain.reach_curve[k][:n]) for k in plain.reach_curve)
+        assert p.shares <= plain.summary["shares"] and p.stages == tuple(plain.stages[: len(p.stages)])
+    assert seen[-1].views_by_source["for_you"] <= plain.summary["views_by_source"]["for_you"]
+    with pytest.raises(ValueError, match="every_h"):
+        Watch(0, seen.append)
+
+
+def test_a_watcher_can_abandon_a_run(tiny):
+    class Enough(Exception):
+        pass
+
+    def see(p):
+        if p.time_h > tiny.horizon_h / 2:
+            raise Enough
+
+    with pytest.raises(Enough):
+        simulate(tiny, watch=Watch(1.0, see))
+
+
+def test_live_pair_ends_on_simulate(bees):
+    as_set, social = sides(bees, {"video": {"appeal": 0.8}})
+    job = start_pair(Jobs(), as_set, social, seed=3)
+    assert job.wait(120) and job.error is None and not job.stopped
+    shown = job.view()
+    for key, sc in (("as_set", as_set), ("social", social)):
+        assert shown.sides[key].result.summary == simulate(sc, seed=3, record="summary").summary
+        assert shown.sides[key].progress is not None  # it reported while it ran
+    assert shown.version > 2 * 10
+
+
+def test_live_pair_stops_when_asked(bees):
+    as_set, social = sides(bees, {})
+    job = start_pair(Jobs(), as_set, social, seed=1, pace_s=60.0)  # a run stretched to a minute
+    deadline = time.monotonic() + 60
+    while job.view().sides["as_set"].progress is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.stop()
+    assert job.wait(30) and job.stopped and job.error is None
+    shown = job.view().sides["as_set"]
+    assert shown.result is None and shown.progress is not None
+    assert shown.progress.time_h < bees.horizon_h
+
+
+def test_live_many_is_compare_run_by_run(tiny):
+    plan = many_plan(tiny, {"video": {"appeal": 0.5}}, seed=4, runs=3)
+    job = start_many(Jobs(), plan)
+    assert job.wait(120) and job.error is None and job.done_runs == 3
+    ens, ref = job.view().ensemble, run_many(tiny, {"video": {"appeal": 0.5}}, seed=4, runs=3)
+    assert ens.runs.equals(ref.runs) and ens.bands.equals(ref.bands)
+
+
 def test_resolve_names_and_files(tmp_path):
     assert resolve("bees_bike", SCENARIOS_DIR) == BEES
+    assert resolve("bees_bike.toml", SCENARIOS_DIR) == BEES
     assert resolve(None, SCENARIOS_DIR) == BEES
     assert resolve(str(BEES), None) == BEES
     with pytest.raises(LabError, match="no such bundled scenario"):
         resolve("no_such_scenario", SCENARIOS_DIR)
     with pytest.raises(LabError, match="no such file"):
         resolve(str(tmp_path / "missing.toml"), SCENARIOS_DIR)
+    with pytest.raises(LabError, match="not a scenario file"):
+        resolve(str(tmp_path), SCENARIOS_DIR)
+
+
+def test_resolve_is_the_clis_rule_a_file_before_a_bundled_name(tmp_path, monkeypatch):
+    from viralsim.cli.common import find_scenario
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VIRALSIM_SCENARIOS", str(SCENARIOS_DIR))
+    (tmp_path / "bees_bike").write_text(BEES.read_text())  # a file here named like a bundled scenario
+    for arg in ("bees_bike", "tiny", "tiny.toml", "missing.toml", "sub/bees_bike"):
+        expected = Path(find_scenario(arg))
+        if expected.is_file():
+            assert resolve(arg, SCENARIOS_DIR) == expected, arg
+        else:
+            with pytest.raises(LabError):
+                resolve(arg, SCENARIOS_DIR)
+    assert resolve("bees_bike", SCENARIOS_DIR) == Path("bees_bike")  # the file wins, as in the CLI
+    assert resolve("tiny", SCENARIOS_DIR) == SCENARIOS_DIR / "tiny.toml"
 
 
 @pytest.mark.parametrize("arg", ["no_such_scenario", "missing/file.toml", "bad"])
@@ -164,17 +266,44 @@ def _text(page, element_id: str) -> str:
     return page.locator(f"#{element_id}").inner_text().strip()
 
 
+_FINISHED = "document.getElementById('status').innerText.trim().startsWith('run ')"
+
+#: Records the page each time the as-set side's views change: the numbers, the status, the reach plot's data.
+_RECORD = """() => {
+  window.__frames = [];
+  const record = () => {
+    const g = document.querySelector('#as_set-reach .js-plotly-plot');
+    window.__frames.push({
+      views: document.getElementById('as_set-views').innerText.trim(),
+      mode: document.getElementById('as_set-mode').innerText.trim(),
+      status: document.getElementById('status').innerText.trim(),
+      title: g && g.layout && g.layout.title ? g.layout.title.text : '',
+      y: g && g.data && g.data.length ? Array.from(g.data[0].y) : [],
+    });
+  };
+  const watch = {childList: true, subtree: true, characterData: true};
+  new MutationObserver(record).observe(document.getElementById('as_set-views'), watch);
+  new MutationObserver(record).observe(document.getElementById('as_set-mode'), watch);
+}"""
+
+
 def _run_and_wait(page, button: str) -> float:
-    """Press ``button`` and wait for the run it starts to show; the seconds it took."""
+    """Press ``button`` and wait for the run it starts to finish showing; the seconds it took."""
     before = _text(page, "status")
     t0 = time.perf_counter()
     page.locator(f"#{button}").click()
     page.wait_for_function(
-        f"() => document.getElementById('status').innerText.trim() !== {before!r}"
-        " && !document.querySelector('[data-dash-is-loading]')",
-        timeout=WAIT_MS,
+        f"() => {_FINISHED} && document.getElementById('status').innerText.trim() !== {before!r}", timeout=WAIT_MS
     )
     return time.perf_counter() - t0
+
+
+def _count(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _pace(page, label: str) -> None:
+    page.locator(f"#pace input[value='{label}']").check()
 
 
 def test_lab_in_headless_chromium(lab, bees, tmp_path):
@@ -191,11 +320,10 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             page.on("request", lambda r: requests.append(r.url))
             page.goto(lab.url)
             page.wait_for_function(
-                "() => (document.getElementById('status') || {}).innerText"
+                f"() => document.getElementById('status') && {_FINISHED}"
                 " && document.querySelector('#as_set-reach .js-plotly-plot')",
                 timeout=WAIT_MS,
             )
-            page.wait_for_function("() => !document.querySelector('[data-dash-is-loading]')", timeout=WAIT_MS)
 
             # the scenario as set and social-only, as simulate() gives them
             first = simulate(bees, seed=bees.seed)
@@ -226,7 +354,10 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
                 ".getAttribute('aria-valuenow') === '0.81'",
                 timeout=WAIT_MS,
             )
-            took = _run_and_wait(page, "run")
+            # Run at a watchable pace: the numbers and the reach grow through frames, then end on simulate's
+            _pace(page, "5 s")
+            page.evaluate(_RECORD)
+            _run_and_wait(page, "run")
             page.wait_for_function(  # the replay of the previous run is put away
                 "() => document.getElementById('push-animation').style.display === 'none'", timeout=WAIT_MS
             )
@@ -235,15 +366,52 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             assert _text(page, "as_set-views") == f"{moved.summary['views']:,}"
             after = page.evaluate(_REACH)
             assert after != before and after["for_you"] == moved.summary["views_by_source"]["for_you"]
+            frames = page.evaluate("() => window.__frames")
+            live = [f for f in frames if f["status"].startswith("running") and f["views"][:1].isdigit()]
+            grown = [_count(f["views"]) for f in live]
+            assert len(set(grown)) >= 3, frames  # intermediate frames were shown
+            assert grown == sorted(grown) and max(grown) < moved.summary["views"], grown
+            keep = moved.reach_curve["time_h"] >= bees.video.upload_h
+            final_for_you = moved.reach_curve["for_you"][keep].tolist()
+            partial = [f["y"] for f in live if "so far" in f["title"] and 0 < len(f["y"]) < len(final_for_you)]
+            assert partial and all(y == final_for_you[: len(y)] for y in partial)  # the final curve, so far
             shot = tmp_path / "lab.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 20_000
             if keep := os.environ.get("VIRALSIM_SCREENSHOT"):
                 shutil.copy(shot, keep)
 
+            # Stop: a run stretched to 20 s stops where it is, its numbers short of the end
+            _pace(page, "20 s")
+            page.locator("#run").click()
+            page.wait_for_function(
+                "() => document.getElementById('status').innerText.startsWith('running')"
+                " && /^[1-9]/.test(document.getElementById('as_set-views').innerText)",
+                timeout=WAIT_MS,
+            )
+            assert page.locator("#stop").is_enabled()
+            page.locator("#stop").click()
+            page.wait_for_function(
+                "() => document.getElementById('status').innerText.startsWith('stopped')", timeout=WAIT_MS
+            )
+            page.wait_for_function("() => document.getElementById('stop').disabled", timeout=WAIT_MS)
+            assert 0 < _count(_text(page, "as_set-views")) < moved.summary["views"]
+            _pace(page, "fastest")
+
+            # compare 4 paired runs: the runs done show as they complete, then compare's medians
+            page.locator("#runs").fill("4")
+            page.evaluate(_RECORD)
+            _run_and_wait(page, "run")
+            modes = [f["mode"] for f in page.evaluate("() => window.__frames")]
+            assert any("of 4 runs" in m and not m.endswith("4 of 4 runs)") for m in modes), modes
+            assert _text(page, "as_set-mode").endswith("4 of 4 runs)")
+            median, interval = band_numbers(run_many(bees, {"video": {"appeal": 0.81}}, bees.seed, 4), "base")[0]
+            assert _text(page, "as_set-views") == f"{median}\n5 %–95 %: {interval}"
+            page.locator("#runs").fill("1")
+
             # another seed, then Reset: the scenario's own values and numbers come back
             page.locator("#seed").fill("2")
-            _run_and_wait(page, "run")
+            took = _run_and_wait(page, "run")
             seed2 = simulate(bees.derive({"video": {"appeal": 0.81}}), seed=2)
             assert _text(page, "as_set-views") == f"{seed2.summary['views']:,}"
             _run_and_wait(page, "reset")
@@ -266,7 +434,7 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             page.locator("#scenario").click()
             page.get_by_role("option", name="tiny").click()
             page.wait_for_function(
-                "() => document.getElementById('status').innerText.includes('tiny')"
+                f"() => document.getElementById('status').innerText.includes('tiny') && {_FINISHED}"
                 " && !document.getElementById('run-msg').innerText",
                 timeout=WAIT_MS,
             )

@@ -117,22 +117,16 @@ def load(path: str) -> Scenario:
 
 def bundled_scenarios() -> dict[str, Path]:
     """Bundled scenario name -> its file, sorted by name (the ``.toml`` files of :func:`scenarios_dir`)."""
-    folder = scenarios_dir()
-    return {} if folder is None else {p.stem: p for p in sorted(folder.glob("*.toml"))}
+    from viralsim.io.bundled import bundled
+
+    return bundled(scenarios_dir())
 
 
 def find_scenario(arg: str) -> str:
-    """The file a scenario argument names: ``arg`` itself if it exists, else the bundled scenario it names.
+    """The file a scenario argument names (:func:`viralsim.io.bundled.find_scenario` over :func:`scenarios_dir`)."""
+    from viralsim.io.bundled import find_scenario as find
 
-    A bundled name is a bare name (``bees_bike``) or a bare file name
-    (``bees_bike.toml``), with no folder. Anything else is returned unchanged
-    (loading it then says why it cannot be read).
-    """
-    path = Path(arg)
-    if path.exists() or path.parent != Path("."):
-        return arg
-    found = bundled_scenarios().get(path.stem if path.suffix == ".toml" else path.name)
-    return arg if found is None else str(found)
+    return find(arg, scenarios_dir())
 
 
 def missing_hint(arg: str) -> str:
@@ -161,12 +155,10 @@ def variant_or_fail(file: str, sc: Scenario, name: str | None, option: str = "--
 
 
 def scenarios_dir() -> Path | None:
-    """The folder of bundled scenarios: $VIRALSIM_SCENARIOS when set, else the one installed with the package."""
-    candidates = [os.environ.get("VIRALSIM_SCENARIOS"), Path(__file__).resolve().parents[1] / "scenarios"]
-    for c in candidates:
-        if c and Path(c).is_dir():
-            return Path(c)
-    return None
+    """The folder of bundled scenarios (:func:`viralsim.io.bundled.scenarios_dir`)."""
+    from viralsim.io.bundled import scenarios_dir as folder
+
+    return folder()
 
 
 def check_plot_path(plot_path: str | None, option: str = "--plot") -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from viralsim.engines.checks import ensure_checked
-from viralsim.engines.contracts import Record, RunSpec
+from viralsim.engines.contracts import Record, RunSpec, Watch
 from viralsim.engines.registry import ENGINES, engine_for
 from viralsim.model.graph import GraphInput
 from viralsim.result import RunResult
@@ -31,6 +31,7 @@ def simulate(
     run: int = 0,
     graph: GraphInput = None,
     record: Record = "full",
+    watch: Watch | None = None,
 ) -> RunResult:
     """Simulate one video on one platform (and its cross-post, if the scenario has one).
 
@@ -57,6 +58,9 @@ def simulate(
         and skips building the log, so that ensembles of big runs stay small in
         memory and when pickled. Everything else (summary, stages, moderation,
         reach curve) is identical in both modes for the same seed.
+    watch
+        Look at the (first platform's) run as it goes
+        (:class:`~viralsim.engines.contracts.Watch`): the results do not change.
 
     Returns
     -------
@@ -67,7 +71,7 @@ def simulate(
     sc = ensure_checked(scenario.variant(variant), record)  # a loaded scenario (or variant) is not checked again
     seed = sc.seed if seed is None else seed
     engine = engine_for(sc.engine)
-    spec = RunSpec(seed, run, variant, graph, record)
+    spec = RunSpec(seed, run, variant, graph, record, watch=watch)
     first = engine.run(sc, spec)
     second = sc.second_platform()
     if second is None:
@@ -80,7 +84,7 @@ def simulate(
         return _with_platforms(result, None)
     # the second platform: its own users, graph and streams, the same video, later
     other_graph = graph if sc.social_graph.kind == "edge_list" else None
-    other = engine.run(second, dataclasses.replace(spec, graph=other_graph, namespace="cross_post"))
+    other = engine.run(second, dataclasses.replace(spec, graph=other_graph, namespace="cross_post", watch=None))
     return _with_platforms(result, _with_platforms(other.result, None))
 
 

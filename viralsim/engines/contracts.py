@@ -11,11 +11,12 @@ below them (``engines.moderation``, ``engines.push``, ``views``, ``model``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
+import simpy
 
 from viralsim._version import __version__
 from viralsim.model.graph import GraphInput
@@ -24,9 +25,71 @@ from viralsim.result import RunResult
 from viralsim.rng import Streams
 from viralsim.scenario import Problem, Scenario
 
-__all__ = ["Engine", "EngineRun", "Record", "RunSpec"]
+__all__ = ["Engine", "EngineRun", "Progress", "Record", "RunSpec", "Watch", "run_watched"]
 
 Record = Literal["full", "summary"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A running platform at ``time_h``: only what its final result will say about the time before ``time_h``.
+
+    ``views_by_source`` and ``shares`` count the views (and shares) that happened
+    before ``time_h``; ``reach_curve`` holds the points of the final
+    :attr:`~viralsim.result.RunResult.reach_curve` before ``time_h`` (same grid,
+    same values); ``stages`` the push stages evaluated so far, ``stages_reached``
+    the stages opened so far, ``stop_reason``/``stop_h`` why and when the push
+    stopped (``None`` while it goes on).
+    """
+
+    time_h: float
+    views_by_source: dict[str, int]
+    shares: int
+    reach_curve: dict[str, np.ndarray]
+    stages: tuple[StageRecord, ...]
+    stages_reached: int
+    stop_reason: str | None
+    stop_h: float | None
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Look at a run as it goes: ``see`` gets a :class:`Progress` every ``every_h`` simulated hours and at the end.
+
+    Watching changes no result (the run's events happen in the same order with
+    the same draws; only the simulation is paused between steps). ``see`` may
+    raise to abandon the run: the exception leaves :func:`viralsim.simulate`.
+    An engine that cannot report progress ignores it (the agent engine does);
+    a cross-post's second platform is not watched.
+    """
+
+    every_h: float
+    see: Callable[[Progress], None]
+
+    def __post_init__(self) -> None:
+        if not self.every_h > 0:
+            raise ValueError(f"watch: every_h must be > 0, got {self.every_h}")
+
+
+def run_watched(
+    env: simpy.Environment, until_h: float, watch: Watch | None, progress: Callable[[float], Progress]
+) -> None:
+    """``env.run(until=until_h)``, paused every ``watch.every_h`` hours to show ``watch`` the run's ``progress``.
+
+    A pause adds one urgent stop event; the run's own events keep their order
+    (by time, priority, then the order they were scheduled), so the results are
+    those of one uninterrupted run.
+    """
+    if watch is None:
+        env.run(until=until_h)
+        return
+    start, t, k = float(env.now), float(env.now), 0
+    while t < until_h:
+        k += 1
+        t = start + k * watch.every_h
+        t = until_h if t > until_h * (1 - 1e-12) else t  # the last step ends at the horizon exactly
+        env.run(until=t)
+        watch.see(progress(t))
 
 
 @dataclass(frozen=True)
@@ -35,7 +98,8 @@ class RunSpec:
 
     ``seed`` and ``run`` give the run's streams (``SeedSequence(seed, spawn_key=(run,))``,
     names prefixed by ``namespace``: ``"cross_post"`` for a second platform); ``variant``
-    is provenance; ``graph`` an explicit social graph; ``record`` whether the views log is kept.
+    is provenance; ``graph`` an explicit social graph; ``record`` whether the views log is kept;
+    ``watch`` who looks at the run as it goes (:class:`Watch`; results do not change).
     """
 
     seed: int
@@ -44,6 +108,7 @@ class RunSpec:
     graph: GraphInput = field(default=None, compare=False)
     record: Record = "full"
     namespace: str = ""
+    watch: Watch | None = field(default=None, compare=False)
 
     def streams(self) -> Streams:
         """The run's named random streams."""

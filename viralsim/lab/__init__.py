@@ -7,8 +7,10 @@ source and push stages. It sits above the report in the layers and may import
 experiments, io, plots, report and the public API; nothing but the ``lab``
 command imports it, and dash (the ``lab`` extra) is imported only when a lab
 starts. Modules: :mod:`~viralsim.lab.params` (controls), :mod:`~viralsim.lab.runs`
-(scenarios, runs), :mod:`~viralsim.lab.figures`, :mod:`~viralsim.lab.app`
-(the Dash page), :mod:`~viralsim.lab.server` (port, browser).
+(scenarios, runs), :mod:`~viralsim.lab.live` (runs watched as they go, in the
+background), :mod:`~viralsim.lab.figures` and :mod:`~viralsim.lab.bands`,
+:mod:`~viralsim.lab.app` (the Dash page), :mod:`~viralsim.lab.running` (Run,
+Stop, the live update), :mod:`~viralsim.lab.server` (port, browser).
 """
 
 from viralsim.lab.runs import LabError

@@ -1,4 +1,4 @@
-"""The lab's Dash app: the page (scenario picker, controls, two sides) and its two callbacks.
+"""The lab's Dash app: the page (scenario picker, controls, two sides) and its callbacks.
 
 :func:`make_app` builds a :class:`dash.Dash` app for a scenario file and the
 bundled scenarios' folder. The page has a scenario picker (the bundled ones
@@ -6,30 +6,29 @@ and any file opened by path), one control per :data:`~viralsim.lab.params.PARAMS
 with the field's description as help, a seed, Run and Reset; and two sides,
 the scenario as set and the same without the push (``mode = "social"``),
 each with its key numbers, reach by source and push stages. One callback
-loads a scenario (picker, Open, Reset) into the controls; the other runs
-(Run, or a scenario just loaded). Dash serves its scripts from the installed
+loads a scenario (picker, Open, Reset) into the controls; Run (or a scenario
+just loaded), Stop and the live update are :mod:`viralsim.lab.running`'s; one
+replays the run shown hour by hour (the report's animation). Dash serves its scripts from the installed
 package (``serve_locally``): the page needs no network.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
 
-from viralsim.lab.figures import GRAPH_HEIGHT, KEY_LABELS, funnel_figure, key_numbers, reach_figure
-from viralsim.lab.params import PARAMS, Param, choices, first_sentence, help_text, override, values_of
-from viralsim.lab.runs import MAX_RUNS, LabError, bundled, load, run_full, run_many, run_pair
+from viralsim.lab.figures import GRAPH_HEIGHT, KEY_LABELS
+from viralsim.lab.live import PACES, Jobs
+from viralsim.lab.params import PARAMS, Param, choices, first_sentence, help_text, values_of
+from viralsim.lab.running import POLL_S, SIDES, register
+from viralsim.lab.runs import MAX_RUNS, LabError, bundled, load, resolve, run_full
 from viralsim.lab.style import INDEX
 from viralsim.scenario import Scenario
 
 __all__ = ["SIDES", "make_app"]
-
-#: The two sides of the page: (id prefix, heading).
-SIDES = (("as_set", "As set"), ("social", "Social graph only"))
 
 
 def _control(p: Param, value: Any) -> Any:
@@ -99,7 +98,9 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
                 [
                     html.H1(["viralsim ", html.Span("lab")]),
                     dcc.Dropdown(id="scenario", options=options, value=str(path), clearable=False),
-                    dcc.Input(id="path", type="text", placeholder="or a scenario file (.toml)", debounce=False),
+                    dcc.Input(
+                        id="path", type="text", placeholder="or a scenario file (.toml) or bundled name", debounce=False
+                    ),
                     html.Button("Open", id="open"),
                     html.P(_describe(sc), className="desc", id="scenario-desc"),
                     html.P("", className="msg", id="load-msg"),
@@ -109,7 +110,6 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
                 [
                     html.Aside(
                         [
-                            *[_param_block(p, values[p.path]) for p in PARAMS],
                             html.Div(
                                 [
                                     html.Div(
@@ -134,13 +134,27 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
                             ),
                             html.Div(
                                 [
+                                    html.Label("pace", htmlFor="pace"),
+                                    dcc.RadioItems(
+                                        id="pace", options=list(PACES), value="fastest", inline=True, className="radio"
+                                    ),
+                                ],
+                                className="field pace",
+                                title="How long one run takes at least: fastest shows it as fast as it runs; "
+                                "5 s or 20 s stretch the hours after the upload so the push can be watched "
+                                "(the numbers are the same).",
+                            ),
+                            html.Div(
+                                [
                                     html.Button("Run", id="run", className="primary"),
+                                    html.Button("Stop", id="stop", disabled=True, title="Stop the run"),
                                     html.Button("Reset", id="reset", title="Back to the scenario's own values"),
                                 ],
                                 className="buttons",
                             ),
                             html.Div(id="status"),
                             html.P("", className="msg", id="run-msg"),
+                            html.Div([_param_block(p, values[p.path]) for p in PARAMS], className="params"),
                         ]
                     ),
                     html.Div([_side(prefix, heading) for prefix, heading in SIDES], className="sides"),
@@ -160,35 +174,11 @@ def _layout(path: Path, sc: Scenario, folder: Path | None) -> html.Div:
             ),
             dcc.Store(id="current", data={"path": str(path), "loads": 0}),
             dcc.Store(id="shown", data=None),  # what the sides show: scenario file, override, seed
+            dcc.Store(id="job", data=None),  # the running (or last) job of this page
+            dcc.Store(id="seen", data=None),  # the job and version the sides show
+            dcc.Interval(id="tick", interval=int(POLL_S * 1000), max_intervals=0),  # polls allowed: see running
         ]
     )
-
-
-def _one_run(base: Scenario, changes: dict[str, Any], seed: int) -> list[Any]:
-    """Both sides' outputs (mode, reach, stages, key numbers) for one run of each."""
-    pair = run_pair(base, changes, seed)
-    out: list[Any] = []
-    for result in (pair.as_set, pair.social):
-        out += [f"(push mode = {result.scenario.platform.push.mode})", reach_figure(result), funnel_figure(result)]
-        out += [text for _, _, text in key_numbers(result)]
-    return out
-
-
-def _many_runs(base: Scenario, changes: dict[str, Any], seed: int, n: int) -> list[Any]:
-    """Both sides' outputs for ``n`` paired runs of each: bands, stages reached over runs, medians [5 %-95 %]."""
-    from viralsim.lab.bands import band_figure, band_numbers, stage_share_figure
-
-    ens = run_many(base, changes, seed, n)
-    sc = ens.plan.scenario
-    out: list[Any] = []
-    for label, mode in (("base", sc.platform.push.mode), ("social", "social")):
-        stages = len(sc.platform.push.cohort_sizes()) if mode != "social" else 0
-        out += [f"(push mode = {mode} · {n} runs)", band_figure(ens, label, sc.video.upload_h, sc.horizon_h)]
-        out.append(stage_share_figure(ens, label, stages))
-        out += [
-            [med, html.Div(f"5 %–95 %: {iv}", className="iv")] if iv else med for med, iv in band_numbers(ens, label)
-        ]
-    return out
 
 
 def _unchanged(message: str) -> tuple[Any, ...]:
@@ -210,7 +200,6 @@ def make_app(path: Path, folder: Path | None) -> dash.Dash:
     app = dash.Dash(__name__, title="viralsim lab", update_title=no_busy_title, serve_locally=True)
     app.index_string = INDEX
     app.layout = _layout(path, sc, folder)
-    runs = {"n": 0}
 
     @app.callback(
         Output("current", "data"),
@@ -234,12 +223,14 @@ def make_app(path: Path, folder: Path | None) -> dash.Dash:
         trigger = dash.ctx.triggered_id
         target = picked
         if trigger == "open":
-            target = (typed or "").strip()
-            if not target:
-                return _unchanged("type a scenario file's path, then Open")
+            typed = (typed or "").strip()
+            if not typed:
+                return _unchanged("type a scenario file's path (or a bundled name), then Open")
         elif trigger == "reset":
             target = current["path"]
         try:
+            if trigger == "open":  # the CLI's rule: an existing path, else a bundled name
+                target = str(resolve(typed, folder))
             new = load(Path(target))
         except LabError as err:
             return _unchanged(str(err))
@@ -249,47 +240,7 @@ def make_app(path: Path, folder: Path | None) -> dash.Dash:
         data = {"path": target, "loads": int(current.get("loads", 0)) + 1}
         return data, options, target, [values[p.path] for p in PARAMS], new.seed, _describe(new), ""
 
-    outputs = [Output("status", "children"), Output("run-msg", "children"), Output("shown", "data")]
-    for prefix, _ in SIDES:
-        outputs += [Output(f"{prefix}-mode", "children"), Output(f"{prefix}-reach", "figure")]
-        outputs += [Output(f"{prefix}-funnel", "figure")]
-        outputs += [Output(f"{prefix}-{m}", "children") for m, _ in KEY_LABELS]
-
-    @app.callback(
-        *outputs,
-        Input("run", "n_clicks"),
-        Input("current", "data"),
-        State({"type": "param", "path": ALL}, "value"),
-        State("seed", "value"),
-        State("runs", "value"),
-    )
-    def run(_clicks: Any, current: dict[str, Any], values: list[Any], seed: Any, n_runs: Any) -> tuple[Any, ...]:
-        def refuse(message: str) -> tuple[Any, ...]:
-            return (dash.no_update, message, *[dash.no_update] * (len(outputs) - 2))
-
-        try:
-            base = load(Path(current["path"]))
-        except LabError as err:
-            return refuse(str(err))
-        if seed is None or int(seed) < 0:
-            return refuse("the seed must be a whole number ≥ 0")
-        if n_runs is None or not 1 <= int(n_runs) <= MAX_RUNS:
-            return refuse(f"runs: a whole number from 1 to {MAX_RUNS}")
-        t0 = time.perf_counter()
-        changes = override(base, dict(zip([p.path for p in PARAMS], values, strict=True)))
-        try:
-            sides = (
-                _one_run(base, changes, int(seed))
-                if int(n_runs) == 1
-                else _many_runs(base, changes, int(seed), int(n_runs))
-            )
-        except (ValueError, MemoryError) as err:
-            return refuse(f"cannot run: {err}")
-        runs["n"] += 1
-        many = f", {int(n_runs)} paired runs" if int(n_runs) > 1 else ""
-        status = f"run {runs['n']} · {base.name} · seed {int(seed)}{many} · {time.perf_counter() - t0:.2f} s"
-        shown = {"path": current["path"], "override": changes, "seed": int(seed)}
-        return (status, "", shown, *sides)
+    register(app, Jobs())
 
     @app.callback(
         Output("push-animation", "figure"),

@@ -41,18 +41,27 @@ class Param:
     integer: bool = False
 
 
-#: The controls, in the order the page shows them (grouped by table).
+#: The controls, in the order the page shows them (grouped by table: video, creator, population,
+#: social graph, platform: push, recognition, moderation, following feed, sharing; behaviour).
 PARAMS: tuple[Param, ...] = (
     Param("video.appeal", "appeal", "slider", 0.0, 1.0, 0.01),
     Param("video.duration_s", "duration (s)", "slider", 5, 180, 1),
     Param("creator.followers", "followers", "number", 0, 1e9, 1, integer=True),
+    Param("population.users", "users", "number", 1_000, 2e9, 1, integer=True),
+    Param("population.interest_concentration", "interest concentration", "slider", 0.05, 3.0, 0.05),
+    Param("social_graph.mean_following", "mean following (contacts per user)", "number", 1, 10_000, 1),
     Param("platform.push.mode", "push mode", "choice"),
     Param("platform.push.thresholds.completion", "completion threshold", "slider", 0.0, 0.6, 0.01),
+    Param("platform.push.watch_probability", "For You watch probability", "slider", 0.0, 1.0, 0.01),
+    Param("platform.push.evaluate_after_fraction", "evaluate a stage after (share watched)", "slider", 0.05, 1.0, 0.05),
     Param("platform.recognition.accuracy", "topic recognition accuracy", "slider", 0.0, 1.0, 0.01),
+    Param("platform.moderation.moderators", "moderators", "number", 1, 10_000, 1, integer=True),
+    Param("platform.following.watch_probability", "follower watch probability", "slider", 0.0, 1.0, 0.01),
+    Param("platform.sharing.open_probability", "shared video opened", "slider", 0.0, 1.0, 0.01),
     Param("behaviour.p_share", "share probability (per view)", "number", 0.0, 1.0, 1e-6),
+    Param("behaviour.p_like", "like probability (per view)", "number", 0.0, 1.0, 1e-4),
     Param("behaviour.interest_floor", "interest floor", "slider", 0.0, 1.0, 0.01),
     Param("behaviour.watch_concentration", "watch concentration", "slider", 0.5, 8.0, 0.1),
-    Param("population.users", "users", "number", 1_000, 2e9, 1, integer=True),
 )
 BY_PATH = {p.path: p for p in PARAMS}
 
@@ -88,7 +97,7 @@ def label_of(path: str) -> str:
 def _get(sc: Scenario, path: str) -> Any:
     value: Any = sc
     for part in path.split("."):
-        value = getattr(value, part)
+        value = getattr(value, part, None)  # None: a table the scenario does not have
     return value
 
 

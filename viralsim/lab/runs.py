@@ -1,13 +1,16 @@
 """The lab's scenarios and runs: find a scenario by name or path, load it, run it as set and without the push.
 
 :func:`bundled` lists the bundled scenario files; :func:`resolve` turns the
-lab's argument (a bundled name or a path) into a file or a :class:`LabError`
+lab's argument (a path, else a bundled name: the CLI's rule,
+:func:`viralsim.io.bundled.find_scenario`) into a file or a :class:`LabError`
 (one line); :func:`load` reads and checks it (kept per file and modification
 time, so a re-run does not read it again). :func:`run_pair` applies the
 controls' override and simulates the scenario as set and with
 ``platform.push.mode = "social"``, same seed, each with ``record="summary"``
 (the reach curve and the stages come with the summary: no views log is
-needed). Nothing here imports dash.
+needed); :func:`sides` gives the two scenarios for runs watched as they go
+(:mod:`viralsim.lab.live`). :func:`run_many` runs :func:`many_plan`, the plan of
+``viralsim compare`` with a ``social`` variant. Nothing here imports dash.
 """
 
 from __future__ import annotations
@@ -18,17 +21,31 @@ from pathlib import Path
 from typing import Any
 
 from viralsim.engines import simulate
-from viralsim.engines.checks import engine_problems, first_problem
+from viralsim.engines.checks import engine_problems, ensure_checked, first_problem
 from viralsim.engines.contracts import Record
 from viralsim.experiments.executors import make_executor
-from viralsim.experiments.run import compare
+from viralsim.experiments.plan import Plan, compare_plan
+from viralsim.experiments.run import execute
 from viralsim.experiments.stats import EnsembleResult
+from viralsim.io.bundled import bundled, find_scenario
 from viralsim.io.scenario_file import ScenarioError, load_scenario
 from viralsim.machine import machine_memory
 from viralsim.result import RunResult
 from viralsim.scenario import Scenario
 
-__all__ = ["MAX_RUNS", "LabError", "Pair", "bundled", "load", "resolve", "run_full", "run_many", "run_pair"]
+__all__ = [
+    "MAX_RUNS",
+    "LabError",
+    "Pair",
+    "bundled",
+    "load",
+    "many_plan",
+    "resolve",
+    "run_full",
+    "run_many",
+    "run_pair",
+    "sides",
+]
 
 #: The override that turns any scenario into its social-graph-only twin.
 SOCIAL = {"platform": {"push": {"mode": "social"}}}
@@ -43,34 +60,28 @@ class LabError(Exception):
     """Bad input to the lab (an unknown scenario, an unreadable file, a busy port): ``str()`` is one line."""
 
 
-def bundled(folder: Path | None) -> dict[str, Path]:
-    """Bundled scenario name -> file, sorted by name (empty without a folder)."""
-    if folder is None or not folder.is_dir():
-        return {}
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
-
-
 def resolve(name: str | None, folder: Path | None) -> Path:
-    """The scenario file for ``name``: a bundled scenario's name, or a path to a ``.toml`` file.
+    """The scenario file for ``name``: a path to a scenario file, else a bundled scenario's name.
 
-    ``None`` picks ``bees_bike`` (or the first bundled scenario).
+    The CLI's rule (:func:`viralsim.io.bundled.find_scenario`): an existing path
+    wins over a bundled name. ``None`` picks ``bees_bike`` (or the first bundled scenario).
 
     Raises
     ------
     LabError
-        When ``name`` is neither a bundled scenario nor an existing file.
+        When ``name`` is neither an existing file nor a bundled scenario.
     """
     known = bundled(folder)
     if name is None:
         if not known:
             raise LabError("no bundled scenarios found: name a scenario file (viralsim lab FILE)")
         return known.get("bees_bike", next(iter(known.values())))
-    if name in known:
-        return known[name]
-    path = Path(name).expanduser()
+    path = Path(find_scenario(str(Path(name).expanduser()), folder))
     if path.is_file():
         return path
-    if path.suffix == "" and not path.parent.parts:
+    if path.exists():
+        raise LabError(f"{name}: not a scenario file")
+    if Path(name).parent == Path("."):
         listed = ", ".join(known) or "none found"
         raise LabError(f"{name}: no such bundled scenario (bundled: {listed})")
     raise LabError(f"{name}: no such file")
@@ -117,6 +128,18 @@ def _tuned(sc: Scenario, override: dict[str, Any], record: Record = "summary") -
     return tuned
 
 
+def sides(sc: Scenario, override: dict[str, Any]) -> tuple[Scenario, Scenario | None]:
+    """``sc`` with ``override`` and its social-only twin (``None`` when it is already social-only).
+
+    Raises
+    ------
+    ValueError
+        As :func:`run_pair`.
+    """
+    tuned = ensure_checked(_tuned(sc, override))  # refused here, before a run starts in the background
+    return tuned, None if tuned.platform.push.mode == "social" else ensure_checked(tuned.derive(SOCIAL))
+
+
 def run_pair(sc: Scenario, override: dict[str, Any], seed: int) -> Pair:
     """Simulate ``sc`` with ``override`` applied, as set and in social mode, both with ``seed``.
 
@@ -126,12 +149,9 @@ def run_pair(sc: Scenario, override: dict[str, Any], seed: int) -> Pair:
         When the override makes an invalid scenario (pydantic's or the checks' message), or a run
         that needs more than :data:`MEMORY_SHARE` of the machine's memory.
     """
-    tuned = _tuned(sc, override)
+    tuned, social = sides(sc, override)
     as_set = simulate(tuned, seed=seed, record="summary")
-    social = (
-        as_set if tuned.platform.push.mode == "social" else simulate(tuned.derive(SOCIAL), seed=seed, record="summary")
-    )
-    return Pair(as_set, social)
+    return Pair(as_set, as_set if social is None else simulate(social, seed=seed, record="summary"))
 
 
 def run_full(sc: Scenario, override: dict[str, Any], seed: int) -> RunResult:
@@ -142,10 +162,11 @@ def run_full(sc: Scenario, override: dict[str, Any], seed: int) -> RunResult:
     return simulate(_tuned(sc, override, "full"), seed=seed, record="full")
 
 
-def run_many(sc: Scenario, override: dict[str, Any], seed: int, runs: int) -> EnsembleResult:
-    """``runs`` paired runs of ``sc`` with ``override`` (variant ``base``) and in social mode (``social``).
+def many_plan(sc: Scenario, override: dict[str, Any], seed: int, runs: int) -> Plan:
+    """The plan of ``runs`` paired runs of ``sc`` with ``override`` (variant ``base``) and social-only (``social``).
 
-    The runs are ``viralsim compare``'s (the same seeds, quantiles and bands), in this process.
+    It is ``viralsim compare``'s plan for that scenario with one variant
+    ``social``: the same seeds, rows, quantiles and bands.
 
     Raises
     ------
@@ -154,8 +175,19 @@ def run_many(sc: Scenario, override: dict[str, Any], seed: int, runs: int) -> En
     """
     if not 1 <= runs <= MAX_RUNS:
         raise ValueError(f"runs: between 1 and {MAX_RUNS}, got {runs}")
-    tuned = _tuned(sc, override)
+    tuned = ensure_checked(_tuned(sc, override))
     data = tuned.model_dump(exclude={"variants"}, exclude_none=True)
     data["variants"] = {"social": SOCIAL}
-    with closing(make_executor("inprocess")) as executor:  # no worker processes behind a web server
-        return compare(Scenario.model_validate(data), ["social"], runs=runs, seed=seed, executor=executor)
+    return compare_plan(Scenario.model_validate(data), ["social"], runs, seed)
+
+
+def run_many(sc: Scenario, override: dict[str, Any], seed: int, runs: int) -> EnsembleResult:
+    """``runs`` paired runs of :func:`many_plan`, in this process (no worker processes behind a web server).
+
+    Raises
+    ------
+    ValueError
+        As :func:`many_plan`.
+    """
+    with closing(make_executor("inprocess")) as executor:
+        return execute(many_plan(sc, override, seed, runs), executor)

@@ -25,20 +25,22 @@ button:hover { filter: brightness(0.96); }
 .msg:empty { display: none; }
 main { display: grid; grid-template-columns: 370px 1fr; gap: 14px; padding: 14px 18px; }
 aside { background: white; border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; align-self: start; }
+.params { border-top: 1px solid var(--line); margin-top: 10px; padding-top: 12px; }
 .param { margin-bottom: 12px; }
 .param label { display: block; font-weight: 600; font-size: 13px; margin-bottom: 2px; }
 .param .help code { color: #374151; font-size: 11px; }
 .param .help { color: var(--muted); font-size: 11.5px; margin: 3px 0 0; line-height: 1.3; cursor: help; }
 .radio label { display: inline-flex; gap: 4px; margin-right: 12px; font-weight: 400; }
-.actions { display: flex; gap: 10px; border-top: 1px solid var(--line); padding-top: 12px; }
+.actions { display: flex; gap: 10px; }
 .actions .field { flex: 1; min-width: 0; }
 .actions .field label { font-weight: 600; font-size: 13px; display: block; }
 .buttons { display: flex; gap: 8px; margin-top: 10px; }
 .buttons button { flex: 1; }
 #status { color: var(--muted); font-size: 12px; margin-top: 8px; }
-#status[data-dash-is-loading="true"] { color: var(--accent); }
-#status[data-dash-is-loading="true"]::before { content: "running … "; font-weight: 600; }
-.side:has([data-dash-is-loading="true"]) { opacity: 0.55; transition: opacity 0.2s; }
+.pace { margin-top: 10px; }
+.pace label { font-weight: 600; font-size: 13px; }
+.pace .radio label { font-weight: 400; }
+button:disabled { opacity: 0.45; cursor: default; }
 .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
 .side { background: white; border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; min-width: 0; }
 .side h2 { font-size: 15px; margin: 2px 0 8px; }

@@ -19,13 +19,13 @@ import simpy
 from viralsim.engines.cohort import memory
 from viralsim.engines.cohort.processes import upload
 from viralsim.engines.cohort.state import RunState
-from viralsim.engines.contracts import EngineRun, Record, RunSpec
+from viralsim.engines.contracts import EngineRun, Progress, Record, RunSpec, Watch, run_watched
 from viralsim.model.graph import AnnealedGraph, CSRGraph, scenario_graph
 from viralsim.model.population import make_population
 from viralsim.result import RunResult
 from viralsim.rng import Streams
 from viralsim.scenario import Problem, Scenario, representation
-from viralsim.views import Batch, empty_views, reach_curve, summarise, views_log
+from viralsim.views import SOURCES, Batch, empty_views, reach_curve, summarise, views_log
 
 __all__ = ["ENGINE", "CohortEngine"]
 
@@ -37,7 +37,7 @@ class CohortEngine:
 
     def run(self, sc: Scenario, spec: RunSpec) -> EngineRun:
         """Simulate one platform; see :func:`viralsim.simulate`."""
-        state = _run(sc, spec.graph, spec.streams())
+        state = _run(sc, spec.graph, spec.streams(), spec.watch)
         result = _finish(state, spec)
         return EngineRun(result, [b.time_h for b in state.finished_batches])
 
@@ -54,8 +54,8 @@ class CohortEngine:
 ENGINE = CohortEngine()
 
 
-def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
-    """Build one platform's world and run it to the horizon."""
+def _run(sc: Scenario, graph: Any, streams: Streams, watch: Watch | None = None) -> RunState:
+    """Build one platform's world and run it to the horizon (showing ``watch`` its progress)."""
     g = scenario_graph(sc.social_graph, sc.population.users, graph, rng=streams["graph"])
     population = make_population(
         sc.population,
@@ -68,10 +68,45 @@ def _run(sc: Scenario, graph: Any, streams: Streams) -> RunState:
     state = RunState(sc, streams, population, g, creator)
     env = simpy.Environment()
     env.process(upload(env, state))
-    env.run(until=sc.horizon_h)
+    run_watched(env, sc.horizon_h, watch, lambda t: _progress(state, t))
     if state.stop_reason is None:
         state.stop("horizon", sc.horizon_h)
     return state
+
+
+def _progress(state: RunState, t: float) -> Progress:
+    """What the run's result will say about the time before ``t`` (every view before ``t`` exists by now).
+
+    A view is counted when it happened before ``t`` and, if the video was taken
+    down, by the take-down (as :func:`_finish` keeps them).
+    """
+    removed = state.removed_h
+    heads = []
+    for b in state.batches:
+        if not len(b) or b.time_h[0] >= t:
+            continue  # nothing of it yet
+        if b.time_h[-1] < t and removed is None:
+            heads.append(b)  # all of it
+            continue
+        k = int(np.searchsorted(b.time_h, t, side="left"))
+        if removed is not None:
+            k = min(k, int(np.searchsorted(b.time_h, removed, side="right")))
+        heads.append(b.head(k))
+    by_source = dict.fromkeys(SOURCES, 0)
+    for b in heads:
+        by_source[SOURCES[b.source]] += len(b)
+    curve = reach_curve(heads, state.scenario.horizon_h)
+    before = curve["time_h"] < t
+    return Progress(
+        time_h=t,
+        views_by_source=by_source,
+        shares=sum(len(b.outcomes.actions["shared"]) for b in heads),
+        reach_curve={k: v[before] for k, v in curve.items()},
+        stages=tuple(state.stages),
+        stages_reached=state.stages_reached,
+        stop_reason=state.stop_reason,
+        stop_h=state.stop_h,
+    )
 
 
 def _renumber(batches: list[Batch]) -> list[Batch]:
