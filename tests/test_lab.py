@@ -369,8 +369,10 @@ def test_lab_in_headless_chromium(lab, bees, tmp_path):
             frames = page.evaluate("() => window.__frames")
             live = [f for f in frames if f["status"].startswith("running") and f["views"][:1].isdigit()]
             grown = [_count(f["views"]) for f in live]
-            assert len(set(grown)) >= 3, frames  # intermediate frames were shown
-            assert grown == sorted(grown) and max(grown) < moved.summary["views"], grown
+            # intermediate frames were shown: at least 3 different counts short of the final one (a last
+            # "running" frame may already hold the final count, drawn before the run is marked done)
+            assert len({g for g in grown if g < moved.summary["views"]}) >= 3, frames
+            assert grown == sorted(grown) and max(grown) <= moved.summary["views"], grown
             keep = moved.reach_curve["time_h"] >= bees.video.upload_h
             final_for_you = moved.reach_curve["for_you"][keep].tolist()
             partial = [f["y"] for f in live if "so far" in f["title"] and 0 < len(f["y"]) < len(final_for_you)]
