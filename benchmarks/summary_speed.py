@@ -101,12 +101,12 @@ def child(case: str, runs: int) -> dict[str, Any]:
         from viralsim.experiments.run import run_ensemble
 
         run_ensemble(sc, runs=2, executor=InProcess())  # warm-up
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ens = run_ensemble(sc, runs=runs, executor=InProcess())
-        loop_s = time.perf_counter() - t0
+        loop_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
         h.update(ens.runs.to_json(orient="split", double_precision=15).encode())
         h.update(ens.bands.to_json(orient="split", double_precision=15).encode())
-        return {"runs": runs, "loop_s": loop_s, "digest": h.hexdigest()}
+        return {"runs": runs, "loop_s": loop_s, "cpu_s": cpu_s, "digest": h.hexdigest()}
     if kind == "abc":
         from viralsim.experiments.plan import dotted_override
 
@@ -115,11 +115,13 @@ def child(case: str, runs: int) -> dict[str, Any]:
     else:
         scenarios = [sc] * (runs + 1)
     simulate(scenarios[0], seed=runs + 1, record="summary")  # warm-up: lazy imports, first tables
-    t0 = time.perf_counter()
+    loop_s = cpu_s = 0.0
     for s in range(1, runs + 1):
-        _digest(h, simulate(scenarios[s], seed=s, record="summary"))
-    loop_s = time.perf_counter() - t0
-    return {"runs": runs, "loop_s": loop_s, "digest": h.hexdigest()}
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = simulate(scenarios[s], seed=s, record="summary")
+        loop_s, cpu_s = loop_s + time.perf_counter() - t0, cpu_s + time.process_time() - c0
+        _digest(h, result)  # not timed
+    return {"runs": runs, "loop_s": loop_s, "cpu_s": cpu_s, "digest": h.hexdigest()}
 
 
 # --- the parent -------------------------------------------------------------------------------------
@@ -130,6 +132,7 @@ class Case:
     name: str
     runs: int
     rate: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})  # runs/s of the loop
+    cpu_rate: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})  # runs per CPU s
     wall_s: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})  # whole process
     digests: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SIDES})
 
@@ -152,12 +155,16 @@ def measure(case: Case, side: str, folder: Path, keep: bool = True) -> None:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case.name, "--runs", str(case.runs)]
     wall, _cpu, _rss, out = ba.run_child(cmd, folder)
     data = json.loads(out)
-    rate = data["runs"] / data["loop_s"]
+    rate, cpu_rate = data["runs"] / data["loop_s"], data["runs"] / data["cpu_s"]
     case.digests[side].add(data["digest"])
     if keep:
         case.rate[side].append(rate)
+        case.cpu_rate[side].append(cpu_rate)
         case.wall_s[side].append(wall)
-    print(f"  {case.name:14s} {side}: {rate:7.2f} runs/s in the loop, {wall:6.2f} s whole process", flush=True)
+    print(
+        f"  {case.name:14s} {side}: {rate:7.2f} runs/s, {cpu_rate:7.2f} runs per CPU s, {wall:6.2f} s whole process",
+        flush=True,
+    )
 
 
 def summary(case: Case) -> dict[str, Any]:
@@ -173,6 +180,8 @@ def summary(case: Case) -> dict[str, Any]:
         "ratio": statistics.median(new) / statistics.median(old),
         "ratio_ci": [lo, hi],
         "paired_ratio": statistics.median(n / o for o, n in zip(old, new, strict=True)),
+        "cpu_old": statistics.median(case.cpu_rate["old"]),
+        "cpu_new": statistics.median(case.cpu_rate["new"]),
         "wall_old": statistics.median(case.wall_s["old"]),
         "wall_new": statistics.median(case.wall_s["new"]),
         "identical": len(digests) == 1,
@@ -182,8 +191,8 @@ def summary(case: Case) -> dict[str, Any]:
 def table(rows: list[dict[str, Any]]) -> str:
     out = [
         "| case | runs × rounds | old runs/s (min–max) | new runs/s (min–max) | new/old (95 % CI)"
-        " | per-round new/old | whole process s old → new | results identical |",
-        "|" + "---|" * 8,
+        " | per-round new/old | runs per CPU s old → new (ratio) | whole process s old → new | results identical |",
+        "|" + "---|" * 9,
     ]
     for r in rows:
         o, n = r["old"], r["new"]
@@ -191,6 +200,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {CASES[r['name']][2]} | {r['runs']} × {r['rounds']}"
             f" | {o['median']:.2f} ({o['min']:.2f}–{o['max']:.2f}) | {n['median']:.2f} ({n['min']:.2f}–{n['max']:.2f})"
             f" | **{r['ratio']:.2f}×** ({r['ratio_ci'][0]:.2f}–{r['ratio_ci'][1]:.2f}) | {r['paired_ratio']:.2f}"
+            f" | {r['cpu_old']:.2f} → {r['cpu_new']:.2f} ({r['cpu_new'] / r['cpu_old']:.2f})"
             f" | {r['wall_old']:.2f} → {r['wall_new']:.2f} | {'yes' if r['identical'] else '**NO**'} |"
         )
     return "\n".join(out)
@@ -265,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         whole.write_readme(text, START, END, "Runs per second in summary mode")
         print("\nwrote the table into benchmarks/README.md")
     if args.json:
-        raw = [{**summary(c), "rate": c.rate, "wall_s": c.wall_s} for c in todo]
+        raw = [{**summary(c), "rate": c.rate, "cpu_rate": c.cpu_rate, "wall_s": c.wall_s} for c in todo]
         args.json.write_text(json.dumps({"started": started, "load": [load_start, load_end], "cases": raw}, indent=1))
     return 1 if bad else 0
 

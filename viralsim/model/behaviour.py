@@ -281,7 +281,7 @@ class Viewing:
                 out[c] = self._events(self._p[c], pos, rng)
                 continue
             cand = at[lo:hi][keep[lo:hi]]
-            out[c] = cand[u[lo:hi][keep[lo:hi]] * p < self._interp(self._p[c], pos[cand])]
+            out[c] = cand.compress(u[lo:hi][keep[lo:hi]] * p < self._interp(self._p[c], pos[cand]))
         return out
 
     def _events(self, table: np.ndarray, pos: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -251,7 +251,7 @@ class ImplicitPopulation(_Ranked):
         need, left = k, self._pool
         while need:
             ids = rng.integers(0, self.n, size=int(need * 1.05 * self.n / left) + 16)
-            ids = ids[~taken.contains(ids)]
+            ids = ids.compress(~taken.contains(ids))  # = ids[~...]; compress does not branch per id
             ids = ids[first_occurrences(ids[::-1])[::-1]][:need]
             taken.add(ids)
             parts.append(ids)
