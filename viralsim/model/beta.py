@@ -82,7 +82,10 @@ def beta_ppf(q: np.ndarray, a: float, b: float) -> np.ndarray:
     pos = q * _CELLS
     i = pos.astype(np.intp)
     np.minimum(i, _CELLS - 1, out=i)
-    x = base[i] + (pos - i) * slope[i]
+    pos -= i  # in place: x = base[i] + (pos - i) slope[i]
+    pos *= slope[i]
+    x = base[i]
+    x += pos
     tail = np.flatnonzero((q < _EDGE) | (q > 1.0 - _EDGE))
     if len(tail):
         x[tail] = _expit(np.interp(_logit(q[tail]), lu, lx))

@@ -153,8 +153,12 @@ class _Ranked:
         """Sessions per hour and time-zone offsets of ``n`` new users (scalars when all share one)."""
         c = self.config.sessions_per_day
         rate: np.ndarray | float = c.median / 24.0
-        if c.spread > 0:
-            rate = np.float32(rate) * np.exp(np.float32(c.spread) * rng.standard_normal(n, dtype=np.float32))
+        if c.spread > 0:  # rate exp(spread Z), in place
+            z = rng.standard_normal(n, dtype=np.float32)
+            z *= np.float32(c.spread)
+            np.exp(z, out=z)
+            z *= np.float32(rate)
+            rate = z
         if len(self._tz) == 1:
             return rate, float(self._tz[0])
         return rate, self._tz[self._draw_zones(n, rng)]
