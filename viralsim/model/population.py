@@ -233,12 +233,16 @@ class ImplicitPopulation(_Ranked):
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
         users = self._draw_pool(k)
-        pool = self._pool - np.arange(k, dtype=float)  # pool size before each draw
-        log_q = self._log_frontier - np.cumsum(self.rng.standard_exponential(k) / pool)
+        pool = np.arange(k, dtype=float)
+        np.subtract(self._pool, pool, out=pool)  # pool size before each draw
+        log_q = self.rng.standard_exponential(k)  # log_q = frontier - cumsum(E / pool), in place
+        log_q /= pool
+        np.cumsum(log_q, out=log_q)
+        np.subtract(self._log_frontier, log_q, out=log_q)
         self._log_frontier = float(log_q[-1])
         self._pool -= k
         self._reached += k
-        return users, np.exp(log_q)
+        return users, np.exp(log_q, out=log_q)
 
     def _draw_pool(self, k: int) -> np.ndarray:
         """``k`` distinct, uniformly random users of the pool, in random order, marked taken."""
