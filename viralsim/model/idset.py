@@ -51,7 +51,7 @@ class ByteMask:
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``ids`` are members."""
-        return self._mask[ids]
+        return self._mask.take(ids)  # = self._mask[ids], a little faster
 
     def add(self, ids: np.ndarray) -> None:
         """Add ``ids``: distinct ids that are not members yet (the caller's guarantee)."""
