@@ -141,9 +141,12 @@ def checkout(before: str, into: Path) -> tuple[Path, str]:
     """The old side: ``before`` if it is a folder, else that git revision archived into ``into``."""
     if Path(before).is_dir():
         return Path(before).resolve(), whole.revision(Path(before))
-    rev = subprocess.run(
-        ["git", "rev-parse", "--short", before], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    found = subprocess.run(
+        ["git", "rev-parse", "--short", "--verify", f"{before}^{{commit}}"], cwd=ROOT, capture_output=True, text=True
+    )
+    if found.returncode != 0:
+        raise SystemExit(f"--before {before}: neither a folder nor a git revision of {ROOT}")
+    rev = found.stdout.strip()
     tar = into / "old.tar"
     subprocess.run(["git", "archive", "-o", str(tar), rev], cwd=ROOT, check=True)
     with tarfile.open(tar) as t:
