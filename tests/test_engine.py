@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants
-from paths import BEES, TINY
+from paths import BEES, SCENARIOS, TINY
 from scipy import stats
 from strategies import scenarios
 
 from viralsim import CSRGraph, RunResult, Scenario, load_scenario, simulate
+from viralsim.model.behaviour import ACTION_COLUMNS as _ACTIONS
 from viralsim.model.behaviour import engagement, mean_watch_fraction
 from viralsim.scenario import apply_variant
 
@@ -607,29 +608,106 @@ def summary_mode_cases(tiny: Scenario) -> list[tuple[Scenario, str | None]]:
     return [*cases, (take_down, None), (cascades, None), (load_scenario(BEES), None)]
 
 
-def test_summary_record_gives_the_same_run_without_the_views_log(tiny: Scenario) -> None:
+def assert_summary_mode_is_the_same_run(sc: Scenario, variant: str | None, seed: int) -> RunResult:
+    """``record="summary"`` gives the full run's summary, stages, moderation and curve; no views log."""
     from viralsim.views import VIEW_COLUMNS
 
+    full = simulate(sc, seed=seed, variant=variant)
+    small = simulate(sc, seed=seed, variant=variant, record="summary")
+    assert (full.record, small.record) == ("full", "summary")
+    # identical: summary (cascade depth and breadth, structural virality, time to 10k ...),
+    # stages, moderation record and reach curve
+    assert small.summary == full.summary, (sc.name, variant, seed)
+    assert small.stages == full.stages
+    assert small.moderation == full.moderation
+    assert small.reach_curve.keys() == full.reach_curve.keys()
+    for k in full.reach_curve:
+        assert np.array_equal(small.reach_curve[k], full.reach_curve[k]), k
+    # the views log: same columns and dtypes, no rows
+    assert list(small.views) == list(VIEW_COLUMNS) == list(full.views)
+    for k, dt in VIEW_COLUMNS.items():
+        assert small.views[k].dtype == full.views[k].dtype == np.dtype(dt)
+        assert len(small.views[k]) == 0
+    assert len(full.views["time_h"]) == full.summary["views"]
+    return full
+
+
+def test_summary_record_gives_the_same_run_without_the_views_log(tiny: Scenario) -> None:
     for sc, variant in summary_mode_cases(tiny):
         seeds = (1, 2) if sc.population.users > 100_000 else (1, 2, 3, 4)
         for seed in seeds:
-            full = simulate(sc, seed=seed, variant=variant)
-            small = simulate(sc, seed=seed, variant=variant, record="summary")
-            assert (full.record, small.record) == ("full", "summary")
-            # identical: summary (cascade depth and breadth, structural virality, time to 10k ...),
-            # stages, moderation record and reach curve
-            assert small.summary == full.summary, (sc.name, variant, seed)
-            assert small.stages == full.stages
-            assert small.moderation == full.moderation
-            assert small.reach_curve.keys() == full.reach_curve.keys()
-            for k in full.reach_curve:
-                assert np.array_equal(small.reach_curve[k], full.reach_curve[k]), k
-            # the views log: same columns and dtypes, no rows
-            assert list(small.views) == list(VIEW_COLUMNS) == list(full.views)
-            for k, dt in VIEW_COLUMNS.items():
-                assert small.views[k].dtype == full.views[k].dtype == np.dtype(dt)
-                assert len(small.views[k]) == 0
-            assert len(full.views["time_h"]) == full.summary["views"]
+            assert_summary_mode_is_the_same_run(sc, variant, seed)
+
+
+_HEAVY = {"creator_marketplace", "platform_scale"}  # the agent engine; 1.5e9 users and 16M views
+
+
+def _bundled_cases(heavy: bool) -> list[Any]:
+    cases = []
+    for path in SCENARIOS:
+        if (path.stem in _HEAVY) != heavy:
+            continue
+        sc = load_scenario(path)
+        cases += [pytest.param(path, v, id=f"{path.stem}-{v or 'base'}") for v in (None, *sorted(sc.variants))]
+    return cases
+
+
+@pytest.mark.parametrize(("path", "variant"), _bundled_cases(heavy=False))
+def test_summary_record_is_the_same_run_for_every_bundled_scenario(path: Any, variant: str | None) -> None:
+    sc = load_scenario(path)
+    runs = [assert_summary_mode_is_the_same_run(sc, variant, seed) for seed in (1, 2)]
+    assert runs[0].summary != runs[1].summary  # two different runs were compared
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("path", "variant"), _bundled_cases(heavy=True))
+def test_summary_record_is_the_same_run_for_the_heavy_bundled_scenarios(path: Any, variant: str | None) -> None:
+    sc = load_scenario(path)
+    for seed in (1, 2):
+        assert_summary_mode_is_the_same_run(sc, variant, seed)
+
+
+def test_summary_reads_hours_from_sorted_batches_as_from_every_time() -> None:
+    # the hourly histogram and the n-th view's time, read from sorted batches without gathering
+    # every time (record="summary"), against the views log's sorted times (record="full"):
+    # ties, whole-hour times and the n-th view on an hour's edge included
+    from viralsim.model.behaviour import ViewOutcomes
+    from viralsim.views import Batch, summarise
+
+    rng = np.random.default_rng(5)
+    crossed = 0
+    for trial in range(30):
+        sizes = rng.integers(0, 9_000, size=int(rng.integers(1, 6)))
+        batches, start = [], 0
+        for size in sizes.tolist():
+            t = np.sort(np.round(rng.uniform(0.0, rng.uniform(1.0, 40.0), size) * rng.choice([4, 1000])) / 4)
+            if trial % 3 == 0 and size:
+                t[: size // 2] = np.floor(t[: size // 2])  # many views on whole hours
+            out = ViewOutcomes(
+                np.ones(size, np.float32), np.zeros(size, bool), {c: np.empty(0, np.intp) for c in _ACTIONS}
+            )
+            batches.append(Batch(start, 0, 1, t, np.arange(size), out))
+            start += size
+        every = np.sort(np.concatenate([b.time_h for b in batches]))
+        args: dict[str, Any] = {
+            "population": 10**6,
+            "stages_reached": 1,
+            "stop_reason": "horizon",
+            "deliveries": {"for_you": start},
+            "upload_h": 0.25,
+            "recognised_topic": None,
+            "representation": "implicit",
+            "users_materialised": start,
+            "stop_h": 40.0,
+        }
+        if len(every) >= 10_000:  # about half of the trials
+            crossed += 1
+            assert summarise(batches, [], **args)["time_to_10k_views_h"] == every[10_000 - 1] - 0.25
+        assert summarise(batches, [], **args) == summarise(batches, [], sorted_h=every, **args)
+        if len(every):
+            hist = np.bincount(np.floor(every - 0.25).astype(np.int64))  # hours after the upload
+            assert summarise(batches, [], **args)["peak_rate_views_per_h"] == hist.max()
+    assert crossed >= 5
 
 
 def test_summary_record_covers_take_downs_and_cascades(tiny: Scenario) -> None:

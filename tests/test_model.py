@@ -540,6 +540,25 @@ def test_csr_from_edges() -> None:
         CSRGraph.from_edges(np.array([0, 1]), np.array([1]), 5)
 
 
+def test_csr_from_edges_keeps_each_rows_edge_order() -> None:
+    # row u lists u's edges in their input order, self-loops dropped: the stable sort by source
+    # (or no sort when the edges come by source already, as the generators' do), few or many loops
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        n, m = int(rng.integers(1, 40)), int(rng.integers(0, 400))
+        src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+        if trial % 2:
+            src = np.sort(src)
+        if trial % 3 == 0:
+            dst = np.where(rng.random(m) < 0.05, src, (src + 1) % max(n, 2))  # a few loops (all when n = 1)
+        keep = src != dst
+        order = np.argsort(src[keep], kind="stable")
+        g = CSRGraph.from_edges(src, dst, n)
+        assert np.array_equal(g.indices, dst[keep][order])
+        assert np.array_equal(np.diff(g.indptr), np.bincount(src[keep], minlength=n))
+        assert not np.shares_memory(g.indices, dst)
+
+
 def test_csr_networkx_round_trip() -> None:
     nxg = nx.gnp_random_graph(300, 0.03, seed=4, directed=True)
     g = CSRGraph.from_networkx(nxg)

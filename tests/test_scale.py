@@ -67,6 +67,23 @@ def test_id_sets_behave_like_a_python_set(batches: list[list[int]], mask: bool) 
     assert sorted(s.members().tolist()) == sorted(truth)
 
 
+def test_first_occurrences_marks_each_ids_first_position() -> None:
+    # against the definition (a Python set walked in order), small and huge ids (the latter
+    # take the np.unique way), repeats dense and rare, reversed (strided) input
+    rng = np.random.default_rng(8)
+    for trial in range(200):
+        k = int(rng.integers(0, 2_000))
+        ids = rng.integers(0, int(rng.choice([3, 1_000, 2_400_000, 2**61])), k)
+        if trial % 4 == 0:
+            ids = ids[::-1]
+        seen: set[int] = set()
+        want = np.zeros(k, dtype=bool)
+        for i, u in enumerate(ids.tolist()):
+            want[i] = u not in seen
+            seen.add(u)
+        assert np.array_equal(idset.first_occurrences(ids), want)
+
+
 def test_hash_set_grows_past_millions_and_stays_exact() -> None:
     rng = np.random.default_rng(3)
     s = IdSet()

@@ -181,9 +181,35 @@ def engaged_count(outcomes: ViewOutcomes) -> int:
     return int(np.count_nonzero(mask))
 
 
-def _time_to(time_h: np.ndarray, n: int, since_h: float) -> float | None:
-    """Hours from ``since_h`` until the n-th view (None if there were fewer); any order of ``time_h``."""
-    return float(np.partition(time_h, n - 1)[n - 1]) - since_h if len(time_h) >= n else None
+class _Hours:
+    """Views by whole hour after ``origin`` of a run's batches (each sorted by time), without gathering every view time.
+
+    ``below[j, h]`` counts the views of batch j before ``origin + h`` (``h = 0 .. H + 1``, H the
+    hour of the last view after the origin), so the hourly histogram (hour k holds the views from
+    ``origin + k`` to ``origin + k + 1``) and the hour holding the n-th view come from a few
+    binary searches; only that hour's views are read.
+    """
+
+    def __init__(self, batches: Sequence[Batch], origin: float = 0.0) -> None:
+        self.times = [b.time_h for b in batches if len(b)]
+        top = max((float(t[-1]) for t in self.times), default=origin)
+        edges = origin + np.arange(int(np.floor(max(top - origin, 0.0))) + 2, dtype=np.float64)
+        self.below = np.array([np.searchsorted(t, edges, side="left") for t in self.times], dtype=np.int64)
+        self.cum = self.below.sum(axis=0) if self.times else np.zeros(len(edges), dtype=np.int64)
+
+    def histogram(self) -> np.ndarray:
+        """Views in each hour ``0 .. H`` after the origin."""
+        return np.diff(self.cum)
+
+    def nth(self, n: int) -> float | None:
+        """Time of the n-th view (1-based; None if there were fewer)."""
+        if self.cum[-1] < n:
+            return None
+        h = int(np.searchsorted(self.cum, n, side="left")) - 1  # cum[h] < n <= cum[h + 1]
+        bounds = zip(self.times, self.below[:, h].tolist(), self.below[:, h + 1].tolist(), strict=True)
+        hour = np.concatenate([t[lo:hi] for t, lo, hi in bounds])
+        k = n - int(self.cum[h]) - 1
+        return float(np.partition(hour, k)[k])
 
 
 def summarise(
@@ -211,7 +237,7 @@ def summarise(
     """The :class:`~viralsim.records.Summary` of a run's view batches (independent of their order).
 
     ``sorted_h``, every view time in order (the views log's), saves a selection;
-    it does not change any value. ``fee`` (currency units, ``creator.fee``) gives
+    it does not change any value. Each batch must be sorted by time (as :class:`Batch` says). ``fee`` (currency units, ``creator.fee``) gives
     ``cost_per_engaged_view``; an *engaged view* is one that was completed or
     liked, commented, shared or followed from (:data:`ENGAGED_BY`).
     ``unique_viewers`` defaults to the views (an engine that delivers a video to a
@@ -232,12 +258,12 @@ def summarise(
         for col, at in b.outcomes.actions.items():
             counts[col] += len(at)
         engaged += engaged_count(b.outcomes)
+    hours = _Hours(batches, origin=upload_h)  # hour bins counted from the upload
     if sorted_h is None:
-        t = np.concatenate([b.time_h for b in batches]) if batches else np.empty(0)
-        time_to = {k: _time_to(t, k, upload_h) for k in (10_000, 100_000)}
+        nth = {k: hours.nth(k) for k in (10_000, 100_000)}
     else:
-        t = sorted_h
-        time_to = {k: float(t[k - 1]) - upload_h if len(t) >= k else None for k in (10_000, 100_000)}
+        nth = {k: float(sorted_h[k - 1]) if len(sorted_h) >= k else None for k in (10_000, 100_000)}
+    time_to = {k: None if at is None else at - upload_h for k, at in nth.items()}
     # the spread tree: the upload, one node per view; share views hang from the view they came from
     shares_in = [b for b in batches if b.parent is not None and len(b)]
     child = (
@@ -249,8 +275,7 @@ def summarise(
         else np.empty(0, dtype=np.int64)
     )
     tree = cascade_stats(n, child, parent)
-    # hour bins counted from the upload: bin k holds the views k to k + 1 hours after it
-    hist = np.bincount(np.floor(t - upload_h).astype(np.int64)) if n else np.zeros(1, dtype=np.int64)
+    hist = hours.histogram() if n else np.zeros(1, dtype=np.int64)
     shares = counts["shared"]
     return Summary(
         views=n,

@@ -207,27 +207,51 @@ class Viewing:
     def outcomes(self, interest: np.ndarray, *, rng: np.random.Generator) -> ViewOutcomes:
         """Draw the outcomes of one view per viewer with ``interest`` in the video's topic."""
         n = len(interest)
-        pos = np.clip((self.engagement(interest) - self._lo) / self._width, 0.0, 1.0)
-        # watch fraction: bilinear in (engagement row, uniform draw)
+        pos = self._position(interest)
+        # watch fraction: bilinear in (engagement row, uniform draw); in place where it can be,
+        # the same arithmetic as a + w (b - a) term by term
         fe = pos * (_E_ROWS - 1)
-        row = np.minimum(fe.astype(np.intp), _E_ROWS - 2)
+        row = fe.astype(np.intp)
+        np.minimum(row, _E_ROWS - 2, out=row)
         we = (fe - row).astype(np.float32)
-        fu = rng.random(n, dtype=np.float32) * np.float32(_U_COLS - 1)
+        fu = rng.random(n, dtype=np.float32)
+        fu *= np.float32(_U_COLS - 1)
         col = fu.astype(np.intp)
-        wu = fu - col.astype(np.float32)
-        k = row * _U_COLS + col
+        wu = col.astype(np.float32)
+        np.subtract(fu, wu, out=wu)
+        k = row * _U_COLS
+        k += col
         t = self._watch
-        a, b = t[k], t[k + 1]
-        top = a + wu * (b - a)
-        a, b = t[k + _U_COLS], t[k + _U_COLS + 1]
-        top += we * (a + wu * (b - a) - top)
+        top = _lerp(t, k, wu)  # row e, columns u and u + 1
+        k += _U_COLS
+        up = _lerp(t, k, wu)  # row e + 1
+        up -= top
+        up *= we
+        top += up
         edge = np.flatnonzero((col == 0) | (col == _U_COLS - 2))
         if len(edge):
             top[edge] = self._tail_quantile(fe[edge], fu[edge] / np.float32(_U_COLS - 1))
         completed = top >= np.float32(self.behaviour.completion_at_fraction)
         top *= np.float32(self.video.duration_s)
-        fine = pos * (_P_ROWS - 1)
-        return ViewOutcomes(top, completed, self._actions(fine, rng))
+        pos *= _P_ROWS - 1
+        return ViewOutcomes(top, completed, self._actions(pos, rng))
+
+    def _position(self, interest: np.ndarray) -> np.ndarray:
+        """Where viewers with ``interest`` fall on the engagement grid, in [0, 1] (a new array).
+
+        The arithmetic of :func:`engagement` (then the shift and scale to the grid), done in place.
+        """
+        b, v = self.behaviour, self.video
+        floor = b.interest_floor
+        e = np.asarray(interest, dtype=float) * (1.0 - floor)
+        e += floor
+        e *= v.appeal
+        e *= 1.0 - b.novelty_weight * (1.0 - v.originality)
+        e *= 1.0 + v.trend_boost
+        np.clip(e, 0.0, 1.0, out=e)
+        e -= self._lo
+        e /= self._width
+        return np.clip(e, 0.0, 1.0, out=e)
 
     def _tail_quantile(self, fe: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Watch fractions of uniform draws ``u`` in the first or last cell (nearest e row, linear in log2 t)."""
@@ -281,7 +305,7 @@ class Viewing:
                 out[c] = self._events(self._p[c], pos, rng)
                 continue
             cand = at[lo:hi][keep[lo:hi]]
-            out[c] = cand[u[lo:hi][keep[lo:hi]] * p < self._interp(self._p[c], pos[cand])]
+            out[c] = cand.compress(u[lo:hi][keep[lo:hi]] * p < self._interp(self._p[c], pos[cand]))
         return out
 
     def _events(self, table: np.ndarray, pos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -295,6 +319,18 @@ class Viewing:
         at = at[: int(np.searchsorted(at, n))]
         keep = rng.random(len(at)) * p_max < self._interp(table, pos[at])
         return at[keep]
+
+
+def _lerp(table: np.ndarray, k: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``table[k] + w (table[k + 1] - table[k])``, as a new array (``k`` is restored)."""
+    a = table[k]
+    k += 1
+    b = table[k]
+    k -= 1
+    b -= a
+    b *= w
+    b += a
+    return b
 
 
 _CACHE: dict[tuple[str, str, float], Viewing] = {}  # a memo of pure tables, never of random state

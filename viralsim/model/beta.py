@@ -30,6 +30,23 @@ def _expit(y: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -y))
 
 
+@functools.lru_cache(maxsize=8)
+def _logit_grid(half: float, step: float) -> tuple[np.ndarray, ...]:
+    """The nodes of :func:`beta_quantile_table` out to ``|y| = half``: z, y, log x, log(1 - x), log dy/dz.
+
+    They depend on the Beta parameters only through ``half``, which is the same (60) for every
+    Beta with both parameters above 0.75: a video's watch-fraction table (129 Betas) and the
+    tables of other parameter values (inference) share them. Read-only.
+    """
+    top = float(np.arcsinh(half))
+    z = np.linspace(-top, top, 2 * int(np.ceil(top / step)) + 1)
+    y = np.sinh(z)
+    grid = (z, y, -np.logaddexp(0.0, -y), -np.logaddexp(0.0, y), np.log(np.cosh(z)))
+    for g in grid:
+        g.flags.writeable = False
+    return grid
+
+
 def beta_quantile_table(a: float, b: float, step: float = 0.001) -> tuple[np.ndarray, np.ndarray]:
     """Tabulate the Beta(a, b) quantile function as (logit u, logit x) pairs.
 
@@ -41,12 +58,8 @@ def beta_quantile_table(a: float, b: float, step: float = 0.001) -> tuple[np.nda
     from their own end so that small tail probabilities keep their precision.
     """
     half = min(4000.0, max(60.0, 45.0 / min(a, b)))  # both tails below ~exp(-45)
-    top = float(np.arcsinh(half))
-    z = np.linspace(-top, top, 2 * int(np.ceil(top / step)) + 1)
-    y = np.sinh(z)
-    log_x = -np.logaddexp(0.0, -y)
-    log_1mx = -np.logaddexp(0.0, y)
-    logf = a * log_x + b * log_1mx + np.log(np.cosh(z))  # density in z: f(y(z)) dy/dz
+    z, y, log_x, log_1mx, log_dy = _logit_grid(half, step)
+    logf = a * log_x + b * log_1mx + log_dy  # density in z: f(y(z)) dy/dz
     f = np.exp(logf - logf.max())
     seg = 0.5 * (f[1:] + f[:-1]) * (z[1] - z[0])
     lower = np.concatenate([[0.0], np.cumsum(seg)])
@@ -82,7 +95,10 @@ def beta_ppf(q: np.ndarray, a: float, b: float) -> np.ndarray:
     pos = q * _CELLS
     i = pos.astype(np.intp)
     np.minimum(i, _CELLS - 1, out=i)
-    x = base[i] + (pos - i) * slope[i]
+    pos -= i  # in place: x = base[i] + (pos - i) slope[i]
+    pos *= slope[i]
+    x = base[i]
+    x += pos
     tail = np.flatnonzero((q < _EDGE) | (q > 1.0 - _EDGE))
     if len(tail):
         x[tail] = _expit(np.interp(_logit(q[tail]), lu, lx))

@@ -96,12 +96,14 @@ class CSRGraph:
             raise ValueError("src and dst must have the same length")
         if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
             raise ValueError(f"edge endpoints must be in 0..{n - 1}")
-        keep = src != dst
-        src, dst = src[keep], dst[keep]
-        order = np.argsort(src, kind="stable")
+        loops = np.flatnonzero(src == dst)
+        if len(loops):
+            src, dst = _without(src, loops), _without(dst, loops)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-        return cls(indptr, dst[order])
+        if len(src) < 2 or bool((src[1:] >= src[:-1]).all()):  # already by source (generated graphs): keep the order
+            return cls(indptr, dst.copy() if not len(loops) else dst)
+        return cls(indptr, dst[np.argsort(src, kind="stable")])
 
     @classmethod
     def from_networkx(cls, graph: NetworkxGraph) -> CSRGraph:
@@ -183,6 +185,16 @@ class CSRGraph:
         return self.indices[self.indptr[creator] : self.indptr[creator + 1]].copy()
 
 
+def _without(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a`` without the (sorted, distinct) ``rows``: ``a[mask]``, by copying the runs between them when few."""
+    if len(rows) > 64:
+        keep = np.ones(len(a), dtype=bool)
+        keep[rows] = False
+        return a[keep]
+    pieces = np.split(a, rows)
+    return np.concatenate([pieces[0], *(p[1:] for p in pieces[1:])])
+
+
 class AnnealedGraph:
     """A random contact graph sampled on demand, with power-law contact counts."""
 
@@ -240,7 +252,12 @@ def build_graph(config: SocialGraph, n: int, *, rng: np.random.Generator) -> Con
         k = max(1, int(round(mean / 2)))
         src = np.repeat(np.arange(n), 2 * k)
         offs = np.tile(np.concatenate([np.arange(1, k + 1), -np.arange(1, k + 1)]), n)
-        dst = (src + offs) % n
+        dst = src + offs
+        if k < n:  # in (-n, 2n): wrap around the ring without an integer division (the same as % n)
+            dst[dst < 0] += n
+            dst[dst >= n] -= n
+        else:
+            dst %= n
         rewire = rng.random(len(dst)) < config.rewire_probability
         dst[rewire] = rng.integers(0, n, np.count_nonzero(rewire))
         return CSRGraph.from_edges(src, dst, n)

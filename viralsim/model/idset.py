@@ -51,7 +51,7 @@ class ByteMask:
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``ids`` are members."""
-        return self._mask[ids]
+        return self._mask.take(ids)  # = self._mask[ids], a little faster
 
     def add(self, ids: np.ndarray) -> None:
         """Add ``ids``: distinct ids that are not members yet (the caller's guarantee)."""
@@ -66,23 +66,30 @@ class ByteMask:
 def first_occurrences(users: np.ndarray) -> np.ndarray:
     """Mask of the first occurrence of each user in ``users`` (non-negative ints).
 
-    One plain sort of ``user * k + position`` keys (faster than the stable argsort
-    behind ``np.unique(..., return_index=True)``): within a user, positions sort in order.
+    One plain sort of keys holding the user in the high bits and the position in the
+    low bits (faster than the stable argsort behind ``np.unique(..., return_index=True)``):
+    within a user, positions sort in order; shifts and masks split a key again.
     """
     k = len(users)
     once = np.zeros(k, dtype=bool)
     if not k:
         return once
-    top = int(users.max()) + 1
-    if top * k >= 2**62:  # keys would overflow: the general way
+    bits = max(1, (k - 1).bit_length())
+    if int(users.max()) >= 1 << (62 - bits):  # keys would overflow: the general way
         _, first = np.unique(users, return_index=True)
         once[first] = True
         return once
-    keys = np.sort(users * k + np.arange(k))
+    keys = users.astype(np.int64)  # a copy
+    keys <<= bits
+    keys |= np.arange(k)
+    keys.sort()
+    user = keys >> bits
     head = np.empty(k, dtype=bool)
     head[0] = True
-    np.not_equal(keys[1:] // k, keys[:-1] // k, out=head[1:])
-    once[keys[head] % k] = True
+    np.not_equal(user[1:], user[:-1], out=head[1:])
+    first = keys[head]
+    first &= (1 << bits) - 1
+    once[first] = True
     return once
 
 

@@ -153,8 +153,12 @@ class _Ranked:
         """Sessions per hour and time-zone offsets of ``n`` new users (scalars when all share one)."""
         c = self.config.sessions_per_day
         rate: np.ndarray | float = c.median / 24.0
-        if c.spread > 0:
-            rate = np.float32(rate) * np.exp(np.float32(c.spread) * rng.standard_normal(n, dtype=np.float32))
+        if c.spread > 0:  # rate exp(spread Z), in place
+            z = rng.standard_normal(n, dtype=np.float32)
+            z *= np.float32(c.spread)
+            np.exp(z, out=z)
+            z *= np.float32(rate)
+            rate = z
         if len(self._tz) == 1:
             return rate, float(self._tz[0])
         return rate, self._tz[self._draw_zones(n, rng)]
@@ -229,12 +233,16 @@ class ImplicitPopulation(_Ranked):
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
         users = self._draw_pool(k)
-        pool = self._pool - np.arange(k, dtype=float)  # pool size before each draw
-        log_q = self._log_frontier - np.cumsum(self.rng.standard_exponential(k) / pool)
+        pool = np.arange(k, dtype=float)
+        np.subtract(self._pool, pool, out=pool)  # pool size before each draw
+        log_q = self.rng.standard_exponential(k)  # log_q = frontier - cumsum(E / pool), in place
+        log_q /= pool
+        np.cumsum(log_q, out=log_q)
+        np.subtract(self._log_frontier, log_q, out=log_q)
         self._log_frontier = float(log_q[-1])
         self._pool -= k
         self._reached += k
-        return users, np.exp(log_q)
+        return users, np.exp(log_q, out=log_q)
 
     def _draw_pool(self, k: int) -> np.ndarray:
         """``k`` distinct, uniformly random users of the pool, in random order, marked taken."""
@@ -251,7 +259,7 @@ class ImplicitPopulation(_Ranked):
         need, left = k, self._pool
         while need:
             ids = rng.integers(0, self.n, size=int(need * 1.05 * self.n / left) + 16)
-            ids = ids[~taken.contains(ids)]
+            ids = ids.compress(~taken.contains(ids))  # = ids[~...]; compress does not branch per id
             ids = ids[first_occurrences(ids[::-1])[::-1]][:need]
             taken.add(ids)
             parts.append(ids)

@@ -187,13 +187,14 @@ class RunState:
             when = when[: len(order)][found]
             order = order[found]
         idx = idx[order]
-        interest = pop.interest(users[idx], key[idx], rng=rng, ranking=None if ranking is None else ranking[idx])
+        viewers = users[idx]
+        interest = pop.interest(viewers, key[idx], rng=rng, ranking=None if ranking is None else ranking[idx])
         batch = Batch(
             start=self.n_views,
             source=SOURCES.index(source),
             stage=stage,
             time_h=when[: len(order)],
-            user=users[idx],
+            user=viewers,
             outcomes=self.viewing.outcomes(interest, rng=rng),
             parent=None if parent is None else parent[idx],
         )
