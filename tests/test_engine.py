@@ -682,7 +682,8 @@ def test_summary_reads_hours_from_sorted_batches_as_from_every_time() -> None:
         for size in sizes.tolist():
             t = np.sort(np.round(rng.uniform(0.0, rng.uniform(1.0, 40.0), size) * rng.choice([4, 1000])) / 4)
             if trial % 3 == 0 and size:
-                t[: size // 2] = np.floor(t[: size // 2])  # many views on whole hours
+                t[: size // 2] = np.floor(t[: size // 2])  # many views on whole hours after the upload
+            t += 0.25  # the upload: views come after it
             out = ViewOutcomes(
                 np.ones(size, np.float32), np.zeros(size, bool), {c: np.empty(0, np.intp) for c in _ACTIONS}
             )
