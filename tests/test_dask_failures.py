@@ -26,7 +26,8 @@ SWEEP = ["sweep", str(TINY), "--param", "video.appeal=0.6,0.9", "--runs", "60", 
 
 
 def _cmd(*more: str) -> list[str]:
-    return [sys.executable, "-m", "viralsim", *SWEEP, *more, "--json"]
+    # --quiet: no progress lines on stderr (piped, they come every few seconds), so the error is its only line
+    return [sys.executable, "-m", "viralsim", *SWEEP, *more, "--json", "--quiet"]
 
 
 def _one_line(done: subprocess.CompletedProcess[str]) -> str:
