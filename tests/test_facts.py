@@ -18,9 +18,11 @@ import pytest
 from click.testing import CliRunner
 from paths import SCENARIOS_DIR, TINY
 
+from viralsim import Scenario, simulate
 from viralsim.analysis import facts as f
-from viralsim.analysis.stylised import FACTS, Fact, Measured, _stall_h, measure
+from viralsim.analysis.stylised import FACTS, Fact, Measured, _stall_h, measure, run_data
 from viralsim.cli import main
+from viralsim.views import SOURCES
 
 
 # -- concentration ---------------------------------------------------------------------------------
@@ -146,6 +148,55 @@ def test_stall_time_is_the_last_evaluation_of_a_stopped_push() -> None:
     ]
     s = _stall_h(stages, 4, last_stage=2)
     assert s[0] == 5.0 and math.isnan(s[1]) and s[2] == 9.0 and math.isnan(s[3])
+
+
+# -- the trickle after the push (agents.trickle) ----------------------------------------------------
+def _market(mode: str = "content", per_day: float = 0.0) -> Scenario:
+    """2 000 users, 2 days, 40 videos, most of them stopped at the first gate."""
+    return Scenario.model_validate(
+        {
+            "name": "trickle",
+            "horizon_h": 48,
+            "engine": "agents",
+            "population": {"users": 2000, "topics": ["a", "b"], "interest_concentration": 0.3},
+            "video": {"topic": "a"},
+            "marketplace": {"creators": 20, "uploads_per_day": 20, "followers": {"median": 5, "spread": 0.5}},
+            "platform": {"push": {"mode": mode, "cohorts": [30, 300], "thresholds": {"like": 0.07}}},
+            "agents": {"trickle": {"per_day": per_day, "half_life_h": 12}},
+        }
+    )
+
+
+def _late_views(per_day: float, seed: int) -> tuple[int, int, int]:
+    """Views >= 12 h after their video's stall; of those, For You views and views of the trickle's first day."""
+    r = simulate(_market(per_day=per_day), seed=seed)
+    d = run_data(r, min_age_h=0.0)
+    w = d["views"]
+    stall = d["stall_h"][w["video"]]
+    late = w["time_h"] >= stall + 12.0  # NaN stall: never late
+    for_you = int(np.sum(late & (w["source"] == SOURCES.index("for_you"))))
+    first_day = int(np.sum(late & (w["time_h"] < stall + 24.0)))
+    return int(late.sum()), for_you, first_day
+
+
+def test_trickle_brings_for_you_views_after_the_stall_that_fade() -> None:
+    off = [_late_views(0.0, s) for s in (1, 2, 3)]
+    on = [_late_views(0.5, s) for s in (1, 2, 3)]
+    # without the trickle only deliveries waiting for a rare user's session come late
+    assert sum(x[0] for x in on) > 3 * max(sum(x[0] for x in off), 1), (on, off)
+    assert sum(x[1] for x in on) >= 0.9 * sum(x[0] for x in on)  # counted as For You views
+    # half-life 12 h: the hours 12-24 after the stall get more than the 24 h after (a quarter of the rate)
+    late, _, first = (sum(col) for col in zip(*on, strict=True))
+    assert first > late - first
+
+
+def test_trickle_in_social_mode_starts_at_upload() -> None:
+    r = simulate(_market("social", per_day=0.5), seed=4)
+    sources = r.views["source"]
+    assert np.any(sources == SOURCES.index("for_you"))  # no push, yet For You views: the trickle's
+    assert not np.any(r.views["stage"][sources == SOURCES.index("for_you")] != 0)
+    off = simulate(_market("social"), seed=4)
+    assert not np.any(off.views["source"] == SOURCES.index("for_you"))
 
 
 # -- the table and the check -----------------------------------------------------------------------

@@ -74,7 +74,7 @@ FACTS: tuple[Fact, ...] = (
          "Goel, Watts & Goldstein 2012 [peer-reviewed]; Goel et al. 2016 [peer-reviewed]"),
     Fact("virality_slope", "slope of log(virality / a star's) on log size", -0.3, 0.3,
          "low, nearly flat in size", "Goel, Anderson, Hofman & Watts 2016 [peer-reviewed]"),
-    Fact("doubling", "P(reshares double k -> 2k), mean over k", 0.35, 0.65, "~0.5",
+    Fact("doubling", "P(reshares double k -> 2k), k = 2, 4, 8", 0.35, 0.65, "~0.5",
          "Cheng et al. 2014 [peer-reviewed]"),
     Fact("step_up", "views 2 h after / 2 h before a promotion (median)", 2.0, INF, "step up at promotions",
          "Zhong et al. 2021 Douyin multi-gradient curves [peer-reviewed]"),
@@ -183,7 +183,7 @@ def measure(runs: Iterable[dict[str, Any]]) -> list[Measured]:
     size, depth, sv = np.concatenate(sizes), np.concatenate(depths), np.concatenate(virality)
     ratio = np.concatenate(ratios)
     watch = np.concatenate([r["views"]["watch_s"] / r["duration_s"] for r in runs])
-    doubling = f.doubling_probability(cat("videos", "shares"), ks=(2, 4, 8, 16, 32, 64))
+    doubling = f.doubling_probability(cat("videos", "shares"), ks=(2, 4, 8))
     stalled_total = sum(n for _, n in trickles)
     big = size >= 3
     values = {
