@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -220,6 +221,48 @@ def test_cli_refuses_a_scenario_without_a_marketplace() -> None:
     res = CliRunner().invoke(main, ["facts", str(TINY), "--runs", "1"])
     assert res.exit_code == 1
     assert "the facts need engine" in res.output and "Traceback" not in res.output
+
+
+SMALL_MARKET = """
+name = "small_market"
+horizon_h = 48
+engine = "agents"
+[population]
+users = 2000
+topics = ["a", "b"]
+[video]
+topic = "a"
+[marketplace]
+creators = 20
+uploads_per_day = 20
+[platform.push]
+cohorts = [30, 300]
+thresholds = { like = 0.07 }
+"""
+
+
+def test_cli_prints_every_fact_measured_vs_published(tmp_path: Path) -> None:
+    path = tmp_path / "small_market.toml"
+    path.write_text(SMALL_MARKET)
+    res = CliRunner().invoke(main, ["facts", str(path), "--runs", "2", "--seed", "5"])
+    assert res.exit_code == 0, res.output  # a measurement: 0 whatever the facts say
+    for fact in FACTS:
+        assert fact.label[:20] in res.output
+    assert "facts inside their bands" in res.output
+    js = CliRunner().invoke(main, ["facts", str(path), "--runs", "2", "--seed", "5", "--json"])
+    out = json.loads(js.output)
+    assert (out["runs"], out["seed"]) == (2, 5)
+    assert [r["key"] for r in out["facts"]] == [x.key for x in FACTS]
+    # the same runs give the same measurements: the table and the JSON agree on the Gini
+    gini = next(r for r in out["facts"] if r["key"] == "gini")["value"]
+    assert f"{gini:.4g}" in res.output
+
+
+def test_cli_refuses_a_min_age_beyond_the_horizon(tmp_path: Path) -> None:
+    path = tmp_path / "small_market.toml"
+    path.write_text(SMALL_MARKET)
+    res = CliRunner().invoke(main, ["facts", str(path), "--min-age-h", "48"])
+    assert res.exit_code == 1 and "--min-age-h 48: must be below" in res.output
 
 
 @pytest.mark.slow
