@@ -12,7 +12,7 @@ from pydantic import Field
 
 from viralsim.scenario.tables import NonNegativeFloat, PositiveFloat, Probability, _Strict
 
-__all__ = ["Agents", "AppealDistribution", "AttentionBudget", "FollowerCounts", "Marketplace"]
+__all__ = ["Agents", "AppealDistribution", "AttentionBudget", "FollowerCounts", "Marketplace", "Trickle"]
 
 
 class AttentionBudget(_Strict):
@@ -26,6 +26,26 @@ class AttentionBudget(_Strict):
     spread: NonNegativeFloat = Field(
         0.7,
         description="Sigma of log(seconds of attention) across sessions (0 = every session alike, typical 0.3-1).",
+    )
+
+
+class Trickle(_Strict):
+    """Views after the push: search, profile and hashtag pages keep bringing a few viewers (agents engine)."""
+
+    per_day: NonNegativeFloat = Field(
+        0.0,
+        description="Users delivered per day once a video's push has stopped, as a share of the users it reached"
+        " so far (>= 0; 0 = no trickle, typical 0.01-0.2): search, the creator's profile and hashtag pages bring"
+        " viewers in proportion to how known the video already is. Delivered to the most interested users not"
+        " reached yet, counted as For You views of the video's last push stage.",
+    )
+    half_life_h: PositiveFloat = Field(
+        24.0,
+        description="Hours over which the trickle's rate halves after the push stopped (> 0, typical 12-72).",
+    )
+    interval_h: PositiveFloat = Field(
+        1.0,
+        description="Hours between two trickle deliveries of a video (> 0; each delivers a Poisson number of users).",
     )
 
 
@@ -81,6 +101,10 @@ class Agents(_Strict):
         6.0,
         description="Hours between interest updates (interest_drift) and between the samples of the narrowness"
         " measure (> 0).",
+    )
+    trickle: Trickle = Field(
+        Trickle(),
+        description="Views that keep coming after the push stops (search, profile, hashtags); off by default.",
     )
 
 

@@ -11,6 +11,8 @@
   :func:`~viralsim.engines.push.push` over the video's
   :class:`~viralsim.engines.agents.pool.VideoPool` (cohorts by affinity, gated by
   the KPIs of the views the sessions produce);
+- :func:`trickle` — after the push (``agents.trickle``): a decaying trickle of
+  viewers from search, the creator's profile and hashtag pages;
 - :func:`drift` — every ``drift_interval_h``: what users watched strengthens those
   topics (when ``interest_drift`` > 0), and the narrowness of interests is sampled.
 
@@ -29,10 +31,11 @@ from viralsim.engines.agents.pool import VideoPool
 from viralsim.engines.agents.world import FOLLOWING, World, unpack
 from viralsim.engines.moderation import Proc, moderate_upload
 from viralsim.engines.push import push
+from viralsim.model.behaviour import ACTION_COLUMNS
 from viralsim.model.metrics import interest_stats
 from viralsim.model.platform import recognise
 
-__all__ = ["distribute", "drift", "market_upload", "upload", "user_day"]
+__all__ = ["distribute", "drift", "market_upload", "trickle", "upload", "user_day"]
 
 
 def user_day(env: simpy.Environment, world: World, u: int, starts: list[float], first: int) -> Proc:
@@ -81,17 +84,54 @@ def market_upload(env: simpy.Environment, world: World, v: int) -> Proc:
 
 
 def distribute(env: simpy.Environment, world: World, v: int) -> None:
-    """The creator's followers get ``v`` in their Following feed; the push starts (content/hybrid)."""
+    """The creator's followers get ``v`` in their Following feed; the push starts (content/hybrid).
+
+    With ``agents.trickle.per_day`` > 0 the video's :func:`trickle` follows the push
+    (in ``social`` mode it starts at once).
+    """
     sc = world.scenario
     feed = sc.platform.following
     c = int(world.creator_index[v])
     followers = np.asarray(world.followers[c], dtype=np.int64) if c >= 0 else np.empty(0, dtype=np.int64)
     world.videos["followers_at_upload"][v] = len(followers)
     world.deliver(v, followers, FOLLOWING, env.now, feed.watch_probability, rng=world.streams["following"])
+    trickling = sc.agents.trickle.per_day > 0
     if sc.platform.push.mode in ("content", "hybrid"):
-        env.process(push(env, VideoPool(world, v), sc.platform.push))
+        pushing = push(env, VideoPool(world, v), sc.platform.push)
+        env.process(_then_trickle(env, world, v, pushing) if trickling else pushing)
     else:
         world.stop(v, "no_push_social_mode", env.now)
+        if trickling:
+            env.process(trickle(env, world, v))
+
+
+def _then_trickle(env: simpy.Environment, world: World, v: int, pushing: Proc) -> Proc:
+    yield from pushing
+    yield from trickle(env, world, v)
+
+
+def trickle(env: simpy.Environment, world: World, v: int) -> Proc:
+    """After the push: every ``interval_h``, a Poisson number of users from search, profile and hashtags.
+
+    The rate per hour is ``per_day / 24`` x the users reached so far, halving every
+    ``half_life_h`` since the trickle started; the users are the most interested not
+    reached yet (stream ``agents.trickle``), delivered as For You views of the last stage.
+    Ends at the horizon, or once the rate falls below one user a thousand hours.
+    """
+    cfg = world.scenario.agents.trickle
+    pool = VideoPool(world, v)
+    pool.rng = world.streams["agents.trickle"]
+    start, stage = env.now, int(world.stages_reached[v])
+    world.gate[v].setdefault(stage, [0.0] * (3 + len(ACTION_COLUMNS)))  # social mode: no stage was opened
+    while env.now + cfg.interval_h <= world.horizon:
+        yield env.timeout(cfg.interval_h)
+        reached = world.n - int(world.unreached[v])
+        rate = cfg.per_day / 24.0 * reached * 0.5 ** ((env.now - start) / cfg.half_life_h)
+        if rate < 1e-3 or not pool.available():
+            return
+        k = int(pool.rng.poisson(rate * cfg.interval_h))
+        if k:
+            pool.deliver(k, stage, env.now)
 
 
 def drift(env: simpy.Environment, world: World, samples: dict[str, list[float]]) -> Proc:
