@@ -147,8 +147,8 @@ def test_stall_time_is_the_last_evaluation_of_a_stopped_push() -> None:
         row(video=2, stage=1, passed=True, evaluated_h=4.0),
         row(video=2, stage=2, passed=True, evaluated_h=9.0),  # the last stage: the push is over
     ]
-    s = _stall_h(stages, 4, last_stage=2)
-    assert s[0] == 5.0 and math.isnan(s[1]) and s[2] == 9.0 and math.isnan(s[3])
+    s = _stall_h(stages, np.array([0.0, 1.0, 10.0, 3.0]), last_stage=2)  # rows count hours after the upload
+    assert s[0] == 5.0 and math.isnan(s[1]) and s[2] == 19.0 and math.isnan(s[3])  # on the clock
 
 
 # -- the trickle after the push (agents.trickle) ----------------------------------------------------

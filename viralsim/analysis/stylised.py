@@ -112,8 +112,10 @@ class Measured:
         }
 
 
-def _stall_h(stages: Sequence[Any], videos: int, last_stage: int) -> np.ndarray:
-    """When each video's push stopped: its last evaluation if it failed or was the final stage (else NaN)."""
+def _stall_h(stages: Sequence[Any], upload_h: np.ndarray, last_stage: int) -> np.ndarray:
+    """When each video's push stopped, on the simulation clock (the views log's): its last evaluation if it
+    failed or was the final stage (else NaN). Stage rows count hours after their video's upload."""
+    videos = len(upload_h)
     stall = np.full(videos, np.nan)
     last: dict[int, Any] = {}
     for row in stages:
@@ -122,7 +124,7 @@ def _stall_h(stages: Sequence[Any], videos: int, last_stage: int) -> np.ndarray:
             last[v] = row
     for v, row in last.items():
         if not row.passed or row.stage >= last_stage:
-            stall[v] = row.evaluated_h
+            stall[v] = float(upload_h[v]) + row.evaluated_h
     return stall
 
 
@@ -149,7 +151,7 @@ def run_data(result: Any, *, min_age_h: float = 24.0) -> dict[str, Any]:
         },  # fmt: skip
         "views": {k: np.asarray(views[k]) for k in ("time_h", "video", "stage", "source", "parent", "watch_s")},
         "duration_s": float(sc.video.duration_s),
-        "stall_h": _stall_h(result.stages, len(v["views"]), len(sc.platform.push.cohort_sizes())),
+        "stall_h": _stall_h(result.stages, np.asarray(v["upload_h"]), len(sc.platform.push.cohort_sizes())),
         "horizon_h": float(sc.horizon_h),
     }
 
