@@ -222,8 +222,8 @@ def written_problems(data: Mapping[str, Any], base: Mapping[str, Any] | None = N
                 where = ("platform", "push", key if key in push else "cohorts")
                 why = f"cohorts lists every stage's size, so {key} would be ignored"
                 out.append((where, f"set only one of platform.push.cohorts and platform.push.{key} ({why})"))
-    if "graded_cap" in merged and not merged.get("graded") and ("graded_cap" in push or "graded" in push):
-        where = ("platform", "push", "graded_cap" if "graded_cap" in push else "graded")
+    if "graded_cap" in push and not merged.get("graded"):  # a variant may turn graded off under the base's cap
+        where = ("platform", "push", "graded_cap")
         out.append((where, "graded_cap has no effect while platform.push.graded is 0 (set graded > 0 to grade)"))
     return out
 
