@@ -4,7 +4,8 @@ The pool below has no randomness: every delivered user watches ``delay_h`` after
 delivery, and a stage's views complete the video at a scripted rate (exactly, over
 every ten views). What the tests check is the loop's own sequencing: batches and
 their pacing, early stops between batches, the evaluation time, the KPI gate, the
-stage rows, and why and when the push stopped.
+stage rows, and why and when the push stopped; and the optional cohort scaling
+(``pool_spread``, ``graded``), including that without it nothing changes.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 import simpy
 
 from viralsim.engines.moderation import Proc
-from viralsim.engines.push import TrafficPool, push
+from viralsim.engines.push import TrafficPool, pool_factor, push, scaled_size
 from viralsim.model.behaviour import ACTION_COLUMNS
-from viralsim.model.kpi import GateResult, evaluate_counts
+from viralsim.model.kpi import GateResult, evaluate_counts, gate_margin
 from viralsim.records import StageRecord
 from viralsim.scenario import KPI_NAMES, Push, Thresholds
 
@@ -264,3 +266,88 @@ def test_a_take_down_between_batches_ends_the_push_silently() -> None:
     env.run()
     assert [t for _, t, _ in pool.deliveries] == [0.0, 1.0]  # the check at 2 h finds it taken down
     assert pool.rows == [] and pool.stop_reason is None
+
+
+# -- optional cohort scaling: a per-video pool factor and a graded promotion ----------------------
+
+
+def test_gate_margin_is_the_least_ratio_of_a_kpi_to_its_threshold() -> None:
+    sums = {"completed": 6.0, "watch_s": 0.0, **dict.fromkeys(ACTION_COLUMNS, 0.0), "liked": 1.5}
+    both = Thresholds(completion=0.3, like=0.1)
+    gate = evaluate_counts(10, sums, 10.0, both, Push().score_weights)
+    assert gate.passed and gate_margin(gate, both) == pytest.approx(1.5)  # like 0.15 / 0.1; completion 0.6 / 0.3 = 2
+    assert gate_margin(gate, Thresholds(completion=0.3)) == pytest.approx(2.0)
+    assert gate_margin(gate, Thresholds(completion=0.3, like=0.0)) == pytest.approx(2.0)  # a zero threshold: no ratio
+    assert gate_margin(gate, Thresholds()) == math.inf
+    none = evaluate_counts(0, sums, 10.0, both, Push().score_weights)
+    assert math.isnan(gate_margin(none, both))
+
+
+def test_a_graded_push_scales_the_next_cohort_by_the_margin_up_to_the_cap() -> None:
+    # stage 1 completes 60 % against a threshold of 30 %: margin 2; stage 2 clears it exactly: margin 1
+    pool = run(ScriptedPool(config(graded=1.0), 10_000, {1: 0.6, 2: 0.3, 3: 0.5}))
+    assert [r["cohort_size"] for r in pool.rows] == [100, 800, 1600]
+    assert [r["delivered"] for r in pool.rows] == [100, 800, 1600]
+    capped = run(ScriptedPool(config(graded=2.0, graded_cap=3.0), 10_000, {1: 0.6, 2: 0.3, 3: 0.5}))
+    assert [r["cohort_size"] for r in capped.rows] == [100, 1200, 1600]  # 2 ** 2 = 4, capped at 3
+
+
+def test_a_pool_spread_scales_every_cohort_of_the_video_by_one_lognormal_factor() -> None:
+    cfg = config(pool_spread=0.8)
+    z = np.random.default_rng(5).standard_normal()
+    pool = ScriptedPool(cfg, 10_000, {1: 0.5, 2: 0.5, 3: 0.5})
+    env = simpy.Environment()
+    env.process(push(env, pool, cfg, np.random.default_rng(5)))
+    env.run(until=1000.0)
+    factor = math.exp(0.8 * z)
+    assert [r["cohort_size"] for r in pool.rows] == [round(s * factor) for s in (100, 400, 1600)]
+    # over many videos the factor is log-normal: median 1, log-sd pool_spread
+    rng = np.random.default_rng(6)
+    logs = np.log([pool_factor(cfg, rng) for _ in range(4000)])
+    assert abs(np.median(logs)) < 0.06 and np.std(logs) == pytest.approx(0.8, rel=0.05)
+    assert scaled_size(100, 1e-9) == 1  # a pool has at least one user
+    with pytest.raises(ValueError, match="random generator"):
+        pool_factor(cfg, None)
+
+
+def test_without_pool_spread_and_graded_the_cohorts_are_the_listed_ones_and_nothing_is_drawn() -> None:
+    rng = np.random.default_rng(9)
+    state = rng.bit_generator.state
+    cfg = config()
+    plain = run(ScriptedPool(cfg, 10_000, {1: 0.6, 2: 0.3, 3: 0.5}))
+    given = ScriptedPool(cfg, 10_000, {1: 0.6, 2: 0.3, 3: 0.5})
+    env = simpy.Environment()
+    env.process(push(env, given, cfg, rng))
+    env.run(until=1000.0)
+    assert given.rows == plain.rows and [r["cohort_size"] for r in given.rows] == [100, 400, 1600]
+    assert rng.bit_generator.state == state  # no draw: the runs of every existing scenario stay the same
+    assert pool_factor(cfg, None) == 1.0
+
+
+def test_both_engines_draw_the_pool_factor_from_the_stream_push_pool_size() -> None:
+    from paths import TINY
+
+    from viralsim import load_scenario, simulate
+    from viralsim.rng import Streams
+
+    sc = load_scenario(TINY).derive({"platform": {"push": {"pool_spread": 0.5}}})
+    listed = sc.platform.push.cohort_sizes()
+    factor = math.exp(0.5 * Streams(3)["push.pool_size"].standard_normal())
+    stages = simulate(sc, seed=3).stages
+    assert [r["cohort_size"] for r in stages] == [round(s * factor) for s in listed[: len(stages)]]
+    market = sc.derive(
+        {
+            "engine": "agents",
+            "horizon_h": 36,
+            "population": {"users": 3000},
+            "social_graph": {"kind": "random_powerlaw", "mean_following": 20},
+            "marketplace": {"creators": 20, "uploads_per_day": 40},
+            "platform": {"push": {"cohorts": [50, 500]}},
+        }
+    )
+    first = [r["cohort_size"] for r in simulate(market, seed=3).stages if r["stage"] == 1]
+    # each video its own pool: log(size / 50) spreads with sd ~0.5 (32 videos: within +-40 %)
+    assert len(first) >= 20 and 0.3 < np.std(np.log(np.divide(first, 50))) < 0.7
+    assert 50 * math.exp(-0.5 * 4) < min(first) and max(first) < 50 * math.exp(0.5 * 4)
+    fixed = market.derive({"platform": {"push": {"pool_spread": 0.0}}})
+    assert {r["cohort_size"] for r in simulate(fixed, seed=3).stages if r["stage"] == 1} == {50}

@@ -7,11 +7,14 @@
   each cohort delivered in batches with early KPI checks between them, the
   stage evaluated once a fraction of the cohort watched (or the window passed),
   then gated on its KPIs;
+- :func:`pool_factor`, :func:`graded_factor` — the optional per-video pool
+  size (``pool_spread``) and graded promotion (``graded``) that scale cohorts;
 - :func:`stage_row` — the one place a stage's history row is built.
 
-This module only sequences time and decisions: it draws no random numbers
-(each pool picks its own stream) and holds no state of a run. It imports
-neither engine.
+This module only sequences time and decisions: its one draw is a video's pool
+factor, from the generator the engine passes, and only when ``pool_spread`` > 0
+(deliveries draw from each pool's own stream); it holds no state of a run. It
+imports neither engine.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+import numpy as np
 import simpy
 
 from viralsim.engines.moderation import Proc
-from viralsim.model.kpi import GateResult
+from viralsim.model.kpi import GateResult, gate_margin
 from viralsim.records import StageRecord
-from viralsim.scenario import KPI_NAMES, Push
+from viralsim.scenario import KPI_NAMES, MAX_USERS, Push
 
-__all__ = ["TrafficPool", "evaluation_views", "push", "stage_row"]
+__all__ = ["TrafficPool", "evaluation_views", "graded_factor", "pool_factor", "push", "scaled_size", "stage_row"]
 
 
 class TrafficPool(Protocol):
@@ -79,9 +83,17 @@ class TrafficPool(Protocol):
         ...
 
 
-def push(env: simpy.Environment, pool: TrafficPool, cfg: Push) -> Proc:
-    """The staged push: deliver each stage in batches, gate it on its KPIs, go on or stop."""
-    for stage, size in enumerate(cfg.cohort_sizes(), start=1):
+def push(env: simpy.Environment, pool: TrafficPool, cfg: Push, rng: np.random.Generator | None = None) -> Proc:
+    """The staged push: deliver each stage in batches, gate it on its KPIs, go on or stop.
+
+    ``rng`` draws the video's :func:`pool_factor` (needed only with ``pool_spread`` > 0); a
+    passed stage's :func:`graded_factor` scales the next cohort. Without either the cohorts are
+    exactly the listed sizes.
+    """
+    factor = pool_factor(cfg, rng)
+    promoted = 1.0
+    for stage, listed in enumerate(cfg.cohort_sizes(), start=1):
+        size = listed if factor == 1.0 and promoted == 1.0 else scaled_size(listed, factor * promoted)
         if not pool.available():
             pool.stop("population_exhausted", env.now)
             return
@@ -123,9 +135,44 @@ def push(env: simpy.Environment, pool: TrafficPool, cfg: Push) -> Proc:
         if not gate.passed:
             pool.stop(f"kpi_below_threshold:{','.join(gate.failed)}", env.now)
             return
+        promoted = graded_factor(cfg, gate, stage)
         if (yield from pool.after_stage(env, stage)):
             return
     pool.stop("all_stages_passed", env.now)
+
+
+def pool_factor(cfg: Push, rng: np.random.Generator | None) -> float:
+    """A video's multiplier of all its cohort sizes: log-normal, median 1, log-sd ``pool_spread``.
+
+    Exactly 1.0, drawing nothing, when ``pool_spread`` is 0.
+    """
+    if cfg.pool_spread == 0:
+        return 1.0
+    if rng is None:
+        raise ValueError("platform.push.pool_spread > 0 needs a random generator for the pool factor")
+    return float(np.exp(cfg.pool_spread * rng.standard_normal()))
+
+
+def graded_factor(cfg: Push, gate: GateResult, stage: int) -> float:
+    """The multiplier of the next cohort after ``stage`` passed ``gate``: margin ** graded, in [1, graded_cap].
+
+    The margin is :func:`~viralsim.model.kpi.gate_margin` against the stage's thresholds (no
+    threshold set: the cap). Exactly 1.0 when ``graded`` is 0.
+    """
+    if cfg.graded == 0:
+        return 1.0
+    margin = gate_margin(gate, cfg.thresholds_for(stage))
+    if not margin >= 1.0:  # NaN (no views) or a gate passed without views
+        return 1.0
+    try:
+        return float(min(cfg.graded_cap, margin**cfg.graded))
+    except OverflowError:
+        return cfg.graded_cap
+
+
+def scaled_size(listed: int, factor: float) -> int:
+    """A listed cohort size times ``factor``, rounded, at least 1 and at most MAX_USERS."""
+    return int(min(max(1, round(listed * factor)), MAX_USERS))
 
 
 def evaluation_views(cfg: Push, delivered: int) -> int:

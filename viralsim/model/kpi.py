@@ -2,7 +2,8 @@
 
 Pure functions: given the number of views a stage has collected so far and
 the sums of their outcome columns, compute every KPI (rates per view), the
-composite score ``sum(weight x rate)`` and whether each threshold is met.
+composite score ``sum(weight x rate)``, whether each threshold is met and by
+how far (the margin a graded push scales the next cohort by).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from viralsim.scenario import KPI_NAMES, ScoreWeights, Thresholds
 
-__all__ = ["KPI_COLUMNS", "GateResult", "evaluate_counts", "evaluate_gate", "kpi_rates"]
+__all__ = ["KPI_COLUMNS", "GateResult", "evaluate_counts", "evaluate_gate", "gate_margin", "kpi_rates"]
 
 #: Column of the views log behind each KPI, in the order of ``KPI_NAMES``.
 KPI_COLUMNS = ("completed", "watch_s", "liked", "commented", "shared", "followed", "profile_click")
@@ -62,6 +63,22 @@ def evaluate_counts(
         if views == 0 or value < limit:
             failed.append(name)
     return GateResult(views=views, rates=rates, score=score, failed=tuple(failed))
+
+
+def gate_margin(gate: GateResult, thresholds: Thresholds) -> float:
+    """How far a gate was cleared: the least ratio of a KPI (or the score) to its threshold.
+
+    Thresholds that are unset or 0 do not count; ``inf`` when none counts, NaN without views.
+    A passed gate has a margin >= 1.
+    """
+    if gate.views == 0:
+        return float("nan")
+    ratios = [
+        (gate.score if name == "score" else gate.rates[name]) / limit
+        for name in (*KPI_NAMES, "score")
+        if (limit := getattr(thresholds, name)) is not None and limit > 0
+    ]
+    return min(ratios, default=float("inf"))
 
 
 def evaluate_gate(

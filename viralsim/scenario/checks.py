@@ -213,7 +213,7 @@ _GROWTH_RULE = ("first_cohort", "growth", "max_stages")
 
 
 def written_problems(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> list[Problem]:
-    """Fields written together that exclude each other, in the tables as written (no defaults).
+    """Fields written together that exclude each other or do nothing, in the tables as written (no defaults).
 
     ``data`` is a scenario's tables as read from its file; for a variant, ``data`` is its
     override and ``base`` the scenario's own tables: a conflict is then reported only if
@@ -228,6 +228,9 @@ def written_problems(data: Mapping[str, Any], base: Mapping[str, Any] | None = N
                 where = ("platform", "push", key if key in push else "cohorts")
                 why = f"cohorts lists every stage's size, so {key} would be ignored"
                 out.append((where, f"set only one of platform.push.cohorts and platform.push.{key} ({why})"))
+    if "graded_cap" in push and not merged.get("graded"):  # a variant may turn graded off under the base's cap
+        where = ("platform", "push", "graded_cap")
+        out.append((where, "graded_cap has no effect while platform.push.graded is 0 (set graded > 0 to grade)"))
     return out
 
 

@@ -141,6 +141,24 @@ class Push(_Strict):
         ScoreWeights(),
         description="Weights of the composite score (sum of weight x KPI rate) that thresholds.score checks.",
     )
+    pool_spread: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        0.0,
+        description="Spread (sigma of the log) of a per-video multiplier of the cohort sizes (0-3, typical"
+        " 0.5-1.5): each video draws one log-normal factor of median 1 that scales all its cohorts, as the"
+        " pool a video gets varies with its account and upload slot (quoted first pools: 200-500 users)."
+        " 0 (default): every video gets the listed sizes.",
+    )
+    graded: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.0,
+        description="Graded promotion (0-10, typical 0.5-2): a passed stage's next cohort is its size x"
+        " margin ** graded, margin = the least ratio of a KPI to its threshold (>= 1 when passed), capped at"
+        " graded_cap; the better a stage clears its gate, the larger the next pool. 0 (default): pass/fail only.",
+    )
+    graded_cap: Annotated[float, Field(ge=1.0)] = Field(
+        4.0,
+        description="Largest factor graded may apply to a cohort (>= 1, typical 2-10): a stage that clears"
+        " its gate by far gets at most this many times its listed size.",
+    )
     human_review_after_stage: Annotated[int, Field(ge=1)] | None = Field(
         None,
         description="After passing this stage (1-based) the video waits for a human review before the next stage"

@@ -97,7 +97,7 @@ def distribute(env: simpy.Environment, world: World, v: int) -> None:
     world.deliver(v, followers, FOLLOWING, env.now, feed.watch_probability, rng=world.streams["following"])
     trickling = sc.agents.trickle.per_day > 0
     if sc.platform.push.mode in ("content", "hybrid"):
-        pushing = push(env, VideoPool(world, v), sc.platform.push)
+        pushing = push(env, VideoPool(world, v), sc.platform.push, world.streams["push.pool_size"])
         env.process(_then_trickle(env, world, v, pushing) if trickling else pushing)
     else:
         world.stop(v, "no_push_social_mode", env.now)

@@ -47,7 +47,7 @@ def _distribute(env: simpy.Environment, run: RunState) -> None:
     run.population.set_ranking_topic(topic)
     env.process(following_feed(env, run))
     if sc.platform.push.mode in ("content", "hybrid"):
-        env.process(push(env, CohortPool(env, run), sc.platform.push))
+        env.process(push(env, CohortPool(env, run), sc.platform.push, run.streams["push.pool_size"]))
     else:
         run.stop("no_push_social_mode", env.now)
 
