@@ -160,9 +160,10 @@ def fit(
     priors: Sequence[Prior],
     observed: Observed,
     *,
-    db: str | Path,
+    db: str | Path | None,
     populations: int = 6,
     particles: int = 200,
+    quantile: float = 0.5,
     max_runs: int | None = None,
     seed: int = 0,
     processes: int = 1,
@@ -181,11 +182,16 @@ def fit(
     observed
         The video's analytics.
     db
-        The SQLite file of pyabc's history (created; with ``resume``, continued).
+        The SQLite file of pyabc's history (created; with ``resume``, continued);
+        None: an in-memory database (nothing written, nothing to resume).
     populations
         How many populations in all (a resumed fit counts the ones already done).
     particles
         Particles per population.
+    quantile
+        The acceptance threshold of a population is this quantile of the distances of the
+        one before (0.5: the median). Lower shrinks the threshold faster: fewer populations
+        reach a given tolerance, each at a lower acceptance rate.
     max_runs
         Stop after the population in which the simulations in all reach this many (None: no limit).
     seed
@@ -206,6 +212,8 @@ def fit(
         raise ValueError("fit needs at least one parameter")
     if populations < 1 or particles < 2:
         raise ValueError("fit needs populations >= 1 and particles >= 2")
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"fit needs 0 < quantile < 1, got {quantile}")
     prior = pyabc.Distribution(**{f"p{i}": pyabc.RV("uniform", p.lo, p.hi - p.lo) for i, p in enumerate(priors)})
     distance = pyabc.AdaptivePNormDistance(
         p=2,
@@ -215,11 +223,18 @@ def fit(
     )
     sampler = _sampler(processes, dask_client)
     model = Model(scenario, priors, observed, seed)
-    url = f"sqlite:///{Path(db).resolve()}"
+    if db is None and resume:
+        raise ValueError("a fit without a database file cannot be resumed")
+    url = "sqlite://" if db is None else f"sqlite:///{Path(db).resolve()}"
     with _quiet_pyabc():
         np.random.seed(seed)  # noqa: NPY002, TID251 - pyabc samples from numpy's global generator; fit() owns it here
         abc = pyabc.ABCSMC(
-            model, prior, distance, population_size=particles, sampler=sampler, eps=pyabc.QuantileEpsilon(alpha=0.5)
+            model,
+            prior,
+            distance,
+            population_size=particles,
+            sampler=sampler,
+            eps=pyabc.QuantileEpsilon(alpha=quantile),
         )
         if resume:
             abc.load(url, 1)
