@@ -10,7 +10,6 @@ the 90 % intervals of fits of synthetic observations cover the true values.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,6 @@ from paths import SCENARIOS_DIR
 
 from viralsim import load_scenario, simulate
 from viralsim.cli import main
-from viralsim.experiments.executors import LocalProcesses
 from viralsim.inference import fit, observed_from_run, sensitivity
 from viralsim.inference.summary import observed_statistics, simulated_statistics, statistic_names
 from viralsim.io.observed import ObservedError, read_observed, write_observed
@@ -227,51 +225,3 @@ def test_sensitivity_cli_prints_indices_and_draws_bars(tmp_path: Path) -> None:
     assert plot.stat().st_size > 0
     bad = invoke("sensitivity", ANALYTICS, "--param", PRIORS[0], "--n", "12")
     assert bad.exit_code == 1 and "a power of two" in bad.stderr
-
-
-# --- recovery (slow) ------------------------------------------------------------------------------
-
-#: Synthetic cases of the recovery test, and how many of them each 90 % interval must cover (85 %).
-RECOVERY_CASES = 40
-RECOVERY_NEEDED = math.ceil(0.85 * RECOVERY_CASES)
-
-
-def _recovery_case(case: int) -> tuple[list[float], list[float], list[float]]:
-    """One synthetic case: true values drawn from the priors, an observation of them, a fit (in memory).
-
-    Returns the true values and the fit's 5 % and 95 % quantiles (prior order). Each case has its own
-    seeds and the fit runs in one process: the result does not depend on which worker runs it.
-    """
-    sc = load_scenario(ANALYTICS)
-    priors = parse_priors(PRIORS, sc)
-    rng = np.random.default_rng([2025, case])
-    truth = [float(rng.uniform(p.lo, p.hi)) for p in priors]
-    true_sc = sc.derive({"video": {"appeal": truth[0]}, "behaviour": {"p_share": truth[1]}})
-    obs = observed_from_run(simulate(true_sc, seed=1000 + case), every_h=2.0)
-    got = fit(sc, priors, obs, db=None, populations=3, particles=60, seed=case).summary()
-    return truth, got["q05"].tolist(), got["q95"].tolist()
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(1800)
-def test_fit_recovers_known_parameters(sc) -> None:  # type: ignore[no-untyped-def]
-    """40 synthetic observations with true values drawn from the prior: the 90 % intervals cover them.
-
-    The criterion is >= 85 % of the cases (34 of 40) for each field. A method whose intervals
-    truly cover 90 % fails it with probability P(Bin(40, 0.9) < 34) = 10 % per field (at a
-    true 93 %: 2 %; at 95 %: 0.3 %); the cases are seeded, so the outcome is fixed, and that
-    probability is how likely a seed choice is to fail an honest method. Appeal's intervals
-    must also be informative (median width below half the prior's). The cases run on two
-    local processes; each fit runs in one process with an in-memory database.
-    """
-    priors = parse_priors(PRIORS, sc)
-    executor = LocalProcesses(2)
-    try:
-        results = list(executor.map(_recovery_case, range(RECOVERY_CASES)))
-    finally:
-        executor.close()
-    hits = [sum(int(q05[j] <= t[j] <= q95[j]) for t, q05, q95 in results) for j in range(len(priors))]
-    widths = [(q95[0] - q05[0]) / (priors[0].hi - priors[0].lo) for _, q05, q95 in results]
-    for p, n in zip(priors, hits, strict=True):
-        assert n >= RECOVERY_NEEDED, (p.path, n, hits)
-    assert float(np.median(widths)) < 0.5, widths

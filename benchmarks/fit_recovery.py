@@ -1,0 +1,99 @@
+"""Does ``viralsim fit`` recover known parameters? Coverage of its 90 % intervals over synthetic cases.
+
+Issue 15's criterion: the 90 % intervals cover the true values in >= 85 % of >= 20 synthetic
+cases. Each case draws true values of ``video.appeal`` and ``behaviour.p_share`` from the
+priors (``0.3:0.99`` and ``0.0005:0.01``, the README's example), simulates the bundled
+``analytics`` scenario with them (seed 1000 + case), turns the run into an observed analytics
+file (every 2 h), and fits it (single process, in-memory history, seed = case). The cases run
+on ``--processes`` local processes; each case's numbers do not depend on which process runs it.
+
+This is a measurement, not a unit test: at the default settings (3 populations of 60 particles)
+a fit costs ~550 simulations, ~40 s on a loaded 2-core machine, and 40 cases take far longer
+than the test suite may. It prints each field's coverage, the criterion's verdict, the median
+interval width (share of the prior), and seconds per fit; ``--json FILE`` keeps every case.
+
+Usage::
+
+    python benchmarks/fit_recovery.py                          # 40 cases, 2 processes
+    python benchmarks/fit_recovery.py --cases 20 --quantile 0.3 --json recovery.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from viralsim import load_scenario, simulate
+from viralsim.experiments.executors import LocalProcesses
+from viralsim.inference import fit, observed_from_run
+from viralsim.io.bundled import find_scenario, scenarios_dir
+from viralsim.io.params import parse_priors
+
+PRIORS = ["video.appeal=0.3:0.99", "behaviour.p_share=0.0005:0.01"]
+
+
+def case(i: int, *, populations: int, particles: int, quantile: float) -> dict[str, object]:
+    """One synthetic case: truth from the priors, an observation of it, a fit; its truth, 5 % and 95 %."""
+    sc = load_scenario(find_scenario("analytics", scenarios_dir()))
+    priors = parse_priors(PRIORS, sc)
+    rng = np.random.default_rng([2025, i])
+    truth = [float(rng.uniform(p.lo, p.hi)) for p in priors]
+    true_sc = sc.derive({"video": {"appeal": truth[0]}, "behaviour": {"p_share": truth[1]}})
+    obs = observed_from_run(simulate(true_sc, seed=1000 + i), every_h=2.0)
+    t0 = time.perf_counter()
+    got = fit(sc, priors, obs, db=None, populations=populations, particles=particles, seed=i, quantile=quantile)
+    table = got.summary()
+    return {
+        "case": i,
+        "truth": truth,
+        "q05": table["q05"].tolist(),
+        "q95": table["q95"].tolist(),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cases", type=int, default=40)
+    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--populations", type=int, default=3)
+    ap.add_argument("--particles", type=int, default=60)
+    ap.add_argument("--quantile", type=float, default=0.5, help="epsilon schedule: quantile of the last distances")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    sc = load_scenario(find_scenario("analytics", scenarios_dir()))
+    priors = parse_priors(PRIORS, sc)
+    run = partial(case, populations=args.populations, particles=args.particles, quantile=args.quantile)
+    executor = LocalProcesses(args.processes)
+    t0 = time.perf_counter()
+    try:
+        results = list(executor.map(run, range(args.cases)))
+    finally:
+        executor.close()
+    wall = time.perf_counter() - t0
+    needed = math.ceil(0.85 * args.cases)
+    print(
+        f"{args.cases} cases, {args.populations} populations x {args.particles} particles, quantile "
+        f"{args.quantile}: {wall:.0f} s on {args.processes} processes, "
+        f"median {np.median([r['seconds'] for r in results]):.1f} s per fit"
+    )
+    for j, p in enumerate(priors):
+        hits = sum(int(r["q05"][j] <= r["truth"][j] <= r["q95"][j]) for r in results)  # type: ignore[index,operator]
+        widths = [(r["q95"][j] - r["q05"][j]) / (p.hi - p.lo) for r in results]  # type: ignore[index,operator]
+        verdict = "meets" if hits >= needed else "misses"
+        print(
+            f"  {p.path}: covered {hits}/{args.cases} ({hits / args.cases:.0%}; {verdict} >= {needed}), "
+            f"median 90 % interval {np.median(widths):.0%} of the prior"
+        )
+    if args.json is not None:
+        args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json)}, "cases": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
