@@ -63,10 +63,14 @@ def _lines(block: str) -> list[str]:
 
 
 def _shrink(cmd: str) -> str:
-    """The same command with little work: --runs 2 and at most two values per --param."""
+    """The same command with little work: --runs 2, at most two values per --param, a small fit or Sobol."""
     words = cmd.split()
     if len(words) > 1 and (words[1] in RUNS_COMMANDS or "--runs" in words):
         cmd = re.sub(r"--runs \d+", "--runs 2", cmd) if "--runs" in cmd else f"{cmd} --runs 2"
+    if len(words) > 1 and words[1] == "fit":  # ABC: 2 populations of 20 particles (~60 simulations)
+        cmd = f"{cmd} --populations 2 --particles 20"
+    if len(words) > 1 and words[1] == "sensitivity" and "--n" not in words:  # Sobol: 8 base samples
+        cmd = f"{cmd} --n 8"
     cmd = re.sub(r"(--param \S+?=[\d.]+:[\d.]+):\d+", r"\1:2", cmd)
     return re.sub(r"(--param \S+?=[^\s,:]+,[^\s,:]+)(,[^\s:]+)", r"\1", cmd)
 
