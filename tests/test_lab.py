@@ -129,6 +129,9 @@ def test_watching_changes_nothing_and_shows_the_final_curve_so_far(name, bees, t
         assert all(np.array_equal(p.reach_curve[k], plain.reach_curve[k][:n]) for k in plain.reach_curve)
         assert p.shares <= plain.summary["shares"] and p.stages == tuple(plain.stages[: len(p.stages)])
     assert seen[-1].views_by_source["for_you"] <= plain.summary["views_by_source"]["for_you"]
+    # the push's stop in hours after the upload, as the summary's (the live stop line sits where the final one does)
+    stopped = [p for p in seen if p.stop_h is not None]
+    assert stopped and all(p.stop_h == plain.summary["stop_h"] for p in stopped)
     with pytest.raises(ValueError, match="every_h"):
         Watch(0, seen.append)
 

@@ -300,7 +300,7 @@ def test_run_funnel(run_dir: Path) -> None:
     head = titles(fig)
     passed = int(stages["passed"].sum())
     assert head.startswith(f"tiny (seed 7): the staged push: {passed} of {n} stages passed")
-    assert not failed[-1] or f"stopped at S{n}: completion below threshold" in head
+    assert not failed[-1] or f"stopped at S{n}: the completion rate fell below its threshold" in head
     assert any("threshold 12 %" in t.get_text() for t in completion.texts)
 
 
