@@ -369,6 +369,14 @@ def test_plot_from_a_saved_folder_draws_what_compare_plot_drew(
             compare(load_scenario(labelled_file), runs=6), ["engaged_views", "cost_per_engaged_view", "views_by_source"]
         )
     ]
+    # the other figures of the folder name the variants the same way
+    from viralsim.io.results_dir import load_results
+    from viralsim.plots import draw
+
+    funnel = draw(load_results(out), "funnel").axes[0]
+    assert [t.get_text() for t in funnel.get_legend().get_texts()] == [
+        f"{name} (6 runs)" for name in ("pushed", "no push", "strict")
+    ]
     # one variant only; a metric the folder cannot chart and a sweep folder are one line each
     code, _, err = _run("plot", out, "--kind", "metrics", "--variant", "social", "--metric", "views", "-o", png)
     assert code == 0, err
