@@ -302,3 +302,85 @@ def test_stop_reasons_and_sources_read_as_words_and_json_keeps_the_codes(labelle
     assert code == 0 and "why the push stopped:" in out and "kpi_below_threshold" not in out
     code, out, _ = _run("run", labelled_file)
     assert "For You" in out and "Following" in out and "shares" in out
+
+
+# --- the same charts from a saved folder ------------------------------------------------------
+
+
+def _figure_data(fig: object) -> list[object]:
+    """Everything a figure shows as numbers and words: titles, labels, ticks, lines, bars, ranges, bands, legends."""
+    from matplotlib.collections import Collection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    assert isinstance(fig, Figure)
+    data: list[object] = [fig.get_suptitle(), [t.get_text() for leg in fig.legends for t in leg.get_texts()]]
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        data += [
+            ax.get_title(),
+            ax.get_xlabel(),
+            ax.get_ylabel(),
+            ax.get_yscale(),
+            [t.get_text() for t in ax.get_xticklabels()],
+            [line.get_xydata().round(9).tolist() for line in ax.get_lines()],
+            [round(p.get_height(), 9) for p in ax.patches if isinstance(p, Rectangle)],
+            [[np.round(v, 9).tolist() for v in c.get_paths()[0].vertices] for c in ax.collections if c.get_paths()]
+            if all(isinstance(c, Collection) for c in ax.collections)
+            else None,
+            [t.get_text() for t in legend.get_texts()] if legend else [],
+        ]
+    return data
+
+
+def test_plot_from_a_saved_folder_draws_what_compare_plot_drew(
+    labelled_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import viralsim.cli.experiments as cli_experiments
+    import viralsim.cli.figures as cli_figures
+
+    drawn: list[object] = []
+
+    def keep(fig: object, path: str) -> None:
+        drawn.append(fig)
+
+    monkeypatch.setattr(cli_experiments, "save_figure_or_fail", keep)
+    monkeypatch.setattr(cli_figures, "save_figure_or_fail", keep)
+    out, png = tmp_path / "cmp", tmp_path / "x.png"
+    chart = ("--metric", "engaged_views,cost_per_engaged_view", "--metric", "views_by_source")
+    base = ("compare", labelled_file, "--runs", "6", "--processes", "1", "--out", out, "--plot", png, "--quiet")
+    for args in (base, (*base, *chart), ("plot", out, "--kind", "reach", "-o", png)):
+        code, _, err = _run(*args)
+        assert code == 0, err
+    code, _, err = _run("plot", out, "--kind", "metrics", "-o", png, *chart)
+    assert code == 0, err
+    reach, panels, reach_again, panels_again = drawn
+    assert _figure_data(reach_again) == _figure_data(reach)
+    assert _figure_data(panels_again) == _figure_data(panels)
+    # the variants by their display names, and the titles name the scenario, the variants and the runs
+    title = reach_again.axes[0].get_title()  # type: ignore[attr-defined]
+    assert title.startswith("tiny [pushed, no push, strict] — 6 runs per variant")
+    legend = [t.get_text() for t in reach_again.axes[0].get_legend().get_texts()]  # type: ignore[attr-defined]
+    assert [x.split(":")[0] for x in legend[:3]] == ["pushed", "no push", "strict"]
+    assert panels_again.get_suptitle().startswith("tiny: pushed, no push, strict — 6 paired runs per variant")  # type: ignore[attr-defined]
+    assert [a.get_title() for a in panels_again.axes[:3]] == [  # type: ignore[attr-defined]
+        p.title + (" (log scale)" if p.log else "")
+        for p in metric_panels(
+            compare(load_scenario(labelled_file), runs=6), ["engaged_views", "cost_per_engaged_view", "views_by_source"]
+        )
+    ]
+    # the other figures of the folder name the variants the same way
+    from viralsim.io.results_dir import load_results
+    from viralsim.plots import draw
+
+    funnel = draw(load_results(out), "funnel").axes[0]
+    assert [t.get_text() for t in funnel.get_legend().get_texts()] == [
+        f"{name} (6 runs)" for name in ("pushed", "no push", "strict")
+    ]
+    # one variant only; a metric the folder cannot chart and a sweep folder are one line each
+    code, _, err = _run("plot", out, "--kind", "metrics", "--variant", "social", "--metric", "views", "-o", png)
+    assert code == 0, err
+    assert [t.get_text() for t in drawn[-1].axes[0].get_xticklabels()] == ["no push"]  # type: ignore[attr-defined]
+    assert drawn[-1].get_suptitle().startswith("tiny: no push — 6 runs")  # type: ignore[attr-defined]
+    code, _, err = _run("plot", out, "--kind", "metrics", "--metric", "viewz", "-o", png)
+    assert code == 1 and "--metric: unknown metric 'viewz'" in err and len(err.strip().splitlines()) == 1

@@ -26,6 +26,7 @@ from viralsim.executors import InProcess
 from viralsim.experiments.run import compare
 from viralsim.plots import plot_ccdf, plot_reach, plot_reach_bands, plot_sweep
 from viralsim.plots.reach import STOP_GID
+from viralsim.records.words import stop_in_words
 from viralsim.report.animation import push_animation
 from viralsim.report.comparison import compare_figure
 from viralsim.report.words import fmt_count
@@ -165,6 +166,7 @@ def test_reach_stop_marker_sits_at_stop_h_and_the_trickle_is_explained(run) -> N
     assert ax.get_xlim() == (0.0, run.scenario.horizon_h - run.scenario.video.upload_h)
     # the note counts the views after the stop: the run's views after upload_h + stop_h
     (note,) = [t for t in ax.texts if t.get_text().startswith("push stopped")]
+    assert stop_in_words(s["stop_reason"]) in note.get_text() and "_" not in note.get_text()  # words, not codes
     after = int(np.count_nonzero(run.views["time_h"] > run.scenario.video.upload_h + s["stop_h"]))
     m = re.search(r"after it: \+([\d.k]+)", note.get_text())
     assert m, note.get_text()

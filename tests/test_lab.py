@@ -35,6 +35,7 @@ from viralsim import load_scenario, simulate
 from viralsim.cli import main
 from viralsim.engines.contracts import Watch
 from viralsim.lab.bands import band_numbers
+from viralsim.lab.figures import live_reach_figure
 from viralsim.lab.live import Jobs, start_many, start_pair
 from viralsim.lab.params import PARAMS, help_text, override, values_of
 from viralsim.lab.runs import LabError, many_plan, resolve, run_many, run_pair, sides
@@ -129,6 +130,11 @@ def test_watching_changes_nothing_and_shows_the_final_curve_so_far(name, bees, t
         assert all(np.array_equal(p.reach_curve[k], plain.reach_curve[k][:n]) for k in plain.reach_curve)
         assert p.shares <= plain.summary["shares"] and p.stages == tuple(plain.stages[: len(p.stages)])
     assert seen[-1].views_by_source["for_you"] <= plain.summary["views_by_source"]["for_you"]
+    # the push's stop in hours after the upload, as the summary's (the live stop line sits where the final one does)
+    stopped = [p for p in seen if p.stop_h is not None]
+    assert stopped and all(p.stop_h == plain.summary["stop_h"] for p in stopped)
+    lines = [sh.x0 for sh in live_reach_figure(sc, stopped[-1]).layout.shapes if sh.line.dash == "dot"]
+    assert lines == [pytest.approx(plain.summary["stop_h"])]
     with pytest.raises(ValueError, match="every_h"):
         Watch(0, seen.append)
 

@@ -300,7 +300,7 @@ def test_run_funnel(run_dir: Path) -> None:
     head = titles(fig)
     passed = int(stages["passed"].sum())
     assert head.startswith(f"tiny (seed 7): the staged push: {passed} of {n} stages passed")
-    assert not failed[-1] or f"stopped at S{n}: completion below threshold" in head
+    assert not failed[-1] or f"stopped at S{n}: the completion rate fell below its threshold" in head
     assert any("threshold 12 %" in t.get_text() for t in completion.texts)
 
 
@@ -346,8 +346,9 @@ def test_tree_whole_small_tree_and_refusals() -> None:
 
 # -- many runs ------------------------------------------------------------------------------------
 def test_kinds_of_many_run_folders(many: dict[str, Path]) -> None:
-    assert kinds_for(load_results(many["compare"])) == ("reach", "sources", "funnel", "ccdf")
+    assert kinds_for(load_results(many["compare"])) == ("reach", "sources", "funnel", "ccdf", "metrics")
     assert kinds_for(load_results(many["sweep1"])) == ("reach", "sources", "funnel", "ccdf", "sweep")
+    assert kinds_for(load_results(many["ensemble"]))[-1] == "metrics"
 
 
 def test_reach_bands_overlay_variants(many: dict[str, Path]) -> None:
@@ -472,11 +473,19 @@ def test_kinds_that_do_not_fit_name_the_valid_ones(run_dir: Path, many: dict[str
     comp, one = load_results(many["compare"]), load_results(run_dir)
     with pytest.raises(
         ValueError,
-        match="kind 'tree' does not fit this compare folder.*kinds for this folder: reach, sources, funnel, ccdf$",
+        match="kind 'tree' does not fit this compare folder.*kinds for this folder: reach, sources, funnel, ccdf, metrics$",
     ):
         draw(comp, "tree")
     with pytest.raises(ValueError, match="kind 'sweep' does not fit.*viralsim sweep"):
         draw(comp, "sweep")
+    with pytest.raises(ValueError, match="kind 'metrics' does not fit this sweep folder.*--kind sweep"):
+        draw(load_results(many["sweep1"]), "metrics")
+    with pytest.raises(ValueError, match="kind 'metrics' does not fit this one-run folder.*not one run"):
+        draw(one, "metrics")
+    with pytest.raises(ValueError, match="kind 'ccdf' draws one metric, got 2: views, shares"):
+        draw(comp, "ccdf", metric="views,shares")
+    with pytest.raises(ValueError, match="unknown metric 'viewz'"):
+        draw(comp, "metrics", metric=["views", "viewz"])
     with pytest.raises(ValueError, match="kind 'ccdf' does not fit this one-run folder.*--runs N.*reach, sources"):
         draw(one, "ccdf")
     with pytest.raises(ValueError, match="unknown plot kind 'pie': choose one of " + ", ".join(KINDS)):

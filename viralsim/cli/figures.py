@@ -27,22 +27,35 @@ __all__ = ["plot", "report"]
 @click.option(
     "--kind",
     required=True,
-    type=click.Choice(["reach", "sources", "funnel", "ccdf", "tree", "sweep"]),
-    help="Which figure to draw.",
+    type=click.Choice(["reach", "sources", "funnel", "ccdf", "tree", "sweep", "metrics"]),
+    help="Which figure to draw (metrics: the --metric charts of compare --plot FILE --metric NAME).",
 )
 @click.option(
     "-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="Figure file (.png, .svg or .pdf)."
 )
 @click.option("--variant", default=None, help="Only this variant (where the figure shows one).")
-@click.option("--metric", default="views", show_default=True, help="The outcome of a sweep or CCDF figure.")
-def plot(results_dir: str, kind: str, output: str, variant: str | None, metric: str) -> None:
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    default=("views",),
+    show_default=True,
+    metavar="NAME",
+    help="The outcome of a sweep or CCDF figure; with --kind metrics, the metrics drawn side by side, one panel "
+    "each (repeat, or A,B; e.g. engaged_views, cost_per_engaged_view, views_by_source).",
+)
+def plot(results_dir: str, kind: str, output: str, variant: str | None, metrics: tuple[str, ...]) -> None:
     """Draw a figure from a saved results folder (viralsim run/compare/sweep --out) without rerunning."""
     from viralsim import plots
     from viralsim.io.results_dir import ResultsError, load_results
 
     check_plot_path(output, "-o")
+    if kind == "metrics":
+        from viralsim.cli.experiments import chart_metrics
+
+        metrics = tuple(chart_metrics("--metric", metrics))  # unknown names: one line before the folder is read
     with one_line(results_dir, ResultsError):
-        fig = plots.draw(load_results(results_dir), kind, variant=variant, metric=metric)
+        fig = plots.draw(load_results(results_dir), kind, variant=variant, metric=metrics)
     save_figure_or_fail(fig, output)
     click.echo(output)
 

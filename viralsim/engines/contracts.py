@@ -39,7 +39,9 @@ class Progress:
     :attr:`~viralsim.result.RunResult.reach_curve` before ``time_h`` (same grid,
     same values); ``stages`` the push stages evaluated so far, ``stages_reached``
     the stages opened so far, ``stop_reason``/``stop_h`` why and when the push
-    stopped (``None`` while it goes on).
+    stopped (``None`` while it goes on). ``time_h`` and the reach curve's times are
+    on the simulation clock; ``stop_h`` and the stage rows count hours after the
+    upload, as the final summary's and stage table's do.
     """
 
     time_h: float

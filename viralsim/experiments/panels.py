@@ -20,25 +20,30 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from viralsim.experiments.stats import EnsembleResult
+from viralsim.experiments.stats import EnsembleResult, summary_table
 from viralsim.records import Summary, metas, numeric_columns
 from viralsim.records.words import SOURCE_WORDS, metric_words
 from viralsim.views import SOURCES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "GROUPS",
     "LOG_SPAN",
     "Panel",
     "UnknownMetric",
+    "chart_title",
     "ensemble_metrics",
     "metric_panels",
     "panel_columns",
     "panel_metrics",
     "panels_title",
+    "runs_panels",
 ]
 
 #: A metric that is several per-run columns, drawn as one panel with a group per column.
@@ -125,24 +130,51 @@ def metric_panels(ens: EnsembleResult, metrics: Sequence[str]) -> list[Panel]:
     list of Panel
         One per metric. Raises :class:`UnknownMetric` for a name that is no metric.
     """
-    panel_columns(metrics)  # every name known, before anything is computed
     plan = ens.plan
-    variants = tuple(plan.variants)
-    labels = tuple(plan.label(v) for v in variants)
-    currency = plan.scenario.creator.fee_currency
+    return runs_panels(ens.runs, metrics, plan.labels(), plan.scenario.creator.fee_currency)
+
+
+def runs_panels(
+    runs: pd.DataFrame, metrics: Sequence[str], labels: Mapping[str, str], currency: str | None
+) -> list[Panel]:
+    """The panels of ``metrics`` over a table of runs (``runs.parquet`` of an ensemble or a comparison).
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        One row per run: ``variant`` and the per-run columns (one grid point).
+    metrics : sequence of str
+        Metric names of :func:`panel_metrics`; a group is one panel of its columns.
+    labels : mapping of str to str
+        The variants drawn (their keys, in order) and their display names.
+    currency : str or None
+        The scenario's ``creator.fee_currency`` (a cost's unit).
+
+    Returns
+    -------
+    list of Panel
+        One per metric, the numbers of :func:`~viralsim.experiments.stats.summary_table`. Raises
+        :class:`UnknownMetric` for a name that is no metric (or no column of ``runs``).
+    """
+    panel_columns(metrics)  # every name known, before anything is computed
+    missing = [c for c in panel_columns(metrics) if c not in runs.columns]
+    if missing:
+        raise UnknownMetric(f"no column {missing[0]!r} in these runs (saved by another version?)")
+    variants = tuple(labels)
+    names = tuple(labels[v] for v in variants)
     out = []
     for m in metrics:
         columns = GROUPS.get(m, (m,))
-        table = ens.table(columns).set_index("variant")
+        table = summary_table(runs, columns).set_index("variant")
         shape = (len(columns), len(variants))
         stats = {q: np.full(shape, math.nan) for q in ("median", "q05", "q95")}
-        runs = np.zeros(shape, dtype=np.int64)
+        counts = np.zeros(shape, dtype=np.int64)
         for j, v in enumerate(variants):
-            group = ens.runs[ens.runs["variant"] == v]
+            group = runs[runs["variant"] == v]
             for i, c in enumerate(columns):
                 for q in stats:
                     stats[q][i, j] = cast(float, table.loc[v, f"{c}_{q}"]) if v in table.index else math.nan
-                runs[i, j] = int(np.count_nonzero(np.isfinite(group[c].to_numpy(dtype=np.float64))))
+                counts[i, j] = int(np.count_nonzero(np.isfinite(group[c].to_numpy(dtype=np.float64))))
         unit = _unit(columns[0])
         title, axis = _title_axis(m, unit, currency)
         if m in GROUPS:  # a group's panel title says what it splits; its axis, what is counted
@@ -154,11 +186,11 @@ def metric_panels(ens: EnsembleResult, metrics: Sequence[str]) -> list[Panel]:
             items=tuple(_item(c) for c in columns) if m in GROUPS else ("",),
             columns=columns,
             variants=variants,
-            labels=labels,
+            labels=names,
             median=stats["median"],
             q05=stats["q05"],
             q95=stats["q95"],
-            runs=runs,
+            runs=counts,
             scale=100.0 if unit == "fraction" else 1.0,
             log=False,
         )
@@ -169,9 +201,13 @@ def metric_panels(ens: EnsembleResult, metrics: Sequence[str]) -> list[Panel]:
 def panels_title(ens: EnsembleResult) -> str:
     """``micro_vs_macro: micro-influencer, celebrity — 40 paired runs per variant`` (what a chart compares)."""
     plan = ens.plan
-    names = ", ".join(plan.label(v) for v in plan.variants)
-    runs = f"{plan.runs} paired runs per variant" if len(plan.variants) > 1 else f"{plan.runs} runs"
-    return f"{plan.scenario.name}: {names} — {runs} (median, 5 %–95 % range)"
+    return chart_title(plan.scenario.name, list(plan.labels().values()), plan.runs)
+
+
+def chart_title(scenario: str, labels: Sequence[str], runs: int) -> str:
+    """The title of a comparison chart: the scenario, the variants' display names and the runs per variant."""
+    count = f"{runs} paired runs per variant" if len(labels) > 1 else f"{runs} runs"
+    return f"{scenario}: {', '.join(labels)} — {count} (median, 5 %–95 % range)"
 
 
 def _with_scale(panel: Panel) -> Panel:

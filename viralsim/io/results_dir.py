@@ -24,6 +24,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from viralsim.scenario.root import BASE_NAME, LABEL_KEY
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -183,6 +185,28 @@ class Results:
         if self.is_run:
             return [str(self.meta.get("variant") or "base")]
         return [str(v) for v in self.meta.get("variants") or []]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Variant -> display name (``base_label``, a variant's ``label``), from the scenario in the provenance.
+
+        The names ``compare`` shows (``Scenario.variant_label``); a folder without the scenario
+        (or written before display names existed) names every variant by its key.
+        """
+        provenance = self.meta.get("provenance")
+        sc = provenance.get("scenario") if isinstance(provenance, dict) else None
+        sc = sc if isinstance(sc, dict) else {}
+        found = sc.get("variants")
+        tables: dict[str, Any] = found if isinstance(found, dict) else {}
+        out = {}
+        for v in self.variants:
+            if v == BASE_NAME and v not in tables:
+                label = sc.get("base_label")
+            else:
+                table = tables.get(v)
+                label = table.get(LABEL_KEY) if isinstance(table, dict) else None
+            out[v] = label if isinstance(label, str) and label else v
+        return out
 
     @property
     def params(self) -> list[str]:

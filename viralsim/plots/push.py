@@ -18,6 +18,7 @@ from viralsim.plots._base import (
     pyplot,
     select_series,
 )
+from viralsim.records.words import stop_in_words
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,7 +143,7 @@ def _funnel_run(stages: pd.DataFrame, kpis: Sequence[str] | None, title: str | N
         if not passed[-1]:
             why = str(st["failed"].iloc[-1]) if "failed" in st.columns else ""
             title += f"\nstopped at S{st['stage'].iloc[-1]}" + (
-                f": {why.replace('_', ' ')} below threshold" if why else ""
+                f": {stop_in_words('kpi_below_threshold:' + why)}" if why and why != "nan" else ""
             )
     axes[0].set_title(title)
     return fig

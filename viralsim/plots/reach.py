@@ -22,6 +22,7 @@ from viralsim.plots._base import (
     series_styles,
     wrap,
 )
+from viralsim.records.words import source_label, stop_in_words
 from viralsim.result import RunResult
 from viralsim.views import SOURCES
 
@@ -104,13 +105,13 @@ def _stop_marker(
     at = float(np.interp(stop, t, total))
     after = float(total[-1]) - at
     by = {s: float(y[-1]) - float(np.interp(stop, t, y)) for s, y in zip(SOURCES, stacks, strict=True)}
-    why = "every stage passed" if reason == "all_stages_passed" else reason.replace("_", " ")
+    why = "every stage passed" if reason == "all_stages_passed" else stop_in_words(reason)
     for a in (ax, axl):
         a.axvline(stop, color="#b91c1c", lw=1.3, ls="--", gid=STOP_GID)
     parts = [f"{fmt_num(by['for_you'])} late For You views (cohorts already delivered)"]
-    parts += [f"{fmt_num(by[s])} {LABELS[s]}" for s in ("following", "share") if by[s] >= 0.5]
+    parts += [f"{fmt_num(by[s])} from {source_label(s, short=True)}" for s in ("following", "share") if by[s] >= 0.5]
     text = (
-        f"push stopped at {stop:.1f} h ({why}) with {fmt_num(at)} views;\n"
+        f"push stopped at {stop:.1f} h with {fmt_num(at)} views:\n{why};\n"
         f"after it: +{fmt_num(after)} ({fmt_pct(after / max(float(total[-1]), 1.0))}):\n" + ",\n".join(parts)
     )
     right = stop > 0.5 * float(t[-1])  # past the middle: the note goes to the left of the line
@@ -350,7 +351,7 @@ def plot_sources(
     else:
         _no_views(axr)
     ax.set_ylim(0, end * 1.08)
-    ax.set_xlim(float(t[0]), float(t[-1]))
+    ax.set_xlim(min(0.0, float(t[0])) if after_axis else float(t[0]), float(t[-1]))  # from the upload
     for a in (ax, axr):
         a.grid(alpha=0.3)
     count_axis(ax, axr)

@@ -105,7 +105,7 @@ def _progress(state: RunState, t: float) -> Progress:
         stages=tuple(state.stages),
         stages_reached=state.stages_reached,
         stop_reason=state.stop_reason,
-        stop_h=state.stop_h,
+        stop_h=None if state.stop_h is None else state.stop_h - state.scenario.video.upload_h,  # as the summary's
     )
 
 
