@@ -36,7 +36,7 @@ README = (paths.ROOT / "README.md").read_text(encoding="utf-8")
 EXTRAS = tomllib.loads((paths.ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
 SKIP_PREFIXES = ("dask ", "export ", "ssh ", "#")
 #: Commands that take their work from --runs (default 20-100 runs): run with 2.
-RUNS_COMMANDS = ("compare", "sweep", "report")
+RUNS_COMMANDS = ("compare", "sweep", "report", "facts")
 
 
 @dataclass(frozen=True)

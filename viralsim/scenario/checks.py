@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from viralsim.scenario.push import Push
 from viralsim.scenario.root import LABEL_KEY, MAX_LABEL, Scenario
 
 __all__ = [
@@ -228,7 +229,10 @@ def written_problems(data: Mapping[str, Any], base: Mapping[str, Any] | None = N
                 where = ("platform", "push", key if key in push else "cohorts")
                 why = f"cohorts lists every stage's size, so {key} would be ignored"
                 out.append((where, f"set only one of platform.push.cohorts and platform.push.{key} ({why})"))
-    if "graded_cap" in push and not merged.get("graded"):  # a variant may turn graded off under the base's cap
+    # a cap other than the default, written while nothing is graded, would silently do nothing (a variant may
+    # turn graded off under the base's cap; the default written out, as `viralsim new` does, is harmless)
+    cap_default = Push.model_fields["graded_cap"].default
+    if push.get("graded_cap", cap_default) != cap_default and not merged.get("graded"):
         where = ("platform", "push", "graded_cap")
         out.append((where, "graded_cap has no effect while platform.push.graded is 0 (set graded > 0 to grade)"))
     return out
