@@ -196,36 +196,8 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
     (files of an earlier run that were already replaced are not restored) and
     the folders created for it are removed.
     """
-    out = Path(out_dir)
-    created = _make_folder(out)
-    provenance = json.dumps(_jsonable(result.provenance()), sort_keys=True)
-    tmp: Path | None = None
-    written: list[Path] = []
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=".viralsim-", dir=out))
-        tables = {"views": result.views_frame(), "stages": result.stages_frame(), "reach": result.reach_frame()}
-        for name, df in tables.items():
-            _parquet(df, tmp / f"{name}.parquet", provenance)
-            _csv(df, tmp / f"{name}.csv", provenance)
-        summary = summary_json(result)
-        summary["provenance"] = json.loads(provenance)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, out / f.name)
-            written.append(out / f.name)
-        return written
-    except BaseException as err:  # also an interrupt: leave nothing of this run behind
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for f in written:
-            f.unlink(missing_ok=True)
-        _remove_folders(created)
-        if isinstance(err, OSError):
-            raise _cannot_write(out, err) from None
-        raise
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+    tables = {"views": result.views_frame(), "stages": result.stages_frame(), "reach": result.reach_frame()}
+    return write_tables(out_dir, tables, result.provenance(), summary_json(result))
 
 
 def write_tables(
@@ -252,7 +224,9 @@ def write_tables(
             os.replace(f, out / f.name)
             written.append(out / f.name)
         return written
-    except BaseException as err:
+    except BaseException as err:  # also an interrupt: leave nothing of this run behind
+        if tmp is not None:  # before the folders made for it, which must be empty to go
+            shutil.rmtree(tmp, ignore_errors=True)
         for f in written:
             f.unlink(missing_ok=True)
         _remove_folders(created)
