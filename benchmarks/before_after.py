@@ -237,6 +237,21 @@ def load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def imports_from(side: str, folder: Path) -> str:
+    """Where ``import viralsim`` resolves with ``PYTHONPATH`` = ``folder``; exits unless inside ``folder``."""
+    where = subprocess.run(
+        [sys.executable, "-c", "import viralsim; print(viralsim.__file__)"],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(folder)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not where.startswith(str(folder)):
+        raise SystemExit(f"{side}: viralsim imports from {where}, not from {folder}")
+    return where
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", type=Path, required=True, help="the old checkout (its folder holds viralsim/)")
@@ -259,16 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     load_start = load()
     for side, folder in folders.items():
-        where = subprocess.run(
-            [py, "-c", "import viralsim; print(viralsim.__file__)"],
-            cwd=folder,
-            env={**os.environ, "PYTHONPATH": str(folder)},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if not where.startswith(str(folder)):
-            raise SystemExit(f"{side}: viralsim imports from {where}, not from {folder}")
+        where = imports_from(side, folder)
         print(f"{side}: {folder} ({whole.revision(folder)}), viralsim from {where}", flush=True)
     print(f"load average at start: {load_start}", flush=True)
 

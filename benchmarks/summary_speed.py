@@ -234,16 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         folders = {"old": old_folder, "new": ROOT}
         revs = {"old": old_rev, "new": whole.revision(ROOT)}
         for side, folder in folders.items():
-            where = subprocess.run(
-                [sys.executable, "-c", "import viralsim; print(viralsim.__file__)"],
-                cwd=folder,
-                env={**os.environ, "PYTHONPATH": str(folder)},
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-            if not where.startswith(str(folder)):
-                raise SystemExit(f"{side}: viralsim imports from {where}, not from {folder}")
+            ba.imports_from(side, folder)
             print(f"{side}: {folder} ({revs[side]})", flush=True)
         started = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
         load_start = ba.load()
