@@ -698,6 +698,37 @@ def test_memory_estimate_is_above_the_measured_peak_and_not_far(tables: dict[str
     assert peak <= estimate <= 3 * peak + 64 * 2**20, (peak, estimate)
 
 
+def test_memory_estimate_counts_the_larger_pools_of_pool_spread_and_graded_stages() -> None:
+    # pool_spread draws each video a pool factor (here up to ~e^1.5 x the listed sizes) and graded
+    # stages grow the next cohort: the estimate assumes the factor's 99.9th percentile times graded_cap
+    def world(**push: float) -> Scenario:
+        return scenario(
+            population={"users": 10_000_000},
+            platform={"push": {"cohorts": [2_000, 60_000], "thresholds": {}, **push}},
+            social_graph={"kind": "random_powerlaw"},
+            video={"topic": "a", "appeal": 1.0},
+            behaviour={"interest_floor": 1.0},
+        )
+
+    sc, listed = world(pool_spread=0.8, graded=1.0, graded_cap=3.0), world()
+    parts, plain = memory_parts(sc), memory_parts(listed)
+    assert parts["reached"] == pytest.approx(plain["reached"] * math.exp(0.8 * 3.09) * 3.0, rel=0.01)
+    biggest, peak = 0, 0
+    for seed in range(1, 9):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            r = simulate(sc, seed=seed)
+            used = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        delivered = sum(row["delivered"] for row in r.stages)
+        if delivered > biggest:
+            biggest, peak = delivered, used
+    assert biggest > 62_000, "some seed drew a pool larger than the listed cohorts"
+    assert peak <= memory_estimate(sc) and memory_estimate(listed) < memory_estimate(sc)
+
+
 def test_graph_figures_cover_every_generated_kind() -> None:
     assert set(BYTES_PER_EDGE) == {"erdos_renyi", "small_world", "barabasi_albert"}
 

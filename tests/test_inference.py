@@ -179,6 +179,23 @@ def test_fit_cli_writes_its_folder_then_resumes(tmp_path: Path) -> None:
     assert other.exit_code == 1 and "holds another fit" in other.stderr
 
 
+@pytest.mark.parametrize("where", [["--processes", "2"], ["--workers", "2"]], ids=["processes", "dask"])
+def test_fit_cli_runs_on_local_processes_and_on_a_local_dask_cluster(tmp_path: Path, where: list[str]) -> None:
+    # not repeatable (which particle is simulated where depends on timing), but a complete fit
+    out = tmp_path / "fit"
+    args = ["fit", ANALYTICS, "--observed", EXAMPLE, *sum((["--param", p] for p in PRIORS), [])]
+    res = invoke(*args, "--populations", "2", "--particles", "12", "--predictive", "4", "--out", out, *where)
+    assert res.exit_code == 0, res.output
+    assert "population 2/2" in res.stderr
+    posterior = pq.read_table(out / "posterior.parquet").to_pandas()
+    assert len(posterior) == 12 and posterior["weight"].sum() == pytest.approx(1.0)
+    assert posterior["video.appeal"].between(0.3, 0.99).all()
+    assert posterior["behaviour.p_share"].between(0.0005, 0.01).all()
+    pops = pq.read_table(out / "populations.parquet").to_pandas()
+    assert pops["particles"].tolist() == [12, 12] and (pops["simulations"] >= 12).all()
+    assert pops["epsilon"].iloc[1] < pops["epsilon"].iloc[0]
+
+
 def test_fit_cli_refuses_a_bad_observation_in_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "o.csv"
     bad.write_text("hour,views\n1,5\n60,9\n", encoding="utf-8")

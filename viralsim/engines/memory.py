@@ -9,9 +9,15 @@ the real peak, never far below it. No IO.
 
 from __future__ import annotations
 
-from viralsim.scenario import Scenario
+import math
 
-__all__ = ["BYTES_PER_EDGE", "graph_bytes", "graph_edges"]
+from viralsim.scenario import Push, Scenario
+
+__all__ = ["BYTES_PER_EDGE", "POOL_FACTOR_Z", "graph_bytes", "graph_edges", "push_scale"]
+
+#: A push with ``pool_spread`` scales a video's cohorts by a log-normal factor: an estimate
+#: assumes its 99.9th percentile (this many log-sds above the median of 1).
+POOL_FACTOR_Z = 3.09
 
 #: Peak bytes per edge while a generated graph is built (a finished CSR graph keeps 8): the
 #: edge arrays, the self-loop mask and the sort (measured 34 and 59); barabasi_albert is
@@ -39,3 +45,14 @@ def graph_bytes(sc: Scenario) -> float:
     n = float(sc.population.users)
     kind = sc.social_graph.kind
     return graph_edges(sc) * BYTES_PER_EDGE.get(kind, 0) + (n + 1) * 8.0 * (kind != "random_powerlaw")
+
+
+def push_scale(push: Push) -> float:
+    """The multiple of the listed cohort sizes an estimate assumes a video's push reaches.
+
+    1 for a push without ``pool_spread`` or ``graded``; otherwise the pool factor at its
+    99.9th percentile (:data:`POOL_FACTOR_Z`) times ``graded_cap`` when stages are graded
+    (at most that factor on every cohort after the first). A run's cohorts are never larger.
+    """
+    scale = math.exp(push.pool_spread * POOL_FACTOR_Z)
+    return scale * push.graded_cap if push.graded > 0 else scale

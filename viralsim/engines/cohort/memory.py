@@ -9,7 +9,7 @@ scenario's table checks by :mod:`viralsim.engines.checks`. No IO, no OS probing
 
 from __future__ import annotations
 
-from viralsim.engines.memory import BYTES_PER_EDGE, graph_bytes
+from viralsim.engines.memory import BYTES_PER_EDGE, graph_bytes, push_scale
 from viralsim.machine import format_bytes
 from viralsim.scenario import MAX_MATERIALISED_USERS, Problem, Scenario, representation
 
@@ -74,7 +74,7 @@ def memory_parts(sc: Scenario, record: str = "summary") -> dict[str, float]:
         Floats, so that absurd scenarios do not overflow.
     """
     n = float(sc.population.users)
-    reached = reachable_users(sc)
+    reached = reachable_users(sc, scaled=True)
     per_reached = float(BYTES_PER_REACHED_USER if record == "full" else BYTES_PER_REACHED_USER_SUMMARY)
     if representation(sc.population) == "materialised":
         held = n * (BYTES_PER_USER + 4.0 * len(sc.population.topics))
@@ -91,10 +91,16 @@ def memory_parts(sc: Scenario, record: str = "summary") -> dict[str, float]:
     return parts
 
 
-def reachable_users(sc: Scenario) -> float:
-    """The users the push cohorts and the following feed can reach (at most the population)."""
+def reachable_users(sc: Scenario, *, scaled: bool = False) -> float:
+    """The users the push cohorts and the following feed can reach (at most the population).
+
+    The listed cohort sizes; ``scaled``: times :func:`~viralsim.engines.memory.push_scale`
+    (the larger pools a video may draw with ``pool_spread`` or ``graded``), as estimates count them.
+    """
     push = sc.platform.push
     pushed = float(sum(push.cohort_sizes())) if push.mode != "social" else 0.0
+    if scaled:
+        pushed *= push_scale(push)
     return min(float(sc.population.users), pushed + sc.creator.followers)
 
 
@@ -122,7 +128,7 @@ def memory_problem(sc: Scenario, limit: int, record: str = "summary") -> Problem
         what = f"a {sc.social_graph.kind} graph of {users} users and ~{edges:.3g} edges"
     elif biggest == "reached":
         where = ("platform", "push", "cohorts" if push.cohorts is not None else "first_cohort")
-        what = f"reaching up to {round(reachable_users(sc))} users"
+        what = f"reaching up to {round(reachable_users(sc, scaled=True))} users"
     else:
         where, what = ("population", "users"), f"a materialised population of {users} users"
         return where, (
