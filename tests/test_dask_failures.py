@@ -22,7 +22,10 @@ from paths import TINY
 
 pytest.importorskip("distributed")
 
-SWEEP = ["sweep", str(TINY), "--param", "video.appeal=0.6,0.9", "--runs", "60", "--seed", "4"]
+#: 2 x 250 runs of tiny: ~10 s of work after the first chunk, so that the cluster fails mid-sweep
+#: even on a loaded machine (with 2 x 60 runs the sweep sometimes finished first)
+RUNS = 250
+SWEEP = ["sweep", str(TINY), "--param", "video.appeal=0.6,0.9", "--runs", str(RUNS), "--seed", "4"]
 
 
 def _cmd(*more: str) -> list[str]:
@@ -87,7 +90,7 @@ def test_a_killed_scheduler_ends_the_sweep_in_one_line_and_a_rerun_resumes(tmp_p
         stop(worker)
         stop(scheduler)
     runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) == 120 and not runs.duplicated(["variant", "point", "run"]).any()
+    assert len(runs) == 2 * RUNS and not runs.duplicated(["variant", "point", "run"]).any()
 
 
 @pytest.mark.slow
@@ -118,4 +121,4 @@ def test_a_cluster_without_workers_ends_the_sweep_after_the_wait_in_one_line(tmp
         _end(proc)
         stop(worker)
         stop(scheduler)
-    assert len(pd.read_parquet(out / "runs.parquet")) == 120
+    assert len(pd.read_parquet(out / "runs.parquet")) == 2 * RUNS

@@ -139,6 +139,35 @@ def test_watching_changes_nothing_and_shows_the_final_curve_so_far(name, bees, t
         Watch(0, seen.append)
 
 
+@pytest.mark.parametrize("kind", ["one_video", "marketplace"])
+def test_the_agent_engine_is_watched_without_changing_its_run(tiny, kind):
+    from test_agents import market
+
+    sc = tiny.derive({"engine": "agents"}) if kind == "one_video" else market().derive({"horizon_h": 24})
+    plain = simulate(sc, record="summary", seed=2)
+    seen = []
+    watched = simulate(sc, record="summary", seed=2, watch=Watch(sc.horizon_h / 20, seen.append))
+    assert watched.summary == plain.summary and watched.stages == plain.stages
+    assert all(np.array_equal(watched.reach_curve[k], plain.reach_curve[k]) for k in plain.reach_curve)
+    assert len(seen) == 20
+    views = [sum(p.views_by_source.values()) for p in seen]
+    assert views == sorted(views) and len({*views}) > 5 and views[-1] <= plain.summary["views"]
+    for p in seen:
+        n = len(p.reach_curve["time_h"])
+        assert n == int((plain.reach_curve["time_h"] < p.time_h).sum()) and n > 0
+        assert all(np.array_equal(p.reach_curve[k], plain.reach_curve[k][:n]) for k in plain.reach_curve)
+        assert p.shares <= plain.summary["shares"] and p.stages == tuple(plain.stages[: len(p.stages)])
+        for source, count in p.views_by_source.items():
+            assert count <= plain.summary["views_by_source"][source]
+    assert len(seen[len(seen) // 2].stages) < len(plain.stages)  # the stages arrive through the run
+    if kind == "one_video":
+        stopped = [p for p in seen if p.stop_h is not None]
+        assert stopped and all(p.stop_h == plain.summary["stop_h"] for p in stopped)
+        assert seen[-1].stop_reason == plain.summary["stop_reason"] or plain.summary["stop_reason"] == "horizon"
+    else:
+        assert all(p.stop_reason is None and p.stop_h is None for p in seen)
+
+
 def test_a_watcher_can_abandon_a_run(tiny):
     class Enough(Exception):
         pass

@@ -76,10 +76,12 @@ def test_every_scenario_is_a_lesson(path: Path) -> None:
     assert sc.variants, "a scenario makes its point with variants"
 
 
-# the two big worlds run every variant with the invariants in tests/test_cli.py already
-@pytest.mark.parametrize(
-    "path", [p for p in LIBRARY if p.stem not in ("bees_bike", "platform_scale")], ids=lambda p: p.stem
-)
+# the big worlds and the marketplaces (seconds a run) run every variant with the invariants in
+# tests/test_cli.py already
+BIG = ("bees_bike", "platform_scale", "creator_marketplace", "realistic_platform")
+
+
+@pytest.mark.parametrize("path", [p for p in LIBRARY if p.stem not in BIG], ids=lambda p: p.stem)
 def test_every_variant_runs_with_the_invariants(path: Path) -> None:
     sc = load_scenario(path)
     for variant in (None, *sc.variants):

@@ -61,8 +61,7 @@ class Watch:
     Watching changes no result (the run's events happen in the same order with
     the same draws; only the simulation is paused between steps). ``see`` may
     raise to abandon the run: the exception leaves :func:`viralsim.simulate`.
-    An engine that cannot report progress ignores it (the agent engine does);
-    a cross-post's second platform is not watched.
+    Both engines report it; a cross-post's second platform is not watched.
     """
 
     every_h: float

@@ -36,10 +36,10 @@ import numpy as np
 import simpy
 
 from viralsim.engines.agents import memory
-from viralsim.engines.agents.finish import finish
+from viralsim.engines.agents.finish import finish, progress
 from viralsim.engines.agents.processes import drift, market_upload, upload, user_day
 from viralsim.engines.agents.world import World
-from viralsim.engines.contracts import EngineRun, Record, RunSpec
+from viralsim.engines.contracts import EngineRun, Record, RunSpec, run_watched
 from viralsim.model.graph import ContactGraph, CSRGraph, scenario_graph
 from viralsim.model.metrics import interest_stats
 from viralsim.model.platform import recognise
@@ -101,7 +101,7 @@ def _simulate(sc: Scenario, spec: RunSpec) -> EngineRun:
     paused = gc.isenabled()
     gc.disable()
     try:
-        env.run(until=sc.horizon_h)
+        run_watched(env, sc.horizon_h, spec.watch, lambda t: progress(world, t))
     finally:
         if paused:
             gc.enable()

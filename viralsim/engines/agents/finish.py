@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from viralsim.engines.agents.world import FEED_EMPTY, FLAG_BITS, World, unpack
-from viralsim.engines.contracts import EngineRun, RunSpec
+from viralsim.engines.contracts import EngineRun, Progress, RunSpec
 from viralsim.model.behaviour import ACTION_COLUMNS, ViewOutcomes
 from viralsim.model.metrics import gini
 from viralsim.records import VIDEO_COLUMNS, AgentLog
 from viralsim.views import SOURCES, VIEW_COLUMNS, Batch, empty_views, reach_curve, summarise, time_order
 
-__all__ = ["finish"]
+__all__ = ["finish", "progress"]
 
 
 _SHARE = SOURCES.index("share")
@@ -162,6 +162,38 @@ def _sessions(world: World) -> dict[str, np.ndarray]:
         "watched": watched[order],
         "ended": ended[order],
     }
+
+
+def progress(world: World, t: float) -> Progress:
+    """What the run's result will say about the time before ``t`` (a :class:`~viralsim.engines.contracts.Progress`).
+
+    A session records its plays when it opens, each at or after that time, so every play
+    before ``t`` exists once the run has reached ``t``. The plays before ``t`` become batches
+    as :func:`finish` makes them (a share's parent, always an earlier play, renumbered), so
+    the curve is the final curve's start. A marketplace reports its stage rows so far and no
+    stop (its push never stops as a whole).
+    """
+    sc = world.scenario
+    plays = _plays(world)
+    before = plays["time_h"] < t
+    kept = np.cumsum(before) - 1  # play index -> index among the plays before t
+    plays = {k: v[before] for k, v in plays.items()}
+    plays["parent"] = np.where(plays["parent"] >= 0, kept[np.maximum(plays["parent"], 0)], -1)
+    batches = _batches(world, plays)
+    curve = reach_curve(batches, sc.horizon_h)
+    shown = curve["time_h"] < t
+    one = sc.marketplace is None
+    stop_h = world.stop_h[0] if one else None
+    return Progress(
+        time_h=t,
+        views_by_source={name: len(b) for name, b in zip(SOURCES, batches, strict=True)},
+        shares=int(_flag(plays, "shared").sum()),
+        reach_curve={k: v[shown] for k, v in curve.items()},
+        stages=tuple(world.stages),
+        stages_reached=int(world.stages_reached.max(initial=0)),
+        stop_reason=world.stop_reason[0] if one else None,
+        stop_h=None if stop_h is None else stop_h - float(world.videos["upload_h"][0]),
+    )
 
 
 def finish(world: World, log: AgentLog, spec: RunSpec) -> EngineRun:
