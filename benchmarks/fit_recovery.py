@@ -1,6 +1,6 @@
 """Does ``viralsim fit`` recover known parameters? Coverage of its 90 % intervals over synthetic cases.
 
-Issue 15's criterion: the 90 % intervals cover the true values in >= 85 % of >= 20 synthetic
+The criterion: the 90 % intervals cover the true values in >= 85 % of >= 20 synthetic
 cases. Each case draws true values of ``video.appeal`` and ``behaviour.p_share`` from the
 priors (``0.3:0.99`` and ``0.0005:0.01``, the README's example), simulates the bundled
 ``analytics`` scenario with them (seed 1000 + case), turns the run into an observed analytics
@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from viralsim import load_scenario, simulate
+from viralsim import load_scenario
 from viralsim.experiments.executors import LocalProcesses
-from viralsim.inference import fit, observed_from_run
+from viralsim.inference import fit
+from viralsim.inference.recovery import Case, coverage, synthetic_case
 from viralsim.io.bundled import find_scenario, scenarios_dir
 from viralsim.io.params import parse_priors
 
@@ -42,29 +43,12 @@ PRIORS = ["video.appeal=0.3:0.99", "behaviour.p_share=0.0005:0.01"]
 DEFAULTS = {k: v.default for k, v in inspect.signature(fit).parameters.items()}
 
 
-def case(i: int, *, populations: int, particles: int, quantile: float) -> dict[str, object]:
-    """One synthetic case: truth from the priors, an observation of it, a fit; its truth, 5 % and 95 %."""
+def case(i: int, *, populations: int, particles: int, quantile: float) -> Case:
+    """Synthetic case ``i`` of the bundled ``analytics`` scenario with the README's priors."""
     sc = load_scenario(find_scenario("analytics", scenarios_dir()))
-    priors = parse_priors(PRIORS, sc)
-    rng = np.random.default_rng([2025, i])
-    truth = [float(rng.uniform(p.lo, p.hi)) for p in priors]
-    true_sc = sc.derive({"video": {"appeal": truth[0]}, "behaviour": {"p_share": truth[1]}})
-    obs = observed_from_run(simulate(true_sc, seed=1000 + i), every_h=2.0)
-    t0 = time.perf_counter()
-    got = fit(sc, priors, obs, db=None, populations=populations, particles=particles, seed=i, quantile=quantile)
-    table = got.summary()
-    return {
-        "case": i,
-        "truth": truth,
-        "q05": table["q05"].tolist(),
-        "q95": table["q95"].tolist(),
-        "seconds": time.perf_counter() - t0,
-    }
-
-
-def covered(r: dict[str, object], j: int) -> bool:
-    """Whether case ``r``'s 90 % interval of field ``j`` holds its true value."""
-    return bool(r["q05"][j] <= r["truth"][j] <= r["q95"][j])  # type: ignore[index]
+    return synthetic_case(
+        sc, parse_priors(PRIORS, sc), i, populations=populations, particles=particles, quantile=quantile
+    )
 
 
 def main() -> None:
@@ -88,10 +72,9 @@ def main() -> None:
         for r in executor.map(run, range(args.cases)):
             results.append(r)
             fields = ", ".join(
-                f"{p.path} {r['truth'][j]:.4g} {'in' if covered(r, j) else 'OUT'}"  # type: ignore[index]
-                for j, p in enumerate(priors)
+                f"{p.path} {r.truth[j]:.4g} {'in' if r.covered(j) else 'OUT'}" for j, p in enumerate(priors)
             )
-            print(f"case {r['case']}: {fields} ({r['seconds']:.0f} s)", flush=True)
+            print(f"case {r.case}: {fields} ({r.seconds:.0f} s)", flush=True)
     finally:
         executor.close()
     wall = time.perf_counter() - t0
@@ -99,18 +82,21 @@ def main() -> None:
     print(
         f"{args.cases} cases, {args.populations} populations x {args.particles} particles, quantile "
         f"{args.quantile}: {wall:.0f} s on {args.processes} processes, "
-        f"median {np.median([r['seconds'] for r in results]):.1f} s per fit"
+        f"median {np.median([r.seconds for r in results]):.1f} s per fit"
     )
-    for j, p in enumerate(priors):
-        hits = sum(covered(r, j) for r in results)
-        widths = [(r["q95"][j] - r["q05"][j]) / (p.hi - p.lo) for r in results]  # type: ignore[index]
+    for j, (p, hits) in enumerate(zip(priors, coverage(results, len(priors)), strict=True)):
+        widths = [(r.q95[j] - r.q05[j]) / (p.hi - p.lo) for r in results]
         verdict = "meets" if hits >= needed else "misses"
         print(
             f"  {p.path}: covered {hits}/{args.cases} ({hits / args.cases:.0%}; {verdict} >= {needed}), "
             f"median 90 % interval {np.median(widths):.0%} of the prior"
         )
     if args.json is not None:
-        args.json.write_text(json.dumps({"args": vars(args) | {"json": str(args.json)}, "cases": results}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"args": vars(args) | {"json": str(args.json)}, "cases": [r.to_dict() for r in results]}, indent=1
+            )
+        )
 
 
 if __name__ == "__main__":
