@@ -8,7 +8,7 @@ file (every 2 h), and fits it (single process, in-memory history, seed = case). 
 on ``--processes`` local processes; each case's numbers do not depend on which process runs it.
 
 This is a measurement, not a unit test: at ``fit``'s defaults (6 populations of 200 particles,
-the median schedule: what ``viralsim fit`` does) a fit costs ~3 000 simulations, and 40 cases
+the median schedule: what ``viralsim fit`` does) a fit costs ~4 000 simulations, and 40 cases
 take far longer than the test suite may. It prints a line per finished case, then each field's
 coverage, the criterion's verdict, the median interval width (share of the prior), and seconds
 per fit; ``--json FILE`` keeps every case.

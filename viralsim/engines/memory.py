@@ -13,7 +13,7 @@ import math
 
 from viralsim.scenario import Push, Scenario
 
-__all__ = ["BYTES_PER_EDGE", "POOL_FACTOR_Z", "graph_bytes", "graph_edges", "push_scale"]
+__all__ = ["BYTES_PER_EDGE", "POOL_FACTOR_Z", "graph_bytes", "graph_edges", "push_scale", "pushed_users"]
 
 #: A push with ``pool_spread`` scales a video's cohorts by a log-normal factor: an estimate
 #: assumes its 99.9th percentile (this many log-sds above the median of 1).
@@ -52,7 +52,19 @@ def push_scale(push: Push) -> float:
 
     1 for a push without ``pool_spread`` or ``graded``; otherwise the pool factor at its
     99.9th percentile (:data:`POOL_FACTOR_Z`) times ``graded_cap`` when stages are graded
-    (at most that factor on every cohort after the first). A run's cohorts are never larger.
+    (at most that factor on every cohort after the first). About one video in a thousand
+    draws a larger pool factor than this.
     """
     scale = math.exp(push.pool_spread * POOL_FACTOR_Z)
     return scale * push.graded_cap if push.graded > 0 else scale
+
+
+def pushed_users(push: Push, *, scaled: bool) -> float:
+    """Users a video's push cohorts deliver to in all (0 for the social-graph mode).
+
+    The listed cohort sizes; ``scaled``: times :func:`push_scale`, as the memory estimates count them.
+    """
+    if push.mode == "social":
+        return 0.0
+    listed = float(sum(push.cohort_sizes()))
+    return listed * push_scale(push) if scaled else listed

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from viralsim.engines.memory import graph_bytes, push_scale
+from viralsim.engines.memory import graph_bytes, pushed_users
 from viralsim.machine import format_bytes
 from viralsim.scenario import Problem, Scenario
 from viralsim.scenario.checks import marketplace_problems
@@ -31,14 +31,13 @@ def agent_memory_estimate(sc: Scenario) -> float:
     Per user ~1 KB (process, inbox, interests) and 40 bytes a session; one byte per user and
     video (reach flags); ~100 bytes per delivery of every push cohort of every video (the
     delivery row, the inbox item, the view and its log row; cohorts scaled by
-    :func:`viralsim.engines.memory.push_scale`); and the social graph while it
+    :func:`viralsim.engines.memory.pushed_users`); and the social graph while it
     is built (:func:`viralsim.engines.memory.graph_bytes`).
     """
     pop, s = sc.population, sc.population.sessions_per_day
     sessions = sc.horizon_h / 24.0 * s.median * math.exp(min(s.spread, 10.0) ** 2 / 2)
     videos = 1.0 if sc.marketplace is None else float(sc.marketplace.videos(sc.horizon_h))
-    push = sc.platform.push
-    pushed = float(sum(push.cohort_sizes())) * push_scale(push) if push.mode != "social" else 0.0
+    pushed = pushed_users(sc.platform.push, scaled=True)
     per_user = 1000.0 + 4.0 * len(pop.topics) + 40.0 * sessions
     return pop.users * (per_user + videos) + 100.0 * videos * min(pushed, float(pop.users)) + graph_bytes(sc)
 

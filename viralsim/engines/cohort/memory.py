@@ -9,7 +9,7 @@ scenario's table checks by :mod:`viralsim.engines.checks`. No IO, no OS probing
 
 from __future__ import annotations
 
-from viralsim.engines.memory import BYTES_PER_EDGE, graph_bytes, push_scale
+from viralsim.engines.memory import BYTES_PER_EDGE, graph_bytes, pushed_users
 from viralsim.machine import format_bytes
 from viralsim.scenario import MAX_MATERIALISED_USERS, Problem, Scenario, representation
 
@@ -94,14 +94,10 @@ def memory_parts(sc: Scenario, record: str = "summary") -> dict[str, float]:
 def reachable_users(sc: Scenario, *, scaled: bool = False) -> float:
     """The users the push cohorts and the following feed can reach (at most the population).
 
-    The listed cohort sizes; ``scaled``: times :func:`~viralsim.engines.memory.push_scale`
-    (the larger pools a video may draw with ``pool_spread`` or ``graded``), as estimates count them.
+    The listed cohort sizes; ``scaled``: the larger pools a video may draw with ``pool_spread``
+    or ``graded``, as estimates count them (:func:`~viralsim.engines.memory.pushed_users`).
     """
-    push = sc.platform.push
-    pushed = float(sum(push.cohort_sizes())) if push.mode != "social" else 0.0
-    if scaled:
-        pushed *= push_scale(push)
-    return min(float(sc.population.users), pushed + sc.creator.followers)
+    return min(float(sc.population.users), pushed_users(sc.platform.push, scaled=scaled) + sc.creator.followers)
 
 
 def memory_estimate(sc: Scenario, record: str = "summary") -> int:
