@@ -112,23 +112,32 @@ def test_run_many_is_compare(tiny):
 # --- live runs: watched, in background jobs -------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["bees", "tiny"])
-def test_watching_changes_nothing_and_shows_the_final_curve_so_far(name, bees, tiny):
-    sc = {"bees": bees, "tiny": tiny}[name]
-    plain = simulate(sc, record="summary")
+def _watched(sc, frames, **kw):
+    """A run unwatched and watched ``frames`` times: the same run, each frame the start of it."""
+    plain = simulate(sc, record="summary", **kw)
     seen = []
-    watched = simulate(sc, record="summary", watch=Watch(sc.horizon_h / 50, seen.append))
+    watched = simulate(sc, record="summary", watch=Watch(sc.horizon_h / frames, seen.append), **kw)
     assert watched.summary == plain.summary and watched.stages == plain.stages
     assert all(np.array_equal(watched.reach_curve[k], plain.reach_curve[k]) for k in plain.reach_curve)
-    assert len(seen) == 50 and [p.time_h for p in seen] == sorted(p.time_h for p in seen)
+    assert len(seen) == frames
     views = [sum(p.views_by_source.values()) for p in seen]
-    assert views == sorted(views) and 0 < views[len(views) // 2] and views[-1] <= plain.summary["views"]
+    assert views == sorted(views) and views[-1] <= plain.summary["views"]
     assert len({*views}) > 5  # the numbers grow through the run
     for p in seen:
         n = len(p.reach_curve["time_h"])
         assert n == int((plain.reach_curve["time_h"] < p.time_h).sum())
         assert all(np.array_equal(p.reach_curve[k], plain.reach_curve[k][:n]) for k in plain.reach_curve)
         assert p.shares <= plain.summary["shares"] and p.stages == tuple(plain.stages[: len(p.stages)])
+    return plain, seen
+
+
+@pytest.mark.parametrize("name", ["bees", "tiny"])
+def test_watching_changes_nothing_and_shows_the_final_curve_so_far(name, bees, tiny):
+    sc = {"bees": bees, "tiny": tiny}[name]
+    plain, seen = _watched(sc, 50)
+    assert [p.time_h for p in seen] == sorted(p.time_h for p in seen)
+    views = [sum(p.views_by_source.values()) for p in seen]
+    assert 0 < views[len(views) // 2]
     assert seen[-1].views_by_source["for_you"] <= plain.summary["views_by_source"]["for_you"]
     # the push's stop in hours after the upload, as the summary's (the live stop line sits where the final one does)
     stopped = [p for p in seen if p.stop_h is not None]
@@ -144,19 +153,9 @@ def test_the_agent_engine_is_watched_without_changing_its_run(tiny, kind):
     from test_agents import market
 
     sc = tiny.derive({"engine": "agents"}) if kind == "one_video" else market().derive({"horizon_h": 24})
-    plain = simulate(sc, record="summary", seed=2)
-    seen = []
-    watched = simulate(sc, record="summary", seed=2, watch=Watch(sc.horizon_h / 20, seen.append))
-    assert watched.summary == plain.summary and watched.stages == plain.stages
-    assert all(np.array_equal(watched.reach_curve[k], plain.reach_curve[k]) for k in plain.reach_curve)
-    assert len(seen) == 20
-    views = [sum(p.views_by_source.values()) for p in seen]
-    assert views == sorted(views) and len({*views}) > 5 and views[-1] <= plain.summary["views"]
+    plain, seen = _watched(sc, 20, seed=2)
     for p in seen:
-        n = len(p.reach_curve["time_h"])
-        assert n == int((plain.reach_curve["time_h"] < p.time_h).sum()) and n > 0
-        assert all(np.array_equal(p.reach_curve[k], plain.reach_curve[k][:n]) for k in plain.reach_curve)
-        assert p.shares <= plain.summary["shares"] and p.stages == tuple(plain.stages[: len(p.stages)])
+        assert len(p.reach_curve["time_h"]) > 0
         for source, count in p.views_by_source.items():
             assert count <= plain.summary["views_by_source"][source]
     assert len(seen[len(seen) // 2].stages) < len(plain.stages)  # the stages arrive through the run
